@@ -1,0 +1,1 @@
+// Keeps the testutil library non-empty before any helper exists.
