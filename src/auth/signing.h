@@ -1,0 +1,46 @@
+// Signing primitives for both schemes tock speaks (libsodium underneath):
+// - the Serendipity header set (SPEC §2):
+//     signature = base64( lowercase_hex( HMAC-SHA256(key = secret, msg = timestamps ‖ nonce ‖ payload) ) )
+// - Standard Webhooks (SPEC §5):
+//     webhook-signature = "v1," + base64( HMAC-SHA256(key = secret bytes, msg = id "." ts "." body) )
+//
+// Thread-safety: pure functions; safe from any thread once InitCrypto() has run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tock {
+
+// Initialises libsodium. Idempotent; returns false if the library cannot start.
+bool InitCrypto();
+
+std::string Sha256Hex(std::string_view data);                        // 64 lowercase hex chars
+std::string HmacSha256(std::string_view key, std::string_view msg);  // 32 raw bytes
+std::string HexLower(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);                    // standard alphabet, padded
+std::optional<std::string> Base64Decode(std::string_view text);      // standard alphabet, padded
+
+// base64(hex(HMAC-SHA256(secret, timestamps + nonce + payload))).
+std::string SerendipitySignature(std::string_view secret, std::string_view timestamps,
+                                 std::string_view nonce, std::string_view payload);
+
+// "v1," + base64(HMAC-SHA256(secret_bytes, msg_id + "." + timestamp + "." + body)).
+std::string StandardWebhookSignature(std::string_view secret_bytes, std::string_view msg_id,
+                                     int64_t timestamp_s, std::string_view body);
+
+// "whsec_" + base64(secret_key): the form public Standard Webhooks libraries take.
+std::string WebhookSecretFor(std::string_view secret_key);
+
+// Compares in time that depends only on the lengths, not on where the bytes differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// n characters from [A-Za-z0-9], from the OS CSPRNG.
+std::string RandomAlnum(size_t n);
+
+// A random version-4 UUID, lowercase "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+std::string RandomUuid();
+
+}  // namespace tock

@@ -1,0 +1,78 @@
+// The disk format of tock's keys: one column family per kind of record, and how each key is
+// built. Every integer in a key is big-endian (common/coding.h), so RocksDB's bytewise order
+// is the order tock scans in: the due index in due-time order, attempts in attempt order.
+//
+// DO NOT CHANGE the column family names or any key layout below: they are on disk. A new
+// layout needs a new column family or a migration keyed off kSchemaVersion.
+//
+//   cf        key                                   value
+//   apps      app_key                               App record
+//   tasks     task_id(8)                            Task record
+//   task_no   app_key ‖ 0x00 ‖ task_no              task_id(8)
+//   due       due_ms(8, signed) ‖ task_id(8)        empty      (waiting tasks only)
+//   attempts  task_id(8) ‖ number(4)                Attempt record
+//   retire    expire_ms(8, signed) ‖ task_id(8)     empty      (finished tasks only)
+//   nonces    app_key ‖ 0x00 ‖ nonce                timestamps_s(8, signed)
+//   meta      name                                  value (see kMeta* below)
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/coding.h"
+
+namespace tock::keys {
+
+inline constexpr const char* kApps = "apps";
+inline constexpr const char* kTasks = "tasks";
+inline constexpr const char* kTaskNo = "task_no";
+inline constexpr const char* kDue = "due";
+inline constexpr const char* kAttempts = "attempts";
+inline constexpr const char* kRetire = "retire";
+inline constexpr const char* kNonces = "nonces";
+inline constexpr const char* kMeta = "meta";
+
+inline constexpr const char* kMetaSchemaVersion = "schema_version";
+inline constexpr const char* kMetaNextTaskId = "next_task_id";  // u64: ids below it may be used
+inline constexpr uint64_t kSchemaVersion = 1;
+
+inline std::string TaskKey(uint64_t id) {
+  std::string k;
+  PutFixed64BE(&k, id);
+  return k;
+}
+
+inline std::string TaskNoKey(std::string_view app_key, std::string_view task_no) {
+  std::string k;
+  k.reserve(app_key.size() + 1 + task_no.size());
+  k.append(app_key);
+  k.push_back('\0');
+  k.append(task_no);
+  return k;
+}
+
+// Used for both the due and the retire index: time first, then id.
+inline std::string TimeIdKey(int64_t ms, uint64_t id) {
+  std::string k;
+  PutInt64BE(&k, ms);
+  PutFixed64BE(&k, id);
+  return k;
+}
+inline int64_t TimeOfTimeIdKey(std::string_view k) { return DecodeInt64BE(k.data()); }
+inline uint64_t IdOfTimeIdKey(std::string_view k) { return DecodeFixed64BE(k.data() + 8); }
+
+inline std::string AttemptKey(uint64_t task_id, uint32_t number) {
+  std::string k;
+  PutFixed64BE(&k, task_id);
+  PutFixed32BE(&k, number);
+  return k;
+}
+
+inline std::string NonceKey(std::string_view app_key, std::string_view nonce) {
+  return TaskNoKey(app_key, nonce);  // same shape: owner ‖ 0x00 ‖ name
+}
+
+}  // namespace tock::keys

@@ -1,0 +1,138 @@
+#include "storage/records.h"
+
+#include "common/coding.h"
+
+namespace tock {
+namespace {
+constexpr uint8_t kAppFormat = 1;
+constexpr uint8_t kTaskFormat = 1;
+constexpr uint8_t kAttemptFormat = 1;
+
+Status Corrupt(const char* what) { return Status::Internal(std::string("corrupt ") + what + " record"); }
+}  // namespace
+
+const char* TaskStatusName(TaskStatus s) {
+  switch (s) {
+    case TaskStatus::kWaiting: return "waiting";
+    case TaskStatus::kRunning: return "running";
+    case TaskStatus::kSuccess: return "success";
+    case TaskStatus::kCancelled: return "cancelled";
+    case TaskStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+const char* AttemptOutcomeName(AttemptOutcome o) {
+  switch (o) {
+    case AttemptOutcome::kSuccess: return "success";
+    case AttemptOutcome::kFailure: return "failure";
+    case AttemptOutcome::kTimeout: return "timeout";
+    case AttemptOutcome::kError: return "error";
+    case AttemptOutcome::kGone: return "gone";
+  }
+  return "unknown";
+}
+
+std::string EncodeApp(const App& a) {
+  std::string out;
+  out.push_back(static_cast<char>(kAppFormat));
+  PutString(&out, a.app_key);
+  PutString(&out, a.secret_key);
+  PutString(&out, a.name);
+  PutString(&out, a.link_url);
+  PutString(&out, a.remark);
+  PutFixed32BE(&out, static_cast<uint32_t>(a.step_s));
+  PutFixed32BE(&out, static_cast<uint32_t>(a.retry_total));
+  out.push_back(static_cast<char>(a.success_mode));
+  PutInt64BE(&out, a.created_ms);
+  return out;
+}
+
+Result<App> DecodeApp(std::string_view bytes) {
+  Decoder d(bytes);
+  App a;
+  uint8_t format, mode;
+  uint32_t step, retry;
+  if (!d.GetU8(&format) || format != kAppFormat || !d.GetString(&a.app_key) ||
+      !d.GetString(&a.secret_key) || !d.GetString(&a.name) || !d.GetString(&a.link_url) ||
+      !d.GetString(&a.remark) || !d.GetU32(&step) || !d.GetU32(&retry) || !d.GetU8(&mode) ||
+      !d.GetI64(&a.created_ms)) {
+    return Corrupt("application");
+  }
+  a.step_s = static_cast<int32_t>(step);
+  a.retry_total = static_cast<int32_t>(retry);
+  a.success_mode = static_cast<SuccessMode>(mode);
+  return a;
+}
+
+std::string EncodeTask(const Task& t) {
+  std::string out;
+  out.reserve(96 + t.app_key.size() + t.task_no.size() + t.name.size() + t.content.size());
+  out.push_back(static_cast<char>(kTaskFormat));
+  PutFixed64BE(&out, t.id);
+  PutString(&out, t.app_key);
+  PutString(&out, t.task_no);
+  PutString(&out, t.name);
+  PutString(&out, t.content);
+  PutInt64BE(&out, t.runtime_ms);
+  PutInt64BE(&out, t.next_run_ms);
+  PutInt64BE(&out, t.created_ms);
+  PutInt64BE(&out, t.finished_ms);
+  PutFixed32BE(&out, static_cast<uint32_t>(t.timeout_ms));
+  out.push_back(static_cast<char>(t.status));
+  PutFixed32BE(&out, t.round);
+  PutFixed32BE(&out, t.round_start);
+  PutInt64BE(&out, t.elapsed_ms);
+  PutString(&out, t.schedule_id);
+  return out;
+}
+
+Result<Task> DecodeTask(std::string_view bytes) {
+  Decoder d(bytes);
+  Task t;
+  uint8_t format, status;
+  uint32_t timeout;
+  if (!d.GetU8(&format) || format != kTaskFormat || !d.GetU64(&t.id) ||
+      !d.GetString(&t.app_key) || !d.GetString(&t.task_no) || !d.GetString(&t.name) ||
+      !d.GetString(&t.content) || !d.GetI64(&t.runtime_ms) || !d.GetI64(&t.next_run_ms) ||
+      !d.GetI64(&t.created_ms) || !d.GetI64(&t.finished_ms) || !d.GetU32(&timeout) ||
+      !d.GetU8(&status) || !d.GetU32(&t.round) || !d.GetU32(&t.round_start) ||
+      !d.GetI64(&t.elapsed_ms) || !d.GetString(&t.schedule_id)) {
+    return Corrupt("task");
+  }
+  t.timeout_ms = static_cast<int32_t>(timeout);
+  t.status = static_cast<TaskStatus>(status);
+  return t;
+}
+
+std::string EncodeAttempt(const Attempt& a) {
+  std::string out;
+  out.push_back(static_cast<char>(kAttemptFormat));
+  PutFixed64BE(&out, a.task_id);
+  PutFixed32BE(&out, a.number);
+  PutInt64BE(&out, a.started_ms);
+  PutInt64BE(&out, a.duration_ms);
+  PutFixed32BE(&out, static_cast<uint32_t>(a.http_status));
+  out.push_back(static_cast<char>(a.outcome));
+  PutString(&out, a.error);
+  PutString(&out, a.response);
+  return out;
+}
+
+Result<Attempt> DecodeAttempt(std::string_view bytes) {
+  Decoder d(bytes);
+  Attempt a;
+  uint8_t format, outcome;
+  uint32_t status;
+  if (!d.GetU8(&format) || format != kAttemptFormat || !d.GetU64(&a.task_id) ||
+      !d.GetU32(&a.number) || !d.GetI64(&a.started_ms) || !d.GetI64(&a.duration_ms) ||
+      !d.GetU32(&status) || !d.GetU8(&outcome) || !d.GetString(&a.error) ||
+      !d.GetString(&a.response)) {
+    return Corrupt("attempt");
+  }
+  a.http_status = static_cast<int32_t>(status);
+  a.outcome = static_cast<AttemptOutcome>(outcome);
+  return a;
+}
+
+}  // namespace tock

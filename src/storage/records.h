@@ -1,0 +1,98 @@
+// The records tock keeps, as plain structs, and their byte encodings.
+//
+// Encoding: a leading format byte, then fixed-width big-endian integers and
+// length-prefixed strings in the order below (common/coding.h). A record whose format byte
+// is unknown, or that ends early, decodes to an error instead of garbage.
+//
+// DO NOT CHANGE the order of fields or the values of the enums: they are on disk. Add new
+// fields at the end and bump the format byte.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace tock {
+
+// How a callback's answer counts as success.
+enum class SuccessMode : uint8_t {
+  kBody = 0,    // 2xx and the body, trimmed, is "success" (the original's contract)
+  kStatus = 1,  // any 2xx
+};
+
+struct App {
+  std::string app_key;     // 16 alphanumerics; the application's id
+  std::string secret_key;  // 32 alphanumerics
+  std::string name;
+  std::string link_url;
+  std::string remark;
+  int32_t step_s = 5;        // retry k waits min(step_s * k, 3600) s
+  int32_t retry_total = 5;   // retries after the first attempt, per round
+  SuccessMode success_mode = SuccessMode::kBody;
+  int64_t created_ms = 0;
+};
+
+// DO NOT CHANGE these values: they are on disk and in the API (`status`).
+enum class TaskStatus : uint8_t {
+  kWaiting = 0,
+  kRunning = 1,  // never stored: an attempt in flight is tracked in memory only
+  kSuccess = 2,
+  kCancelled = 3,
+  kFailed = 4,
+};
+const char* TaskStatusName(TaskStatus s);
+inline bool IsFinished(TaskStatus s) {
+  return s == TaskStatus::kSuccess || s == TaskStatus::kCancelled || s == TaskStatus::kFailed;
+}
+
+struct Task {
+  uint64_t id = 0;
+  std::string app_key;
+  std::string task_no;
+  std::string name;
+  std::string content;     // the JSON text delivered as "data", as given (minified)
+  int64_t runtime_ms = 0;  // the due time asked for
+  int64_t next_run_ms = 0; // when the next attempt is due; 0 when none is (finished)
+  int64_t created_ms = 0;
+  int64_t finished_ms = 0; // when it reached success/cancelled/failed; 0 before
+  int32_t timeout_ms = 30000;
+  TaskStatus status = TaskStatus::kWaiting;
+  uint32_t round = 0;         // attempts made so far, over all rounds
+  uint32_t round_start = 0;   // `round` when the current round began (publish re-arms)
+  int64_t elapsed_ms = 0;     // time spent in attempts
+  std::string schedule_id;    // set on a schedule's fire (issue: schedules), else empty
+};
+
+// DO NOT CHANGE these values: they are on disk.
+enum class AttemptOutcome : uint8_t {
+  kSuccess = 0,
+  kFailure = 1,  // an HTTP answer that is not success
+  kTimeout = 2,
+  kError = 3,    // no HTTP answer: refused, reset, DNS, TLS...
+  kGone = 4,     // 410: stop retrying
+};
+const char* AttemptOutcomeName(AttemptOutcome o);
+
+struct Attempt {
+  uint64_t task_id = 0;
+  uint32_t number = 0;  // 1-based over the task's life
+  int64_t started_ms = 0;
+  int64_t duration_ms = 0;
+  int32_t http_status = 0;  // 0 when there was no HTTP answer
+  AttemptOutcome outcome = AttemptOutcome::kError;
+  std::string error;
+  std::string response;  // first 1 KiB of the body
+};
+
+std::string EncodeApp(const App& app);
+Result<App> DecodeApp(std::string_view bytes);
+std::string EncodeTask(const Task& task);
+Result<Task> DecodeTask(std::string_view bytes);
+std::string EncodeAttempt(const Attempt& attempt);
+Result<Attempt> DecodeAttempt(std::string_view bytes);
+
+}  // namespace tock

@@ -1,0 +1,368 @@
+// DESIGN
+// One rocksdb::DB with a column family per record kind (keys.h). Column families share one
+// WAL, so a WriteBatch that touches tasks, due and task_no is atomic across them.
+//
+// Task ids come from a counter reserved on disk in blocks (kIdBlock): the meta entry
+// "next_task_id" always holds a value no handed-out id reaches, so after a crash the next
+// block starts above every id that might have been acknowledged. The cost is one synced
+// write per kIdBlock ids, and a gap of up to kIdBlock ids after a restart.
+//
+// Once a write fails, every later write is refused (write_error_), and healthy() says so.
+
+#include "storage/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "common/coding.h"
+#include "common/log.h"
+#include "storage/keys.h"
+
+namespace tock {
+namespace {
+
+constexpr uint64_t kIdBlock = 1 << 16;
+
+// Converts a RocksDB status once, at the edge.
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNoSpace() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
+    return Status::Unavailable(std::move(msg));
+  }
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  return Status::Internal(std::move(msg));
+}
+
+enum Cf { kApps, kTasks, kTaskNo, kDue, kAttempts, kRetire, kNonces, kMeta, kNumCf };
+const char* const kCfNames[kNumCf] = {keys::kApps,     keys::kTasks,  keys::kTaskNo,
+                                      keys::kDue,      keys::kAttempts, keys::kRetire,
+                                      keys::kNonces,   keys::kMeta};
+
+}  // namespace
+
+class Store::Impl {
+ public:
+  ~Impl() {
+    for (auto* h : handles_) {
+      if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+    }
+    if (default_cf_ != nullptr) db_->DestroyColumnFamilyHandle(default_cf_);
+    if (db_ != nullptr) {
+      rocksdb::Status s = db_->Close();
+      if (!s.ok()) log::Warn("store.close_failed", {{"error", s.ToString()}});
+      delete db_;
+    }
+  }
+
+  Status Open(const std::string& dir, const StoreOptions& opts) {
+    rocksdb::Options db_opts;
+    db_opts.create_if_missing = true;
+    db_opts.create_missing_column_families = true;
+    db_opts.max_background_jobs = 2;
+    db_opts.bytes_per_sync = 1 << 20;
+    db_opts.enable_pipelined_write = true;
+    db_opts.keep_log_file_num = 5;
+    db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+    cache_ = rocksdb::NewLRUCache(opts.block_cache_bytes);
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache_;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.cache_index_and_filter_blocks = true;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    rocksdb::ColumnFamilyOptions base;
+    base.write_buffer_size = opts.write_buffer_bytes;
+    base.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    base.compression = rocksdb::kLZ4Compression;
+    descs.emplace_back(rocksdb::kDefaultColumnFamilyName, base);
+    for (int i = 0; i < kNumCf; ++i) descs.emplace_back(kCfNames[i], base);
+
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, descs, &handles, &db_);
+    if (!s.ok()) return FromRocks(s, "open " + dir);
+    default_cf_ = handles[0];
+    for (int i = 0; i < kNumCf; ++i) handles_[i] = handles[i + 1];
+
+    std::string v;
+    s = db_->Get(rocksdb::ReadOptions(), handles_[kMeta], keys::kMetaSchemaVersion, &v);
+    if (s.IsNotFound()) {
+      std::string enc;
+      PutFixed64BE(&enc, keys::kSchemaVersion);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      s = db_->Put(wo, handles_[kMeta], keys::kMetaSchemaVersion, enc);
+      if (!s.ok()) return FromRocks(s, "write schema version");
+    } else if (!s.ok()) {
+      return FromRocks(s, "read schema version");
+    } else if (v.size() != 8 || DecodeFixed64BE(v.data()) != keys::kSchemaVersion) {
+      return Status::Internal("data directory " + dir + " has an unknown schema version");
+    }
+
+    s = db_->Get(rocksdb::ReadOptions(), handles_[kMeta], keys::kMetaNextTaskId, &v);
+    if (s.ok() && v.size() == 8) {
+      next_id_ = reserved_until_ = DecodeFixed64BE(v.data());
+    } else if (s.IsNotFound()) {
+      next_id_ = reserved_until_ = 1;
+    } else {
+      return FromRocks(s, "read task id counter");
+    }
+    return Status::Ok();
+  }
+
+  Status Write(rocksdb::WriteBatch* batch, bool sync) {
+    if (write_error_.load(std::memory_order_acquire)) {
+      return Status::Unavailable("storage is refusing writes after an earlier failure: " +
+                                 health_message());
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Write(wo, batch);
+    if (!s.ok()) {
+      Status st = FromRocks(s, "write");
+      {
+        std::lock_guard<std::mutex> l(health_mu_);
+        if (health_message_.empty()) health_message_ = st.message();
+      }
+      write_error_.store(true, std::memory_order_release);
+      log::Error("store.write_failed", {{"error", st.message()}});
+      return Status::Unavailable("storage write failed: " + st.message());
+    }
+    return Status::Ok();
+  }
+
+  Result<uint64_t> AllocateIds(uint64_t n) {
+    std::lock_guard<std::mutex> l(id_mu_);
+    if (next_id_ + n > reserved_until_) {
+      uint64_t new_until = next_id_ + n + kIdBlock;
+      std::string enc;
+      PutFixed64BE(&enc, new_until);
+      rocksdb::WriteBatch b;
+      b.Put(handles_[kMeta], keys::kMetaNextTaskId, enc);
+      // Held under id_mu_: id allocation waits for one fsync per kIdBlock ids.
+      Status st = Write(&b, /*sync=*/true);
+      if (!st.ok()) return st;
+      reserved_until_ = new_until;
+    }
+    uint64_t first = next_id_;
+    next_id_ += n;
+    return first;
+  }
+
+  Status Scan(Cf cf, int64_t from_ms, int64_t to_ms,
+              const std::function<bool(int64_t, uint64_t)>& fn) {
+    std::string lo = keys::TimeIdKey(from_ms, 0);
+    std::string hi = keys::TimeIdKey(to_ms, 0);
+    rocksdb::Slice upper(hi);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[cf]));
+    for (it->Seek(lo); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (k.size() != 16) continue;
+      std::string_view kv(k.data(), k.size());
+      if (!fn(keys::TimeOfTimeIdKey(kv), keys::IdOfTimeIdKey(kv))) break;
+    }
+    return FromRocks(it->status(), "scan index");
+  }
+
+  std::string health_message() const {
+    std::lock_guard<std::mutex> l(health_mu_);
+    return health_message_;
+  }
+
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* handles_[kNumCf] = {};
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::atomic<bool> write_error_{false};
+  mutable std::mutex health_mu_;
+  std::string health_message_;  // GUARDED_BY(health_mu_)
+  std::mutex id_mu_;
+  uint64_t next_id_ = 1;         // GUARDED_BY(id_mu_)
+  uint64_t reserved_until_ = 1;  // GUARDED_BY(id_mu_)
+};
+
+// --- Batch -------------------------------------------------------------------------------
+
+struct Store::Batch::Rep {
+  Store::Impl* impl = nullptr;
+  rocksdb::WriteBatch wb;
+  rocksdb::ColumnFamilyHandle* cf(Cf c) { return impl->handles_[c]; }
+};
+
+Store::Batch::Batch(Store& store) : rep_(std::make_unique<Rep>()) { rep_->impl = store.impl_.get(); }
+Store::Batch::~Batch() = default;
+
+void Store::Batch::PutApp(const App& app) {
+  rep_->wb.Put(rep_->cf(kApps), app.app_key, EncodeApp(app));
+}
+void Store::Batch::PutTask(const Task& task) {
+  rep_->wb.Put(rep_->cf(kTasks), keys::TaskKey(task.id), EncodeTask(task));
+}
+void Store::Batch::DeleteTask(uint64_t id) { rep_->wb.Delete(rep_->cf(kTasks), keys::TaskKey(id)); }
+void Store::Batch::PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) {
+  rep_->wb.Put(rep_->cf(kTaskNo), keys::TaskNoKey(app_key, task_no), keys::TaskKey(id));
+}
+void Store::Batch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
+  rep_->wb.Delete(rep_->cf(kTaskNo), keys::TaskNoKey(app_key, task_no));
+}
+void Store::Batch::PutDue(int64_t due_ms, uint64_t id) {
+  rep_->wb.Put(rep_->cf(kDue), keys::TimeIdKey(due_ms, id), rocksdb::Slice());
+}
+void Store::Batch::DeleteDue(int64_t due_ms, uint64_t id) {
+  rep_->wb.Delete(rep_->cf(kDue), keys::TimeIdKey(due_ms, id));
+}
+void Store::Batch::PutAttempt(const Attempt& a) {
+  rep_->wb.Put(rep_->cf(kAttempts), keys::AttemptKey(a.task_id, a.number), EncodeAttempt(a));
+}
+void Store::Batch::DeleteAttempts(uint64_t task_id) {
+  rep_->wb.DeleteRange(rep_->cf(kAttempts), keys::AttemptKey(task_id, 0),
+                       keys::AttemptKey(task_id + 1, 0));
+}
+void Store::Batch::PutRetire(int64_t expire_ms, uint64_t id) {
+  rep_->wb.Put(rep_->cf(kRetire), keys::TimeIdKey(expire_ms, id), rocksdb::Slice());
+}
+void Store::Batch::DeleteRetire(int64_t expire_ms, uint64_t id) {
+  rep_->wb.Delete(rep_->cf(kRetire), keys::TimeIdKey(expire_ms, id));
+}
+void Store::Batch::PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) {
+  std::string v;
+  PutInt64BE(&v, ts_s);
+  rep_->wb.Put(rep_->cf(kNonces), keys::NonceKey(app_key, nonce), v);
+}
+void Store::Batch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
+  rep_->wb.Delete(rep_->cf(kNonces), keys::NonceKey(app_key, nonce));
+}
+size_t Store::Batch::Count() const { return rep_->wb.Count(); }
+
+// --- Store -------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  Status s = impl->Open(dir, opts);
+  if (!s.ok()) return s;
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Status Store::Write(Batch& batch, bool sync) { return impl_->Write(&batch.rep_->wb, sync); }
+
+Result<uint64_t> Store::AllocateTaskIds(uint64_t n) { return impl_->AllocateIds(n); }
+
+Result<Task> Store::GetTask(uint64_t id) {
+  std::string v;
+  rocksdb::Status s =
+      impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kTasks], keys::TaskKey(id), &v);
+  if (s.IsNotFound()) return Status::NotFound("task " + std::to_string(id) + " not found");
+  if (!s.ok()) return FromRocks(s, "read task");
+  return DecodeTask(v);
+}
+
+Result<std::optional<uint64_t>> Store::FindTaskNo(std::string_view app_key,
+                                                  std::string_view task_no) {
+  std::string v;
+  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kTaskNo],
+                                      keys::TaskNoKey(app_key, task_no), &v);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return FromRocks(s, "read taskNo index");
+  if (v.size() != 8) return Status::Internal("corrupt taskNo index entry");
+  return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
+}
+
+Result<std::vector<Attempt>> Store::ListAttempts(uint64_t task_id) {
+  std::vector<Attempt> out;
+  std::string lo = keys::AttemptKey(task_id, 0);
+  std::string hi = keys::AttemptKey(task_id + 1, 0);
+  rocksdb::Slice upper(hi);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro, impl_->handles_[kAttempts]));
+  for (it->Seek(lo); it->Valid(); it->Next()) {
+    Result<Attempt> a = DecodeAttempt(std::string_view(it->value().data(), it->value().size()));
+    if (!a.ok()) return a.status();
+    out.push_back(std::move(a).value());
+  }
+  Status st = FromRocks(it->status(), "read attempts");
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Store::ForEachApp(const std::function<void(App&&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kApps]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Result<App> a = DecodeApp(std::string_view(it->value().data(), it->value().size()));
+    if (!a.ok()) return a.status();
+    fn(std::move(a).value());
+  }
+  return FromRocks(it->status(), "read applications");
+}
+
+Status Store::ScanDue(int64_t from_ms, int64_t to_ms,
+                      const std::function<bool(int64_t, uint64_t)>& fn) {
+  return impl_->Scan(kDue, from_ms, to_ms, fn);
+}
+
+Status Store::ScanRetire(int64_t from_ms, int64_t to_ms,
+                         const std::function<bool(int64_t, uint64_t)>& fn) {
+  return impl_->Scan(kRetire, from_ms, to_ms, fn);
+}
+
+Status Store::ForEachNonce(
+    const std::function<void(std::string_view, std::string_view, int64_t)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kNonces]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    size_t sep = k.find('\0');
+    if (sep == std::string_view::npos || it->value().size() != 8) continue;
+    fn(k.substr(0, sep), k.substr(sep + 1), DecodeInt64BE(it->value().data()));
+  }
+  return FromRocks(it->status(), "read nonces");
+}
+
+uint64_t Store::EstimateDueEntries() {
+  uint64_t v = 0;
+  impl_->db_->GetIntProperty(impl_->handles_[kDue], "rocksdb.estimate-num-keys", &v);
+  return v;
+}
+
+uint64_t Store::EstimateTasks() {
+  uint64_t v = 0;
+  impl_->db_->GetIntProperty(impl_->handles_[kTasks], "rocksdb.estimate-num-keys", &v);
+  return v;
+}
+
+bool Store::healthy() const { return !impl_->write_error_.load(std::memory_order_acquire); }
+std::string Store::health_message() const { return impl_->health_message(); }
+
+Status Store::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* cp = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db_, &cp);
+  if (!s.ok()) return FromRocks(s, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> owned(cp);
+  return FromRocks(owned->CreateCheckpoint(dir), "checkpoint into " + dir);
+}
+
+uint64_t Store::IntProperty(std::string_view name) {
+  uint64_t total = 0;
+  for (int i = 0; i < kNumCf; ++i) {
+    uint64_t v = 0;
+    if (impl_->db_->GetIntProperty(impl_->handles_[i], std::string(name), &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace tock

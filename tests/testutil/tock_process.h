@@ -1,0 +1,96 @@
+// TockProcess: runs the real `tock serve` binary as a child process on loopback, for the
+// integration tests. Owns a temp directory (data dir + one stderr log per start) and the
+// child; the destructor SIGKILLs a child still running and deletes the temp directory
+// (set TOCK_IT_KEEP=1 in the environment to keep it for post-mortems; the path is printed).
+//
+//   TockProcess tock({.binary = TOCK_BINARY});
+//   std::string error;
+//   REQUIRE_MESSAGE(tock.Start(&error), error);   // waits for event=listening and /readyz
+//   ... tock.port(), tock.base_url(), tock.admin_token() ...
+//   tock.Kill9();  tock.Start(&error);            // restart on the same data dir
+//   int rc = tock.Terminate();                    // SIGTERM; the exit code
+//
+// Start() forks with PR_SET_PDEATHSIG(SIGKILL), so a crashed test binary takes its servers
+// with it. The death signal fires when the *thread* that forked exits.
+// REQUIRES: Start() is called from a thread that outlives the child (the test's main thread).
+//
+// Thread-safety: none; one test thread drives a TockProcess.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tock::testing {
+
+// Creates a fresh directory "<TMPDIR or /tmp>/<prefix>XXXXXX"; empty string on failure.
+std::string MakeTempDir(const std::string& prefix);
+
+// Runs argv to completion (stdin /dev/null), capturing stdout and stderr together.
+// Returns the exit code (128+signal if killed by a signal, -1 if it could not start or ran
+// longer than `timeout`, in which case it is killed).
+int RunProcess(const std::vector<std::string>& argv, std::string* output,
+               std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+class TockProcess {
+ public:
+  struct Options {
+    std::string binary;                   // path of the tock executable (TOCK_BINARY)
+    std::string admin_token;              // empty: a random 32-char token
+    std::vector<std::string> extra_args;  // appended after `serve --listen --data`
+    std::string listen = "127.0.0.1:0";   // port 0: the kernel picks a free port
+    std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
+  };
+
+  explicit TockProcess(Options options);
+  ~TockProcess();
+  TockProcess(const TockProcess&) = delete;
+  TockProcess& operator=(const TockProcess&) = delete;
+
+  // Spawns `tock serve` on this object's data dir, waits until the stderr log shows
+  // `event=listening addr=...:<port>` and GET /readyz answers 200. On failure returns false,
+  // fills *error (with the log's tail) and leaves no child running.
+  // REQUIRES: !running().
+  bool Start(std::string* error);
+
+  // SIGKILL and reap. No-op if not running.
+  void Kill9();
+
+  // SIGTERM, then waits up to `timeout` for the exit. Returns the exit code, 128+signal if
+  // it died of a signal, or -1 if it had to be SIGKILLed after the timeout (or was not running).
+  int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+  // True while the child has not exited (reaps it if it has).
+  bool running();
+
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  const std::string& host() const { return host_; }
+  std::string base_url() const;  // "http://127.0.0.1:<port>"
+  const std::string& admin_token() const { return admin_token_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& temp_dir() const { return temp_dir_; }
+  // The stderr (and stdout) log of the latest start; each start gets its own file.
+  const std::string& stderr_path() const { return stderr_path_; }
+  std::string ReadLog() const;  // contents of stderr_path()
+  int starts() const { return starts_; }
+
+ private:
+  bool WaitForPort(std::chrono::steady_clock::time_point deadline, std::string* error);
+  bool WaitForReady(std::chrono::steady_clock::time_point deadline, std::string* error);
+  std::string LogTail() const;
+
+  Options options_;
+  std::string admin_token_;
+  std::string temp_dir_;
+  std::string data_dir_;
+  std::string stderr_path_;
+  std::string host_ = "127.0.0.1";
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int starts_ = 0;
+};
+
+}  // namespace tock::testing
