@@ -1,2 +1,84 @@
+// tock: schedules delayed and recurring work and delivers it as signed HTTP callbacks.
+// main only wires: parse the sub-command, build the server, run it, stop it on a signal.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "common/log.h"
-int main() { tock::log::Info("hello"); return 0; }
+#include "config/settings.h"
+#include "server/server.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int Usage(FILE* out) {
+  std::fprintf(out,
+               "Usage: tock <command> [options]\n\n"
+               "Commands:\n"
+               "  serve      run the scheduler (tock serve --help for its settings)\n"
+               "  version    print the version\n");
+  return out == stderr ? 2 : 0;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  tock::Settings settings;
+  std::string help;
+  tock::Status s = tock::LoadSettings(args, &settings, &help);
+  if (!help.empty()) {
+    std::fputs(help.c_str(), stdout);
+    return 0;
+  }
+  if (!s.ok()) {
+    tock::log::Error("config.invalid", {{"error", s.message()}});
+    return 2;
+  }
+
+  // Block the stop signals in every thread (threads inherit the mask); one thread waits for
+  // them with sigwait, so no handler runs at an arbitrary point.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  tock::TockServer server(settings);
+  s = server.Start();
+  if (!s.ok()) {
+    tock::log::Error("start.failed", {{"error", s.message()}});
+    return 1;
+  }
+  std::thread waiter([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    tock::log::Info("signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.Stop();
+  });
+  server.Run();
+  // Wake the waiter if Run() ended for another reason.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage(stderr);
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "serve") return Serve(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("tock %s\n", kVersion);
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") return Usage(stdout);
+  std::fprintf(stderr, "tock: unknown command \"%s\"\n", cmd.c_str());
+  return Usage(stderr);
+}

@@ -29,7 +29,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // The value after "<scheme><1*SP>", or nullopt if the header has another scheme or no value.
 std::optional<std::string_view> SplitScheme(std::string_view header, std::string_view scheme) {
   header = Trim(header);
-  if (header.size() <= scheme.size() || !EqualsIgnoreCase(header.substr(0, scheme.size()), scheme) ||
+  if (header.size() <= scheme.size() ||
+      !EqualsIgnoreCase(header.substr(0, scheme.size()), scheme) ||
       !IsSpace(header[scheme.size()])) {
     return std::nullopt;
   }

@@ -63,8 +63,7 @@ Status VerifySignedRequest(const SignedHeaders& h, std::string_view secret, std:
 
   // 3. Body binding.
   if (!policy.loose_payload && !ConstantTimeEquals(h.payload, Sha256Hex(body))) {
-    return Status::Unauthorized(
-        "header 'payload': must be the hex SHA-256 of the request body");
+    return Status::Unauthorized("header 'payload': must be the hex SHA-256 of the request body");
   }
 
   // 4. Signature, over the header text exactly as sent.

@@ -78,4 +78,11 @@ class [[nodiscard]] Result {
   std::optional<T> value_;
 };
 
+// Returns early from a function returning Status or Result<T> when expr is not ok.
+#define TOCK_RETURN_IF_ERROR(expr)        \
+  do {                                    \
+    ::tock::Status tock_status_ = (expr); \
+    if (!tock_status_.ok()) return tock_status_; \
+  } while (0)
+
 }  // namespace tock

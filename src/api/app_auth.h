@@ -1,0 +1,52 @@
+// AppAuthenticator: who is calling an application-scoped route (SPEC §2).
+//
+// Two forms, tried in this order:
+//   Authorization: Basic base64(appKey:secretKey)         (the EngageLab form)
+//   app_key, nonce, timestamps, payload, signature headers (the Serendipity form), with a
+//   300 s timestamp window, nonce replay protection and payload = SHA-256 of the body.
+// Accepted nonces are remembered in memory (ReplayGuard) and written to the nonces column
+// family, so a replay is refused across a restart too.
+//
+// Thread-safety: Authenticate may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/signed_request.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "storage/records.h"
+
+namespace tock {
+
+class AppRegistry;
+class ReplayGuard;
+class Store;
+
+struct AuthInput {
+  std::string_view authorization;  // the Authorization header, or empty
+  SignedHeaders signed_headers;    // all empty when not sent
+  std::string_view body;
+};
+
+class AppAuthenticator {
+ public:
+  AppAuthenticator(AppRegistry& apps, ReplayGuard& replay, Store& store, const Clock& clock,
+                   SignedRequestPolicy policy);
+  Result<std::shared_ptr<const App>> Authenticate(const AuthInput& in);
+  // Loads the nonces remembered on disk into the replay guard (start-up).
+  Status LoadNonces();
+  // Forgets nonces outside the window, in memory and on disk.
+  void ExpireNonces();
+
+ private:
+  AppRegistry& apps_;
+  ReplayGuard& replay_;
+  Store& store_;
+  const Clock& clock_;
+  const SignedRequestPolicy policy_;
+};
+
+}  // namespace tock

@@ -1,0 +1,66 @@
+// HttpApi: tock's HTTP server (cpp-httplib underneath, kept out of this header).
+//
+// Routes: the Serendipity surface (api/serendipity_routes.cc) and health
+// (/healthz, /readyz). Limits applied before any handler runs: request bodies over
+// max_body_bytes get 413 from the Content-Length alone, without reading the body; bodies
+// without a Content-Length (chunked) get 411.
+//
+// Threads: a pool of `threads` HTTP threads (each keep-alive connection holds one while it
+// is open). Handlers run on them and call into services that are thread-safe.
+// Owned by main; Serve() blocks the calling thread until Stop() is called from another.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "timeutil/time_zone.h"
+
+namespace tock {
+
+class AppRegistry;
+class TaskService;
+class AppAuthenticator;
+
+struct HttpApiOptions {
+  std::string host = "127.0.0.1";
+  int port = 9502;
+  size_t max_body_bytes = 1u << 20;
+  int threads = 128;
+  std::string admin_token;
+  int64_t max_delay_ms = 365LL * 24 * 3600 * 1000;
+};
+
+struct ApiServices {
+  AppRegistry& apps;
+  TaskService& tasks;
+  AppAuthenticator& auth;
+  const Clock& clock;
+  TimeZone time_zone;
+  std::function<bool()> ready;                // /readyz
+  std::function<std::string()> metrics_text;  // /metrics (Prometheus text); may be empty
+};
+
+class HttpApi {
+ public:
+  HttpApi(ApiServices services, HttpApiOptions opts);
+  ~HttpApi();
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Binds the listening socket (port 0 picks a free one). Fails if the address is in use.
+  Status Bind();
+  int port() const;
+  // Accepts and serves until Stop(). REQUIRES: Bind() succeeded.
+  void Serve();
+  // Stops accepting, closes the listener; Serve() returns once handlers have finished.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tock

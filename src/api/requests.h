@@ -1,0 +1,30 @@
+// Validation of the Serendipity request bodies into tock's own types (SPEC §3). Every rule
+// failure is a Status::Invalid naming the field and the rule.
+//
+// Include only from api/*.cc (pulls in simdjson through json_fields.h).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "api/json_fields.h"
+#include "storage/records.h"
+#include "tasks/task_service.h"
+#include "timeutil/time_zone.h"
+
+namespace tock::api {
+
+struct TaskLimits {
+  int64_t max_delay_ms = 365LL * 24 * 3600 * 1000;
+  size_t max_content_bytes = 64 * 1024;
+};
+
+// One task object of /task/create or /task/batch-create (prefix "tasks[3]." for the latter).
+Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t now_ms,
+                               const TaskLimits& limits);
+
+// /application/create. Fills everything but the keys and created_ms.
+Result<App> ParseAppCreate(const FieldReader& f);
+
+}  // namespace tock::api

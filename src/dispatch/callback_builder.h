@@ -1,0 +1,30 @@
+// CallbackBuilder: the body and the two signature header sets of one delivery attempt
+// (SPEC §5). Pure apart from the nonce, which comes from the CSPRNG.
+//
+//   body: {"data":<content>,"taskId":N,"taskNo":"...","name":"...","attempt":k,
+//          "scheduledAt":<unix ms>[,"scheduleId":"...","msgId":"..."]}
+//   Standard Webhooks: webhook-id (the task id, the same on every retry),
+//                      webhook-timestamp, webhook-signature
+//   Serendipity:       app_key, nonce, timestamps, payload (hex SHA-256), signature
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/records.h"
+
+namespace tock {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+std::string BuildCallbackBody(const Task& task, uint32_t attempt_number);
+
+// Signs `body` for delivery of `task` at now_s with the application's secret.
+HeaderList BuildCallbackHeaders(const App& app, const Task& task, std::string_view body,
+                                int64_t now_s);
+
+}  // namespace tock

@@ -1,0 +1,191 @@
+// DESIGN
+// One mutex guards the shared queue, the per-application busy counts and the parked
+// queues; it is never held while sending or touching storage. A worker:
+//   1. pops an item (or waits);
+//   2. BeginAttempt reads the task; a stale timer ends here;
+//   3. takes an application slot, or parks the item on the application's queue and
+//      abandons the attempt (the task stays due; the item comes back when a slot frees);
+//   4. builds, signs and sends the callback; classifies the answer;
+//   5. FinishAttempt records it and schedules a retry; releases the slot, which moves one
+//      parked item of that application back to the front of the shared queue.
+
+#include "dispatch/dispatcher.h"
+
+#include "callback/sender.h"
+#include "common/log.h"
+#include "dispatch/callback_builder.h"
+#include "dispatch/outcome.h"
+#include "tasks/app_registry.h"
+#include "tasks/task_service.h"
+
+namespace tock {
+
+Dispatcher::Dispatcher(TaskService& tasks, AppRegistry& apps, Sender& sender,
+                       const Clock& clock, DispatcherOptions opts)
+    : tasks_(tasks), apps_(apps), sender_(sender), clock_(clock), opts_(opts) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!threads_.empty()) return;
+  stopping_ = false;
+  for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  // Give attempts in flight their grace period, then cancel them: they are handed back.
+  const int64_t deadline = clock_.MonoMs() + opts_.grace_ms;
+  while (busy_.load() > 0 && clock_.MonoMs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (busy_.load() > 0) {
+    log::Warn("dispatch.grace_expired", {{"in_flight", static_cast<uint64_t>(busy_.load())}});
+    shutting_down_.store(true);
+    tasks_.CancelAllInFlight();
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Dispatcher::Submit(std::vector<TimerService::Fired>& batch) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& f : batch) queue_.push_back({f.id, f.due_wall_ms});
+  }
+  if (batch.size() == 1) {
+    cv_.notify_one();
+  } else {
+    cv_.notify_all();
+  }
+}
+
+size_t Dispatcher::queued() const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = queue_.size();
+  for (const auto& [app, q] : parked_) n += q.size();
+  return n;
+}
+
+DispatcherStats Dispatcher::stats() const {
+  DispatcherStats s;
+  s.success = n_success_.load();
+  s.failure = n_failure_.load();
+  s.timeout = n_timeout_.load();
+  s.error = n_error_.load();
+  s.gone = n_gone_.load();
+  s.retries_scheduled = n_retries_.load();
+  return s;
+}
+
+std::vector<std::pair<std::string, int>> Dispatcher::InFlightByApp() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {app_busy_.begin(), app_busy_.end()};
+}
+
+void Dispatcher::WorkerLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;  // what is queued stays due in storage
+    Item item = queue_.front();
+    queue_.pop_front();
+    busy_.fetch_add(1);
+    l.unlock();
+    RunOne(item);
+    busy_.fetch_sub(1);
+    l.lock();
+  }
+}
+
+void Dispatcher::ReleaseAppSlot(const std::string& app_key) {
+  bool released = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = app_busy_.find(app_key);
+    if (it != app_busy_.end() && --it->second <= 0) app_busy_.erase(it);
+    auto p = parked_.find(app_key);
+    if (p != parked_.end()) {
+      queue_.push_front(p->second.front());
+      p->second.pop_front();
+      if (p->second.empty()) parked_.erase(p);
+      released = true;
+    }
+  }
+  if (released) cv_.notify_one();
+}
+
+void Dispatcher::RunOne(const Item& item) {
+  Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(item.id, item.due_ms);
+  if (!begun.ok()) {
+    log::Error("dispatch.begin_failed", {{"task_id", item.id}, {"error", begun.status().message()}});
+    return;
+  }
+  if (!begun->has_value()) return;  // stale timer
+  AttemptTicket ticket = std::move(**begun);
+  std::shared_ptr<const App> app = apps_.Find(ticket.task.app_key);
+  if (!app) {
+    log::Error("dispatch.unknown_app", {{"task_id", item.id}, {"app", ticket.task.app_key}});
+    tasks_.AbandonAttempt(ticket);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    int& busy = app_busy_[app->app_key];
+    if (busy >= opts_.max_per_app) {
+      parked_[app->app_key].push_back(item);
+      tasks_.AbandonAttempt(ticket);
+      return;
+    }
+    ++busy;
+  }
+
+  const uint32_t number = ticket.task.round + 1;
+  CallbackRequest req;
+  req.url = app->link_url;
+  req.body = BuildCallbackBody(ticket.task, number);
+  req.headers = BuildCallbackHeaders(*app, ticket.task, req.body, clock_.WallMs() / 1000);
+  req.timeout_ms = ticket.task.timeout_ms;
+  req.cancel = ticket.cancel.get();
+
+  Attempt attempt;
+  attempt.started_ms = clock_.WallMs();
+  CallbackResult res = sender_.Send(req);
+
+  if (shutting_down_.load()) {
+    // Handed back: no record, the due entry stays, the attempt repeats after restart.
+    tasks_.AbandonAttempt(ticket);
+  } else {
+    attempt.duration_ms = res.duration_ms;
+    attempt.http_status = res.http_status;
+    attempt.outcome = ClassifyOutcome(res, app->success_mode);
+    attempt.error = res.error;
+    attempt.response = res.body_prefix;
+    switch (attempt.outcome) {
+      case AttemptOutcome::kSuccess: n_success_.fetch_add(1); break;
+      case AttemptOutcome::kFailure: n_failure_.fetch_add(1); break;
+      case AttemptOutcome::kTimeout: n_timeout_.fetch_add(1); break;
+      case AttemptOutcome::kError: n_error_.fetch_add(1); break;
+      case AttemptOutcome::kGone: n_gone_.fetch_add(1); break;
+    }
+    if (attempt.outcome != AttemptOutcome::kSuccess) {
+      log::Info("delivery.failed", {{"task_id", item.id}, {"attempt", number},
+                                    {"status", res.http_status},
+                                    {"outcome", AttemptOutcomeName(attempt.outcome)},
+                                    {"error", res.error}});
+    }
+    Status st = tasks_.FinishAttempt(ticket, *app, std::move(attempt));
+    if (!st.ok()) {
+      log::Error("dispatch.record_failed", {{"task_id", item.id}, {"error", st.message()}});
+    }
+  }
+  ReleaseAppSlot(app->app_key);
+}
+
+}  // namespace tock

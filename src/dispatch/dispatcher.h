@@ -1,0 +1,97 @@
+// Dispatcher: the worker pool that turns fired timers into signed callback attempts.
+//
+// The timer thread hands over batches of (task id, due time) through Submit(), which only
+// queues and never blocks on I/O. A fixed pool of worker threads takes items off the queue,
+// begins an attempt (TaskService), signs and sends it (Sender), and records the outcome.
+//
+// Concurrency limits: at most `workers` attempts in flight in total (one per thread), and
+// at most `max_per_app` per application. An item whose application is at its limit is
+// parked on that application's queue and released when one of its attempts ends, so a slow
+// receiver occupies at most max_per_app workers and the others keep delivering.
+//
+// Shutdown (Stop): no new attempts start; attempts in flight get `grace_ms` to finish, then
+// are cancelled and handed back unrecorded (their due entries stay, so they run again after
+// restart with the same webhook-id).
+//
+// Thread-safety: Submit from any thread; Start/Stop from the owner.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "wheel/timer_service.h"
+
+namespace tock {
+
+class AppRegistry;
+class Sender;
+class TaskService;
+struct CallbackResult;
+
+struct DispatcherOptions {
+  int workers = 64;
+  int max_per_app = 32;
+  int64_t grace_ms = 10'000;
+};
+
+struct DispatcherStats {
+  uint64_t success = 0, failure = 0, timeout = 0, error = 0, gone = 0;
+  uint64_t retries_scheduled = 0;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(TaskService& tasks, AppRegistry& apps, Sender& sender, const Clock& clock,
+             DispatcherOptions opts);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void Start();
+  void Stop();
+  void Submit(std::vector<TimerService::Fired>& batch);
+
+  size_t queued() const;
+  size_t busy() const { return busy_.load(); }
+  DispatcherStats stats() const;
+  // Attempts in flight per application (for metrics).
+  std::vector<std::pair<std::string, int>> InFlightByApp() const;
+
+ private:
+  struct Item {
+    uint64_t id;
+    int64_t due_ms;
+  };
+  void WorkerLoop();
+  void RunOne(const Item& item);
+  void ReleaseAppSlot(const std::string& app_key);
+
+  TaskService& tasks_;
+  AppRegistry& apps_;
+  Sender& sender_;
+  const Clock& clock_;
+  const DispatcherOptions opts_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;                                     // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int> app_busy_;              // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::deque<Item>> parked_;   // GUARDED_BY(mu_)
+  bool stopping_ = false;                                      // GUARDED_BY(mu_)
+  std::atomic<size_t> busy_{0};
+  std::atomic<bool> shutting_down_{false};
+  std::vector<std::thread> threads_;
+
+  std::atomic<uint64_t> n_success_{0}, n_failure_{0}, n_timeout_{0}, n_error_{0}, n_gone_{0};
+  std::atomic<uint64_t> n_retries_{0};
+};
+
+}  // namespace tock

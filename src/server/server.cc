@@ -1,0 +1,203 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "api/app_auth.h"
+#include "api/http_api.h"
+#include "auth/replay_guard.h"
+#include "auth/signing.h"
+#include "callback/http_sender.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "dispatch/dispatcher.h"
+#include "storage/store.h"
+#include "tasks/app_registry.h"
+#include "tasks/due_loader.h"
+#include "tasks/task_service.h"
+#include "timeutil/time_zone.h"
+#include "wheel/timer_service.h"
+
+namespace tock {
+
+TockServer::TockServer(Settings settings) : settings_(std::move(settings)) {}
+
+TockServer::~TockServer() {
+  Stop();
+  if (janitor_.joinable()) janitor_.join();
+}
+
+Status TockServer::PrepareAdminToken() {
+  if (!settings_.admin_token.empty()) return Status::Ok();
+  std::string path = settings_.data_dir + "/admin.token";
+  std::ifstream in(path);
+  std::string token;
+  if (in && std::getline(in, token) && !token.empty()) {
+    settings_.admin_token = token;
+    log::Info("admin_token.loaded", {{"path", path}});
+    return Status::Ok();
+  }
+  token = RandomAlnum(40);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::Internal("cannot write " + path + ": " + strerror(errno));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::Internal("cannot write " + path);
+  settings_.admin_token = token;
+  log::Info("admin_token.generated", {{"path", path}});
+  return Status::Ok();
+}
+
+Status TockServer::Start() {
+  const Clock& clock = SystemClock::Instance();
+  log::SetFormat(settings_.log_format == "json" ? log::Format::kJson : log::Format::kLogfmt);
+  log::SetLevel(settings_.log_level == "debug"  ? log::Level::kDebug
+                : settings_.log_level == "warn" ? log::Level::kWarn
+                : settings_.log_level == "error" ? log::Level::kError
+                                                 : log::Level::kInfo);
+  if (!InitCrypto()) return Status::Internal("libsodium failed to initialise");
+
+  Result<TimeZone> tz = TimeZone::Load(settings_.time_zone);
+  if (!tz.ok()) {
+    return Status::Invalid("setting 'time-zone' = \"" + settings_.time_zone +
+                           "\": " + tz.status().message());
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(settings_.data_dir, ec);
+  if (ec) return Status::Internal("cannot create data directory " + settings_.data_dir + ": " + ec.message());
+  Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", StoreOptions());
+  if (!store.ok()) return store.status();
+  store_ = std::move(store).value();
+  TOCK_RETURN_IF_ERROR(PrepareAdminToken());
+
+  apps_ = std::make_unique<AppRegistry>(*store_);
+  TOCK_RETURN_IF_ERROR(apps_->Load());
+  SignedRequestPolicy policy;
+  policy.loose_payload = settings_.loose_payload;
+  replay_ = std::make_unique<ReplayGuard>(policy.window_s);
+  auth_ = std::make_unique<AppAuthenticator>(*apps_, *replay_, *store_, clock, policy);
+  TOCK_RETURN_IF_ERROR(auth_->LoadNonces());
+
+  sender_ = std::make_unique<HttpSender>(HttpSenderOptions());
+  // The timer thread hands fired batches to the dispatcher, which is created just below;
+  // the lambda reads dispatcher_ only once timers run (after Start of both).
+  timers_ = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& batch) {
+    dispatcher_->Submit(batch);
+  });
+  DueLoaderOptions lo;
+  lo.horizon_ms = settings_.wheel_horizon_s * 1000;
+  loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);
+  TaskServiceOptions to;
+  to.retention_ms = settings_.retention_days * 86400LL * 1000;
+  tasks_ = std::make_unique<TaskService>(*store_, *loader_, clock, to);
+  DispatcherOptions dop;
+  dop.workers = static_cast<int>(settings_.workers);
+  dop.max_per_app = static_cast<int>(settings_.max_per_app);
+  dop.grace_ms = settings_.shutdown_grace_s * 1000;
+  dispatcher_ = std::make_unique<Dispatcher>(*tasks_, *apps_, *sender_, clock, dop);
+
+  HttpApiOptions ho;
+  ho.host = settings_.host;
+  ho.port = settings_.port;
+  ho.threads = static_cast<int>(settings_.http_threads);
+  ho.max_body_bytes = static_cast<size_t>(settings_.max_body_bytes);
+  ho.admin_token = settings_.admin_token;
+  ho.max_delay_ms = settings_.max_delay_days * 86400LL * 1000;
+  ApiServices services{*apps_, *tasks_, *auth_, clock, *tz,
+                       [this] { return ready_.load(); }, [this] { return MetricsText(); }};
+  http_ = std::make_unique<HttpApi>(services, ho);
+  TOCK_RETURN_IF_ERROR(http_->Bind());
+  log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
+                          {"data", settings_.data_dir}});
+
+  dispatcher_->Start();
+  timers_->Start();
+  TOCK_RETURN_IF_ERROR(loader_->LoadInitial());
+  loader_->Start();
+  janitor_ = std::thread([this] { JanitorLoop(); });
+  ready_.store(true);
+  log::Info("ready", {{"apps", static_cast<uint64_t>(apps_->size())},
+                      {"timers", static_cast<uint64_t>(timers_->Size())}});
+  return Status::Ok();
+}
+
+void TockServer::Run() {
+  if (!stop_requested_.load()) http_->Serve();
+  // Serve returned: Stop() was called. Shut down in reverse order of start.
+  ready_.store(false);
+  log::Info("stopping");
+  loader_->Stop();
+  timers_->Stop();
+  dispatcher_->Stop();
+  {
+    std::lock_guard<std::mutex> l(janitor_mu_);
+    janitor_stop_ = true;
+  }
+  janitor_cv_.notify_all();
+  if (janitor_.joinable()) janitor_.join();
+  http_.reset();
+  dispatcher_.reset();
+  tasks_.reset();
+  loader_.reset();
+  timers_.reset();
+  store_.reset();  // flushes and closes RocksDB
+  log::Info("stopped");
+}
+
+void TockServer::Stop() {
+  stop_requested_.store(true);
+  if (http_) http_->Stop();
+}
+
+int TockServer::port() const { return http_ ? http_->port() : -1; }
+
+void TockServer::JanitorLoop() {
+  std::unique_lock<std::mutex> l(janitor_mu_);
+  while (!janitor_stop_) {
+    janitor_cv_.wait_for(l, std::chrono::seconds(10), [this] { return janitor_stop_; });
+    if (janitor_stop_) break;
+    l.unlock();
+    Result<size_t> swept = tasks_->SweepRetired(10000);
+    if (!swept.ok()) log::Warn("retention.sweep_failed", {{"error", swept.status().message()}});
+    auth_->ExpireNonces();
+    l.lock();
+  }
+}
+
+std::string TockServer::MetricsText() {
+  std::string out;
+  auto gauge = [&out](const char* name, const char* help, uint64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
+           " " + std::to_string(v) + "\n";
+  };
+  auto counter = [&out](const char* name, const char* help, const char* label,
+                        std::initializer_list<std::pair<const char*, uint64_t>> values) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+    for (auto& [l, v] : values) {
+      out += std::string(name) + "{" + label + "=\"" + l + "\"} " + std::to_string(v) + "\n";
+    }
+  };
+  DispatcherStats ds = dispatcher_->stats();
+  counter("tock_deliveries_total", "Callback attempts by outcome.", "outcome",
+          {{"success", ds.success}, {"failure", ds.failure}, {"timeout", ds.timeout},
+           {"error", ds.error}, {"gone", ds.gone}});
+  gauge("tock_wheel_timers", "Timers in the timing wheel.", timers_->Size());
+  gauge("tock_dispatch_queued", "Fired tasks waiting for a worker.", dispatcher_->queued());
+  gauge("tock_callbacks_in_flight", "Callback attempts in flight.", dispatcher_->busy());
+  gauge("tock_due_index_entries", "Waiting tasks in the due index (estimate).",
+        store_->EstimateDueEntries());
+  gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
+        store_->IntProperty("rocksdb.total-sst-files-size"));
+  gauge("tock_applications", "Registered applications.", apps_->size());
+  return out;
+}
+
+}  // namespace tock

@@ -1,0 +1,57 @@
+#include "tasks/app_registry.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "storage/store.h"
+
+namespace tock {
+
+Status AppRegistry::Load() {
+  std::unordered_map<std::string, std::shared_ptr<const App>> loaded;
+  Status s = store_.ForEachApp([&](App&& app) {
+    std::string key = app.app_key;
+    loaded[key] = std::make_shared<const App>(std::move(app));
+  });
+  if (!s.ok()) return s;
+  std::unique_lock<std::shared_mutex> l(mu_);
+  apps_ = std::move(loaded);
+  return Status::Ok();
+}
+
+Status AppRegistry::Put(const App& app) {
+  Store::Batch b(store_);
+  b.PutApp(app);
+  Status s = store_.Write(b, /*sync=*/true);
+  if (!s.ok()) return s;
+  auto snapshot = std::make_shared<const App>(app);
+  std::unique_lock<std::shared_mutex> l(mu_);
+  apps_[app.app_key] = std::move(snapshot);
+  return Status::Ok();
+}
+
+std::shared_ptr<const App> AppRegistry::Find(std::string_view app_key) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = apps_.find(std::string(app_key));
+  return it == apps_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const App>> AppRegistry::List() const {
+  std::vector<std::shared_ptr<const App>> out;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    out.reserve(apps_.size());
+    for (const auto& [key, app] : apps_) out.push_back(app);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->created_ms != b->created_ms ? a->created_ms < b->created_ms : a->app_key < b->app_key;
+  });
+  return out;
+}
+
+size_t AppRegistry::size() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return apps_.size();
+}
+
+}  // namespace tock

@@ -1,0 +1,327 @@
+// DESIGN
+// Two families of striped locks keep concurrent requests and deliveries from losing each
+// other's updates without a global lock:
+// - task_locks_[id % 256] around every read-modify-write of one task (cancel, publish,
+//   attempt begin/finish, sweep). A stripe is held across the store write, which for
+//   cancel/publish is synced: two changes to tasks sharing a stripe wait one fsync each.
+// - task_no_locks_[hash(app, taskNo) % 256] around check-then-create of a caller-chosen
+//   taskNo, so two concurrent creates with the same taskNo yield one task. Creates without
+//   a taskNo (a UUID is generated) take no lock at all, and share fsyncs freely.
+// Stripes are always taken in ascending index order, so batches cannot deadlock.
+// Lock order: task_no stripes, then task stripes, then flight_mu_ (never the reverse).
+
+#include "tasks/task_service.h"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
+#include "auth/signing.h"
+#include "common/log.h"
+#include "storage/store.h"
+#include "tasks/due_loader.h"
+#include "tasks/retry_policy.h"
+
+namespace tock {
+
+TaskService::TaskService(Store& store, DueLoader& loader, const Clock& clock,
+                         TaskServiceOptions opts)
+    : store_(store), loader_(loader), clock_(clock), opts_(opts) {}
+
+Result<std::vector<CreatedTask>> TaskService::Create(const App& app,
+                                                     std::vector<TaskSpec> specs) {
+  // Lock the taskNo stripes this batch touches, in ascending order.
+  std::vector<size_t> stripes;
+  for (const TaskSpec& s : specs) {
+    if (!s.task_no.empty()) {
+      stripes.push_back(std::hash<std::string>()(app.app_key + '\0' + s.task_no) % kStripes);
+    }
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(stripes.size());
+  for (size_t i : stripes) held.emplace_back(task_no_locks_[i]);
+
+  std::vector<CreatedTask> out(specs.size());
+  std::unordered_map<std::string, size_t> first_in_batch;  // taskNo -> index in specs
+  size_t fresh = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TaskSpec& s = specs[i];
+    if (s.task_no.empty()) {
+      s.task_no = RandomUuid();
+      ++fresh;
+      continue;
+    }
+    auto [it, inserted] = first_in_batch.emplace(s.task_no, i);
+    if (!inserted) {
+      out[i].duplicate = true;  // id filled in below, from the first occurrence
+      continue;
+    }
+    Result<std::optional<uint64_t>> existing = store_.FindTaskNo(app.app_key, s.task_no);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      out[i] = {**existing, true};
+    } else {
+      ++fresh;
+    }
+  }
+
+  uint64_t next_id = 0;
+  if (fresh > 0) {
+    Result<uint64_t> first = store_.AllocateTaskIds(fresh);
+    if (!first.ok()) return first.status();
+    next_id = *first;
+  }
+
+  const int64_t now = clock_.WallMs();
+  Store::Batch batch(store_);
+  std::vector<std::pair<uint64_t, int64_t>> to_arm;
+  to_arm.reserve(fresh);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (out[i].duplicate) continue;
+    TaskSpec& s = specs[i];
+    Task t;
+    t.id = next_id++;
+    t.app_key = app.app_key;
+    t.task_no = std::move(s.task_no);
+    t.name = std::move(s.name);
+    t.content = std::move(s.content);
+    t.runtime_ms = t.next_run_ms = s.runtime_ms;
+    t.created_ms = now;
+    t.timeout_ms = s.timeout_ms;
+    t.schedule_id = std::move(s.schedule_id);
+    batch.PutTask(t);
+    batch.PutDue(t.next_run_ms, t.id);
+    batch.PutTaskNo(t.app_key, t.task_no, t.id);
+    out[i].id = t.id;
+    to_arm.emplace_back(t.id, t.next_run_ms);
+  }
+  // Duplicates inside the batch point at their first occurrence.
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (out[i].duplicate && out[i].id == 0) out[i].id = out[first_in_batch[specs[i].task_no]].id;
+  }
+  if (batch.Count() > 0) {
+    Status st = store_.Write(batch, /*sync=*/true);
+    if (!st.ok()) return st;
+  }
+  held.clear();
+  for (auto [id, due] : to_arm) loader_.Arm(id, due);
+  return out;
+}
+
+Result<Task> TaskService::LoadOwned(const App& app, uint64_t id) {
+  Result<Task> t = store_.GetTask(id);
+  // Another application's task is reported exactly like a missing one.
+  if ((!t.ok() && t.status().code() == Code::kNotFound) || (t.ok() && t->app_key != app.app_key)) {
+    return Status::NotFound("task " + std::to_string(id) + " not found");
+  }
+  return t;
+}
+
+bool TaskService::IsInFlight(uint64_t id) const {
+  std::lock_guard<std::mutex> l(flight_mu_);
+  return in_flight_.count(id) > 0;
+}
+
+Status TaskService::Cancel(const App& app, uint64_t id) {
+  std::shared_ptr<std::atomic<bool>> flag;
+  {
+    std::lock_guard<std::mutex> l(TaskLock(id));
+    Result<Task> r = LoadOwned(app, id);
+    if (!r.ok()) return r.status();
+    Task& t = *r;
+    if (t.status != TaskStatus::kWaiting) {
+      return Status::Conflict("task " + std::to_string(id) + " is already " +
+                              TaskStatusName(t.status) + "; only a waiting task can be cancelled");
+    }
+    const int64_t now = clock_.WallMs();
+    Store::Batch b(store_);
+    b.DeleteDue(t.next_run_ms, id);
+    t.status = TaskStatus::kCancelled;
+    t.finished_ms = now;
+    t.next_run_ms = 0;
+    b.PutTask(t);
+    b.PutRetire(now + opts_.retention_ms, id);
+    Status st = store_.Write(b, /*sync=*/true);
+    if (!st.ok()) return st;
+    std::lock_guard<std::mutex> fl(flight_mu_);
+    auto it = in_flight_.find(id);
+    if (it != in_flight_.end()) flag = it->second;
+  }
+  loader_.Disarm(id);
+  if (flag) flag->store(true);  // best-effort abort of the attempt in flight
+  return Status::Ok();
+}
+
+Status TaskService::Publish(const App& app, uint64_t id) {
+  int64_t due;
+  {
+    std::lock_guard<std::mutex> l(TaskLock(id));
+    Result<Task> r = LoadOwned(app, id);
+    if (!r.ok()) return r.status();
+    Task& t = *r;
+    if (IsInFlight(id)) {
+      return Status::Conflict("task " + std::to_string(id) + " is running");
+    }
+    const int64_t now = clock_.WallMs();
+    Store::Batch b(store_);
+    switch (t.status) {
+      case TaskStatus::kSuccess:
+      case TaskStatus::kRunning:
+        return Status::Conflict("task " + std::to_string(id) + " is already " +
+                                TaskStatusName(t.status));
+      case TaskStatus::kWaiting:
+        b.DeleteDue(t.next_run_ms, id);
+        break;
+      case TaskStatus::kFailed:
+      case TaskStatus::kCancelled:
+        // A new round of attempts, with the application's full retry budget.
+        b.DeleteRetire(t.finished_ms + opts_.retention_ms, id);
+        t.status = TaskStatus::kWaiting;
+        t.round_start = t.round;
+        t.finished_ms = 0;
+        break;
+    }
+    t.next_run_ms = now;
+    b.PutDue(now, id);
+    b.PutTask(t);
+    Status st = store_.Write(b, /*sync=*/true);
+    if (!st.ok()) return st;
+    due = now;
+  }
+  loader_.Arm(id, due);
+  return Status::Ok();
+}
+
+Result<TaskDetail> TaskService::Detail(const App& app, uint64_t id) {
+  Result<Task> r = LoadOwned(app, id);
+  if (!r.ok()) return r.status();
+  TaskDetail d;
+  d.task = std::move(r).value();
+  d.running = IsInFlight(id);
+  Result<std::vector<Attempt>> attempts = store_.ListAttempts(id);
+  if (!attempts.ok()) return attempts.status();
+  d.attempts = std::move(attempts).value();
+  return d;
+}
+
+Result<std::optional<AttemptTicket>> TaskService::BeginAttempt(uint64_t id, int64_t due_ms) {
+  std::lock_guard<std::mutex> l(TaskLock(id));
+  Result<Task> r = store_.GetTask(id);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) return std::optional<AttemptTicket>();
+    return r.status();
+  }
+  if (r->status != TaskStatus::kWaiting || r->next_run_ms != due_ms) {
+    return std::optional<AttemptTicket>();  // stale timer: cancelled, published, retried
+  }
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard<std::mutex> fl(flight_mu_);
+    if (!in_flight_.emplace(id, flag).second) return std::optional<AttemptTicket>();
+  }
+  AttemptTicket ticket;
+  ticket.task = std::move(r).value();
+  ticket.due_ms = due_ms;
+  ticket.cancel = std::move(flag);
+  return std::optional<AttemptTicket>(std::move(ticket));
+}
+
+void TaskService::AbandonAttempt(const AttemptTicket& ticket) {
+  std::lock_guard<std::mutex> fl(flight_mu_);
+  in_flight_.erase(ticket.task.id);
+}
+
+Status TaskService::FinishAttempt(const AttemptTicket& ticket, const App& app, Attempt attempt) {
+  const uint64_t id = ticket.task.id;
+  std::optional<int64_t> rearm;
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(TaskLock(id));
+    Result<Task> r = store_.GetTask(id);
+    if (r.ok()) {
+      Task& t = *r;
+      const int64_t now = clock_.WallMs();
+      t.round += 1;
+      t.elapsed_ms += attempt.duration_ms;
+      attempt.task_id = id;
+      attempt.number = t.round;
+      Store::Batch b(store_);
+      b.PutAttempt(attempt);
+      // Only a task still waiting on this very attempt moves on; one cancelled while the
+      // attempt ran keeps its state and just gains the attempt's record.
+      if (t.status == TaskStatus::kWaiting && t.next_run_ms == ticket.due_ms) {
+        b.DeleteDue(ticket.due_ms, id);
+        RetryDecision d;
+        if (attempt.outcome != AttemptOutcome::kSuccess) {
+          d = DecideRetry(app.step_s, app.retry_total, t.round - t.round_start, attempt.outcome,
+                          now);
+        }
+        if (d.retry) {
+          t.next_run_ms = d.next_run_ms;
+          b.PutDue(t.next_run_ms, id);
+          rearm = t.next_run_ms;
+        } else {
+          t.status = attempt.outcome == AttemptOutcome::kSuccess ? TaskStatus::kSuccess
+                                                                 : TaskStatus::kFailed;
+          t.next_run_ms = 0;
+          t.finished_ms = now;
+          b.PutRetire(now + opts_.retention_ms, id);
+        }
+      }
+      b.PutTask(t);
+      // Not synced: a lost outcome only repeats the delivery (same webhook-id).
+      st = store_.Write(b, /*sync=*/false);
+      if (!st.ok()) rearm.reset();
+    } else if (r.status().code() != Code::kNotFound) {
+      st = r.status();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> fl(flight_mu_);
+    in_flight_.erase(id);
+  }
+  if (rearm) loader_.Arm(id, *rearm);
+  return st;
+}
+
+Result<size_t> TaskService::SweepRetired(size_t limit) {
+  const int64_t now = clock_.WallMs();
+  std::vector<std::pair<int64_t, uint64_t>> due;
+  Status s = store_.ScanRetire(INT64_MIN, now, [&](int64_t ms, uint64_t id) {
+    due.emplace_back(ms, id);
+    return due.size() < limit;
+  });
+  if (!s.ok()) return s;
+  size_t removed = 0;
+  for (auto [ms, id] : due) {
+    std::lock_guard<std::mutex> l(TaskLock(id));
+    Store::Batch b(store_);
+    b.DeleteRetire(ms, id);
+    Result<Task> t = store_.GetTask(id);
+    // A task re-armed by publish since it finished stays; only its stale entry goes.
+    if (t.ok() && IsFinished(t->status) && t->finished_ms + opts_.retention_ms <= now) {
+      b.DeleteTask(id);
+      b.DeleteTaskNo(t->app_key, t->task_no);
+      b.DeleteAttempts(id);
+      ++removed;
+    }
+    Status st = store_.Write(b, /*sync=*/false);
+    if (!st.ok()) return st;
+  }
+  if (removed > 0) log::Info("retention.swept", {{"tasks", static_cast<uint64_t>(removed)}});
+  return removed;
+}
+
+size_t TaskService::in_flight() const {
+  std::lock_guard<std::mutex> fl(flight_mu_);
+  return in_flight_.size();
+}
+
+void TaskService::CancelAllInFlight() {
+  std::lock_guard<std::mutex> fl(flight_mu_);
+  for (auto& [id, flag] : in_flight_) flag->store(true);
+}
+
+}  // namespace tock

@@ -1,0 +1,117 @@
+// TaskService: the life of a task, from creation to its final state.
+//
+//   waiting --attempt ok--> success
+//   waiting --attempt fails, retries left--> waiting (next_run_ms = retry time)
+//   waiting --attempt fails, none left / 410--> failed
+//   waiting --cancel--> cancelled          failed|cancelled --publish--> waiting (new round)
+//   waiting --publish--> waiting (due now)
+// "running" is not a stored state: an attempt in flight is tracked in memory, and the task
+// keeps its due-index entry until the attempt's outcome is written. So a crash during an
+// attempt leaves the task due, and it is attempted again after restart (at-least-once).
+//
+// Every change to one task is a read-modify-write under that task's lock stripe, written
+// as one batch with its index entries; creation is synced before it returns, attempt
+// outcomes are not (a lost outcome only repeats a delivery, which webhook-id makes safe).
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "storage/records.h"
+
+namespace tock {
+
+class Store;
+class DueLoader;
+
+struct TaskSpec {
+  std::string task_no;       // empty: a UUID is generated
+  std::string name;
+  std::string content;       // JSON text
+  int64_t runtime_ms = 0;
+  int32_t timeout_ms = 30000;
+  std::string schedule_id;   // set by the schedule service
+};
+
+struct CreatedTask {
+  uint64_t id = 0;
+  bool duplicate = false;  // the taskNo existed: id is the existing task's
+};
+
+struct TaskDetail {
+  Task task;
+  bool running = false;
+  std::vector<Attempt> attempts;
+};
+
+// What the dispatcher holds while an attempt is in flight.
+struct AttemptTicket {
+  Task task;
+  int64_t due_ms = 0;
+  std::shared_ptr<std::atomic<bool>> cancel;  // set by Cancel() or shutdown
+};
+
+struct TaskServiceOptions {
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+};
+
+class TaskService {
+ public:
+  TaskService(Store& store, DueLoader& loader, const Clock& clock, TaskServiceOptions opts);
+  TaskService(const TaskService&) = delete;
+  TaskService& operator=(const TaskService&) = delete;
+
+  // Creates all or none, in one synced batch. A taskNo already used by the application (or
+  // twice in the batch) yields the existing/first id with duplicate = true.
+  Result<std::vector<CreatedTask>> Create(const App& app, std::vector<TaskSpec> specs);
+  Status Cancel(const App& app, uint64_t id);
+  Status Publish(const App& app, uint64_t id);
+  Result<TaskDetail> Detail(const App& app, uint64_t id);
+
+  // --- the dispatcher's side -------------------------------------------------------------
+  // A timer for (id, due_ms) fired. Returns a ticket when an attempt should run: the task
+  // is waiting, due at due_ms, and not already in flight. nullopt for a stale timer.
+  Result<std::optional<AttemptTicket>> BeginAttempt(uint64_t id, int64_t due_ms);
+  // Gives the attempt back without recording anything (shutdown, concurrency limit): the
+  // due entry is untouched, so it runs again (after restart, or when re-armed).
+  void AbandonAttempt(const AttemptTicket& ticket);
+  // Records the attempt and moves the task on (success, retry, failed).
+  Status FinishAttempt(const AttemptTicket& ticket, const App& app, Attempt attempt);
+
+  // Removes tasks finished longer than the retention ago (at most `limit`); returns count.
+  Result<size_t> SweepRetired(size_t limit);
+
+  size_t in_flight() const;
+  // Cancels every attempt in flight (shutdown).
+  void CancelAllInFlight();
+
+ private:
+  static constexpr size_t kStripes = 256;
+  std::mutex& TaskLock(uint64_t id) { return task_locks_[id % kStripes]; }
+  Result<Task> LoadOwned(const App& app, uint64_t id);
+  bool IsInFlight(uint64_t id) const;
+
+  Store& store_;
+  DueLoader& loader_;
+  const Clock& clock_;
+  const TaskServiceOptions opts_;
+
+  std::array<std::mutex, kStripes> task_locks_;    // serialise changes to one task
+  std::array<std::mutex, kStripes> task_no_locks_; // serialise check-then-create of a taskNo
+
+  mutable std::mutex flight_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<std::atomic<bool>>> in_flight_;  // GUARDED_BY
+};
+
+}  // namespace tock

@@ -1,0 +1,105 @@
+#include "integration/integration_util.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/json_writer.h"
+
+namespace tock::testing {
+
+TockProcess& SharedTock() {
+  static TockProcess* tock = [] {
+    auto* t = new TockProcess({.binary = TOCK_BINARY});
+    std::string error;
+    if (!t->Start(&error)) {
+      std::fprintf(stderr, "shared tock failed to start: %s\n", error.c_str());
+    }
+    // Killed and cleaned up at exit, after every test case ran.
+    std::atexit([] { delete tock; });
+    return t;
+  }();
+  REQUIRE_MESSAGE(tock->running(),
+                  "the shared tock server is not running; log:\n" << tock->ReadLog());
+  return *tock;
+}
+
+std::unique_ptr<TockProcess> StartOwnTock(std::vector<std::string> extra_args) {
+  auto tock = std::make_unique<TockProcess>(
+      TockProcess::Options{.binary = TOCK_BINARY, .extra_args = std::move(extra_args)});
+  std::string error;
+  REQUIRE_MESSAGE(tock->Start(&error), error);
+  return tock;
+}
+
+int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
+                          std::string* output) {
+  return VerifyStandardWebhook(webhook_secret, req, req.body, output);
+}
+
+int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
+                          const std::string& body, std::string* output) {
+  std::string dir = MakeTempDir("tock-it-swh-");
+  if (dir.empty()) {
+    if (output) *output = "no temp dir";
+    return -1;
+  }
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("secret"); w.String(webhook_secret);
+  w.Key("headers"); w.BeginObject();
+  for (const char* name : {"webhook-id", "webhook-timestamp", "webhook-signature"}) {
+    if (req.HasHeader(name)) { w.Key(name); w.String(req.Header(name)); }
+  }
+  w.EndObject();
+  w.Key("body"); w.String(body);
+  w.EndObject();
+  std::string path = dir + "/case.json";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << w.str();
+  }
+  int rc = RunProcess(
+      {"node", std::string(TOCK_SOURCE_ROOT) + "/tests/integration/verify_webhook.mjs", path},
+      output);
+  std::remove(path.c_str());
+  std::remove(dir.c_str());
+  return rc;
+}
+
+AppFixture::AppFixture(const AppOptions& options) : AppFixture(SharedTock(), options) {}
+
+AppFixture::AppFixture(TockProcess& tock, const AppOptions& options) : api(tock) {
+  REQUIRE(receiver.ok());
+  app = api.CreateApp(receiver.Url(), options);
+  REQUIRE_MESSAGE(app.ok(), "create app: " << app.create_response.Describe());
+}
+
+int64_t AppFixture::MustCreate(const TaskSpec& spec) {
+  ApiResponse r = api.CreateTask(app, spec);
+  REQUIRE_MESSAGE(r.status == 200, "create task: " << r.Describe());
+  REQUIRE_MESSAGE(r.code() == 0, "create task: " << r.Describe());
+  int64_t id = r.Int("/data/taskId");
+  REQUIRE_MESSAGE(id != INT64_MIN, "create task: no integer taskId: " << r.Describe());
+  return id;
+}
+
+ApiResponse ParseJson(const std::string& text) {
+  ApiResponse r;
+  r.status = 200;
+  r.body = text;
+  r.Parse();
+  return r;
+}
+
+void CheckError(const ApiResponse& r, int http_status, const std::string& field) {
+  INFO("response: ", r.Describe());
+  CHECK(r.status == http_status);
+  CHECK(r.json_ok());
+  CHECK(r.code() == 1);
+  CHECK(r.Size("/data") == 0);  // {"data":{}}
+  std::string msg = r.msg();
+  INFO("msg: ", msg, "  expected to name: ", field);
+  CHECK(Contains(msg, field));
+}
+
+}  // namespace tock::testing

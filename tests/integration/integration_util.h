@@ -1,0 +1,72 @@
+// Shared pieces of the integration suite: the one tock server most test cases share, a
+// per-test fixture (receiver + client + application), and the Standard Webhooks check that
+// runs the public npm library through node.
+//
+// Tests that kill, restart or reconfigure the server start their own TockProcess (see
+// StartOwnTock); everything else uses SharedTock() and isolates itself by creating its own
+// application pointed at its own Receiver.
+//
+// Thread-safety: call from the test thread only.
+#pragma once
+
+// The tests build requests with designated initializers that name only the fields they set
+// (TaskSpec{.runtime = ...}); GCC 12's -Wextra would flag every one of them.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "testutil/api_client.h"
+#include "testutil/receiver.h"
+#include "testutil/tock_process.h"
+
+namespace tock::testing {
+
+using namespace std::chrono_literals;
+
+// The server shared by the test cases that do not kill or reconfigure it. Started on first
+// use; stopped (SIGKILL) at exit. Fails the current test case if it cannot start or has died.
+TockProcess& SharedTock();
+
+// A fresh server with its own data dir. REQUIREs that it started.
+std::unique_ptr<TockProcess> StartOwnTock(std::vector<std::string> extra_args = {});
+
+// Runs tests/integration/verify_webhook.mjs (node + npm `standardwebhooks`) on a delivery.
+// Returns node's exit code (0 verified, 1 rejected); *output gets its stdout+stderr.
+int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
+                          std::string* output);
+// The same with an explicit body (to show a tampered body is rejected).
+int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
+                          const std::string& body, std::string* output);
+
+// Everything a typical test case needs: its own receiver, a client of the shared server and
+// one application whose linkUrl is the receiver.
+struct AppFixture {
+  explicit AppFixture(const AppOptions& options = {});
+  explicit AppFixture(TockProcess& tock, const AppOptions& options = {});
+
+  Receiver receiver;
+  ApiClient api;
+  App app;
+
+  // Creates a task and REQUIREs a 200 with a taskId; returns the id.
+  int64_t MustCreate(const TaskSpec& spec);
+};
+
+// Parses a callback body (or any JSON text) into an ApiResponse for its pointer accessors.
+ApiResponse ParseJson(const std::string& text);
+
+// True if `haystack` contains `needle`.
+inline bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A 400 (or given status) error response in the contract's shape whose msg names `field`.
+// Checks (does not REQUIRE) so that one call reports every mismatch.
+void CheckError(const ApiResponse& r, int http_status, const std::string& field);
+
+}  // namespace tock::testing

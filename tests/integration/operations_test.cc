@@ -1,0 +1,74 @@
+// Operations (SPEC §6) and start-up settings: health checks, SIGTERM, the server time zone.
+#include "integration/integration_util.h"
+
+namespace tock::testing {
+
+TEST_SUITE("Operations") {
+  TEST_CASE("healthz and readyz answer 200 on a ready server") {
+    ApiClient api(SharedTock());
+    CHECK(api.Healthz() == 200);
+    CHECK(api.Get("/readyz").status == 200);
+    CHECK(Contains(SharedTock().ReadLog(), "event=ready"));
+  }
+
+  TEST_CASE("SIGTERM on an idle server exits 0") {
+    auto tock = StartOwnTock();
+    CHECK(tock->Terminate() == 0);
+  }
+
+  TEST_CASE("SIGTERM during an attempt exits 0 and the task is not lost") {
+    auto tock = StartOwnTock();
+    Receiver rx;
+    rx.QueueReplies({{200, "success", 1000ms}});
+    ApiClient api(*tock);
+    App app = api.CreateApp(rx.Url(), {.step = 0, .retry_total = 2});
+    REQUIRE(app.ok());
+    ApiResponse r = api.CreateTask(app, {.timeout = "5000"});
+    REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    const int64_t id = r.Int("/data/taskId");
+    REQUIRE(rx.WaitForCount(1, 5s));
+    CHECK(tock->Terminate() == 0);
+
+    std::string error;
+    REQUIRE_MESSAGE(tock->Start(&error), error);
+    ApiClient api2(*tock);
+    ApiResponse d = api2.WaitForStatus(app, id, 2, 8s);
+    INFO("detail: ", d.Describe(), "  deliveries: ", rx.Count());
+    CHECK(d.Int("/data/status") == 2);
+  }
+
+  TEST_CASE("--time-zone reads and shows wall times in the server's zone") {
+    // Asia/Shanghai: UTC+8 all year, so the expected strings need no tz database here.
+    auto tock = StartOwnTock({"--time-zone", "Asia/Shanghai"});
+    Receiver rx;
+    ApiClient api(*tock);
+    App app = api.CreateApp(rx.Url());
+    REQUIRE(app.ok());
+    const int64_t ms = (WallNowMs() / 1000 + 7200) * 1000;
+    const std::string local = WallTimeString(ms, 8 * 3600);
+
+    ApiResponse r = api.CreateTask(app, {.runtime = JsonString(local)});
+    REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    ApiResponse d = api.Detail(app, r.Int("/data/taskId"));
+    INFO("detail: ", d.Describe());
+    CHECK(d.Int("/data/runtimeMs") == ms);
+    CHECK(d.Str("/data/runtime") == local);
+
+    r = api.CreateTask(app, {.runtime = std::to_string(ms / 1000)});
+    REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    d = api.Detail(app, r.Int("/data/taskId"));
+    CHECK(d.Int("/data/runtimeMs") == ms);
+    CHECK(d.Str("/data/runtime") == local);
+  }
+
+  TEST_CASE("an unknown --time-zone makes start-up fail with a clear log line") {
+    TockProcess tock({.binary = TOCK_BINARY, .extra_args = {"--time-zone", "Mars/Olympus"},
+                      .ready_timeout = 5s});
+    std::string error;
+    CHECK_FALSE(tock.Start(&error));
+    CHECK_FALSE(tock.running());
+    CHECK(Contains(tock.ReadLog(), "time"));
+  }
+}
+
+}  // namespace tock::testing

@@ -1,0 +1,135 @@
+// DESIGN: httplib runs handlers on its own pool (32 threads here, so slow replies in one test
+// do not starve another delivery); every handler records the request under mu_ before it
+// chooses a reply, so arrival order and times are what tock did, not what the reply took.
+// Delays wait on cv_ so that the destructor can cut them short. Idle keep-alive connections
+// from tock are held by httplib for keep_alive_timeout (1 s here), which bounds how long
+// the destructor can take.
+#include "testutil/receiver.h"
+
+#include <time.h>
+
+namespace tock::testing {
+
+int64_t WallNowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t MonoNowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string ReceivedRequest::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Receiver::Receiver() {
+  server_.set_tcp_nodelay(true);
+  server_.set_keep_alive_timeout(1);
+  server_.set_read_timeout(5, 0);
+  server_.set_write_timeout(5, 0);
+  server_.set_payload_max_length(8 * 1024 * 1024);
+  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    Handle(req, res);
+  };
+  server_.Post(R"(/.*)", handler);
+  server_.Get(R"(/.*)", handler);
+  server_.Put(R"(/.*)", handler);
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) {
+    port_ = 0;
+    return;
+  }
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+}
+
+Receiver::~Receiver() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Receiver::Url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+void Receiver::SetDefaultReply(Reply reply) {
+  std::lock_guard<std::mutex> lock(mu_);
+  default_reply_ = std::move(reply);
+}
+
+void Receiver::QueueReplies(std::vector<Reply> replies) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& r : replies) queue_.push_back(std::move(r));
+}
+
+void Receiver::SetReplyFunction(std::function<Reply(const ReceivedRequest&)> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reply_fn_ = std::move(fn);
+}
+
+size_t Receiver::Count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_.size();
+}
+
+std::vector<ReceivedRequest> Receiver::Requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+bool Receiver::WaitForCount(size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+}
+
+bool Receiver::WaitFor(const std::function<bool(const std::vector<ReceivedRequest>&)>& pred,
+                       std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return pred(requests_); });
+}
+
+void Receiver::Handle(const httplib::Request& req, httplib::Response& res) {
+  ReceivedRequest rec;
+  rec.arrival_wall_ms = WallNowMs();
+  rec.arrival_mono_ms = MonoNowMs();
+  rec.method = req.method;
+  rec.path = req.path;
+  rec.body = req.body;
+  rec.headers = req.headers;
+  Reply reply;
+  std::function<Reply(const ReceivedRequest&)> fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rec.index = requests_.size();
+    requests_.push_back(rec);
+    fn = reply_fn_;
+    if (!fn) {
+      if (!queue_.empty()) {
+        reply = std::move(queue_.front());
+        queue_.pop_front();
+      } else {
+        reply = default_reply_;
+      }
+    }
+  }
+  cv_.notify_all();
+  if (fn) reply = fn(rec);  // called without mu_ held
+  if (reply.delay.count() > 0) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, reply.delay, [&] { return stopping_; });
+  }
+  res.status = reply.status;
+  res.set_content(reply.body, reply.content_type.c_str());
+}
+
+}  // namespace tock::testing
