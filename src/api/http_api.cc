@@ -37,7 +37,8 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_tcp_nodelay(true);
   s.set_keep_alive_max_count(100000);
-  s.set_keep_alive_timeout(30);
+  // An idle keep-alive connection holds its thread, and delays shutdown, this long.
+  s.set_keep_alive_timeout(5);
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
   s.set_payload_max_length(impl->opts.max_body_bytes);

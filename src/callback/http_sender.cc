@@ -14,6 +14,10 @@
 // - A connection goes back to the pool only after a complete response whose end was marked
 //   (Content-Length or chunked) and when httplib left its socket open (it closes it after an
 //   error, a cut-off read, or "Connection: close"). Anything else is closed.
+// - Keep-alive race: a server may close an idle connection just as we write to it. When a
+//   pooled connection fails before a single response byte, the POST is repeated once on a
+//   new connection within the same budget (as OkHttp does). The receiver may then see the
+//   POST twice if it had in fact read it; at-least-once delivery and webhook-id cover that.
 // - Budget: httplib's timeouts are per step (connect; each wait to read or write), so a
 //   server that trickles a byte at a time could hold an attempt for ever. Each step gets what
 //   remains of timeout_ms, and a watchdog thread aborts attempts at their deadline (and when
@@ -21,24 +25,24 @@
 //   the blocked read or write fail at once. That is what httplib's own ClientImpl::stop()
 //   does for a request in flight; we reimplement it with try_lock (AbortableClient) because
 //   stop() would block the watchdog behind a DNS lookup or TLS handshake, which httplib runs
-//   while holding the same socket mutex. Such an attempt is retried on the next tick, so
-//   DNS and the handshake are bounded only by their own per-step timeouts.
+//   while holding the same socket mutex. There the abort is retried on the next tick, so
+//   DNS and the TLS handshake are bounded only by their own per-step timeouts.
 // - TLS: one X509_STORE, loaded from the CA bundle once, is shared (reference-counted) by
 //   every client's SSL_CTX. Certificate checks are done by OpenSSL during the handshake
 //   (SSL_VERIFY_PEER, with the host name or IP address set in X509_VERIFY_PARAM), and
 //   httplib's own check is switched off: with it on, httplib 0.11.4 loads the CA file into
 //   each new client's SSL_CTX (measured: 20 ms and 1 MB per connection). Verification is
 //   therefore ON, just not done by httplib; tests/callback/http_sender_test.cc proves that
-//   an untrusted chain and a wrong host name are refused.
+//   an untrusted chain and a certificate for another name or address are refused.
 // - The response body goes through a BodySink (bounded memory, "success" check, limit).
 //
 // Known limits of httplib 0.11.4 (no fix possible from here):
 // - Response headers: a line is only length-checked once complete, and their number is not
 //   limited, so a hostile server can make one attempt buffer headers until the watchdog
 //   stops it (memory bounded by bandwidth x timeout, not by a constant).
-// - Built without CPPHTTPLIB_USE_POLL, httplib waits with select(): a socket whose fd is
-//   >= 1024 fails to connect ("connection refused or unreachable") and is not timed out
-//   correctly. Define CPPHTTPLIB_USE_POLL where httplib is compiled (top-level meson.build).
+// - Built without CPPHTTPLIB_USE_POLL, httplib waits with select(): once the process has
+//   1024 files open, every new connection fails at once ("connection refused or
+//   unreachable"). Define CPPHTTPLIB_USE_POLL where httplib is compiled (meson.build).
 #include "callback/http_sender.h"
 
 #include <arpa/inet.h>
@@ -55,9 +59,11 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -74,8 +80,8 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 using std::chrono::milliseconds;
 
-constexpr auto kCancelPoll = milliseconds(20);    // how often set cancel flags are noticed
-constexpr auto kAbortRetry = milliseconds(5);     // retry of an abort that found no request
+constexpr auto kCancelPoll = milliseconds(20);      // how often set cancel flags are noticed
+constexpr auto kAbortRetry = milliseconds(5);       // retry of an abort that found no request
 constexpr auto kHousekeeping = milliseconds(1000);  // closing of expired idle connections
 
 int64_t MsSince(TimePoint start) {
@@ -134,6 +140,20 @@ struct Attempt {
   const std::atomic<bool>* cancel = nullptr;
   std::atomic<Trip> trip{Trip::kNone};  // first reason to stop; set once
   bool aborted = false;                 // guarded by Watchdog::mu_
+};
+
+// One POST on one connection and what came of it. Lives on the sender's stack.
+struct Exchange {
+  explicit Exchange(size_t max_body_bytes) : sink(max_body_bytes) {}
+  Attempt attempt;
+  BodySink sink;
+  httplib::Response res;  // status stays -1 until a status line has been read
+  httplib::Error err = httplib::Error::Success;
+  bool ok = false;          // httplib's verdict
+  Trip trip = Trip::kNone;  // attempt.trip once send() returned
+  bool delimited = false;   // the response marked its end (the connection may be reused)
+  bool complete = false;    // a whole response arrived: report its status
+  uint64_t sockets_before = 0;
 };
 
 // The thread that enforces deadlines and cancellation, and closes expired idle connections.
@@ -228,6 +248,7 @@ class Watchdog {
 class Pool {
  public:
   using Conns = std::vector<std::unique_ptr<Connection>>;
+  using Idle = std::deque<std::unique_ptr<Connection>>;  // oldest first; never empty
 
   Pool(size_t max_idle_per_origin, milliseconds idle_timeout)
       : max_idle_(max_idle_per_origin), idle_timeout_(idle_timeout) {}
@@ -238,7 +259,7 @@ class Pool {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = idle_.find(origin);
     if (it == idle_.end()) return nullptr;
-    std::deque<std::unique_ptr<Connection>>& q = it->second;
+    Idle& q = it->second;
     while (!q.empty() && now - q.front()->idle_since >= idle_timeout_) {
       expired->push_back(std::move(q.front()));
       q.pop_front();
@@ -303,21 +324,27 @@ class Pool {
   const size_t max_idle_;
   const milliseconds idle_timeout_;
   mutable std::mutex mu_;
-  // Per origin, oldest first; no empty deques.
-  std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;  // GUARDED_BY(mu_)
-  size_t idle_count_ = 0;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Idle> idle_;  // GUARDED_BY(mu_); by origin
+  size_t idle_count_ = 0;                       // GUARDED_BY(mu_)
 };
 
 // ---- TLS helpers ------------------------------------------------------------------------
 
+// The reason of the oldest error queued on this thread (the root cause; later entries
+// are the layers that passed it on), then clears the queue. "" when the queue is empty.
 std::string TakeOpenSslError() {
-  const unsigned long code = ERR_peek_last_error();
+  const unsigned long code = ERR_peek_error();
   std::string out;
   if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    const char* reason = ERR_reason_error_string(code);
-    out = reason != nullptr ? reason : buf;
+    const char* reason = ERR_GET_LIB(code) == ERR_LIB_SYS ? strerror(ERR_GET_REASON(code))
+                                                          : ERR_reason_error_string(code);
+    if (reason != nullptr) {
+      out = reason;
+    } else {
+      char buf[256];
+      ERR_error_string_n(code, buf, sizeof buf);
+      out = buf;
+    }
   }
   ERR_clear_error();
   return out;
@@ -362,15 +389,10 @@ StorePtr LoadCaStore(const std::string& path, Status* status) {
 
 // ---- request and response helpers -------------------------------------------------------
 
+// RFC 9110 tchar.
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
+  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 bool IsValidHeaderName(const std::string& name) {
@@ -457,6 +479,7 @@ class HttpSender::Impl {
     s.sends = sends_.load();
     s.connections_opened = connections_opened_.load();
     s.connections_reused = connections_reused_.load();
+    s.retries = retries_.load();
     s.idle_connections = pool_.idle_count();
     return s;
   }
@@ -464,9 +487,11 @@ class HttpSender::Impl {
  private:
   std::unique_ptr<Connection> NewConnection(const CallbackUrl& url);
   bool ConfigureTls(httplib::SSLClient& client, const CallbackUrl& url, Connection* conn);
-  std::string DescribeFailure(httplib::Error err, const Attempt& attempt, const Connection& conn,
-                              uint64_t sockets_before, const BodySink& sink,
-                              const httplib::Response& res, const CallbackUrl& url,
+  // One POST of hreq on conn, watched by the watchdog; fills *x.
+  void RunExchange(Connection& conn, httplib::Request& hreq, TimePoint deadline,
+                   const std::atomic<bool>* cancel, Exchange* x);
+  // The one-line error of an exchange that did not end in a complete response.
+  std::string DescribeFailure(const Exchange& x, const Connection& conn, const CallbackUrl& url,
                               int timeout_ms) const;
 
   const HttpSenderOptions opts_;
@@ -475,6 +500,7 @@ class HttpSender::Impl {
   std::atomic<uint64_t> sends_{0};
   std::atomic<uint64_t> connections_opened_{0};
   std::atomic<uint64_t> connections_reused_{0};
+  std::atomic<uint64_t> retries_{0};
   Pool pool_;
   Watchdog watchdog_;  // last: its thread uses pool_
 };
@@ -532,6 +558,47 @@ bool HttpSender::Impl::ConfigureTls(httplib::SSLClient& client, const CallbackUr
   return ok == 1;
 }
 
+void HttpSender::Impl::RunExchange(Connection& conn, httplib::Request& hreq, TimePoint deadline,
+                                   const std::atomic<bool>* cancel, Exchange* x) {
+  // Every httplib step may use what remains of the budget; the watchdog holds the total.
+  const auto remaining =
+      std::max<SteadyClock::duration>(deadline - SteadyClock::now(), milliseconds(1));
+  const auto step = std::chrono::duration_cast<std::chrono::microseconds>(remaining);
+  conn.client->set_connection_timeout(step);
+  conn.client->set_read_timeout(step);
+  conn.client->set_write_timeout(step);
+  conn.verify_error = X509_V_OK;
+  x->sockets_before = conn.sockets_created;
+
+  Attempt& attempt = x->attempt;
+  attempt.conn = &conn;
+  attempt.deadline = deadline;
+  attempt.cancel = cancel;
+  hreq.content_receiver = [x, cancel, deadline](const char* data, size_t n, uint64_t /*offset*/,
+                                                uint64_t /*total*/) {
+    if (x->attempt.trip.load() != Trip::kNone) return false;
+    if (cancel != nullptr && cancel->load()) {
+      TripOnce(&x->attempt.trip, Trip::kCancelled);
+      return false;
+    }
+    if (SteadyClock::now() >= deadline) {
+      TripOnce(&x->attempt.trip, Trip::kTimeout);
+      return false;
+    }
+    return x->sink.Append(data, n);
+  };
+
+  watchdog_.Add(&attempt);
+  x->ok = conn.client->send(hreq, x->res, x->err);
+  watchdog_.Remove(&attempt);
+  hreq.content_receiver = nullptr;
+
+  x->trip = attempt.trip.load();
+  x->delimited = x->ok && BodyIsDelimited(x->res);
+  // A body read to end-of-stream after the watchdog shut the socket down may be short.
+  x->complete = x->ok && (x->trip == Trip::kNone || x->delimited);
+}
+
 CallbackResult HttpSender::Impl::Send(const CallbackRequest& req) {
   const TimePoint start = SteadyClock::now();
   sends_.fetch_add(1, std::memory_order_relaxed);
@@ -559,94 +626,69 @@ CallbackResult HttpSender::Impl::Send(const CallbackRequest& req) {
     Pool::Conns expired;
     conn = pool_.Take(url->origin, start, &expired);
   }  // expired connections close here, outside the pool lock
-  if (conn != nullptr) {
-    connections_reused_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    conn = NewConnection(*url);
+  bool reused = conn != nullptr;
+  if (reused) connections_reused_.fetch_add(1, std::memory_order_relaxed);
+
+  for (;;) {
+    if (conn == nullptr) conn = NewConnection(*url);
     if (conn == nullptr) return fail("tls: cannot set up a TLS context: " + TakeOpenSslError());
-  }
+    Exchange x(opts_.max_response_bytes);
+    RunExchange(*conn, hreq, deadline, req.cancel, &x);
 
-  // Every httplib step may use what remains of the budget; the watchdog holds the total.
-  const auto remaining = std::max<SteadyClock::duration>(deadline - SteadyClock::now(),
-                                                         milliseconds(1));
-  const auto step = std::chrono::duration_cast<std::chrono::microseconds>(remaining);
-  conn->client->set_connection_timeout(step);
-  conn->client->set_read_timeout(step);
-  conn->client->set_write_timeout(step);
-  conn->verify_error = X509_V_OK;
-  const uint64_t sockets_before = conn->sockets_created;
-
-  Attempt attempt;
-  attempt.conn = conn.get();
-  attempt.deadline = deadline;
-  attempt.cancel = req.cancel;
-  BodySink sink(opts_.max_response_bytes);
-  hreq.content_receiver = [&](const char* data, size_t n, uint64_t /*offset*/,
-                              uint64_t /*total*/) {
-    if (attempt.trip.load() != Trip::kNone) return false;
-    if (req.cancel != nullptr && req.cancel->load()) {
-      TripOnce(&attempt.trip, Trip::kCancelled);
-      return false;
+    // A pooled connection that fails before a single byte of response most likely met the
+    // server closing it as idle just as we wrote (keep-alive race): try once more on a new
+    // connection. The receiver may, rarely, get the POST twice (it did not answer the first);
+    // at-least-once delivery allows it, and webhook-id lets it drop the copy.
+    if (reused && !x.complete && x.trip == Trip::kNone && x.res.status <= 0 &&
+        (x.err == httplib::Error::Read || x.err == httplib::Error::Write) &&
+        SteadyClock::now() < deadline) {
+      retries_.fetch_add(1, std::memory_order_relaxed);
+      conn.reset();  // closed outside any lock
+      reused = false;
+      if (https) ERR_clear_error();
+      continue;
     }
-    if (SteadyClock::now() >= deadline) {
-      TripOnce(&attempt.trip, Trip::kTimeout);
-      return false;
+
+    result.body_prefix = x.sink.prefix();
+    result.body_is_success = x.complete && x.sink.is_success();
+    if (x.complete) {
+      result.http_status = x.res.status;
+    } else {
+      result.error = DescribeFailure(x, *conn, *url, timeout_ms);
     }
-    return sink.Append(data, n);
-  };
+    if (https) ERR_clear_error();  // leave no stale OpenSSL errors on this thread
 
-  httplib::Response hres;
-  httplib::Error err = httplib::Error::Success;
-  watchdog_.Add(&attempt);
-  const bool ok = conn->client->send(hreq, hres, err);
-  watchdog_.Remove(&attempt);
-
-  const Trip trip = attempt.trip.load();
-  const bool delimited = ok && BodyIsDelimited(hres);
-  // A body read to end-of-stream after the watchdog shut the socket down may be short.
-  const bool complete = ok && (trip == Trip::kNone || delimited);
-  result.body_prefix = sink.prefix();
-  result.body_is_success = complete && sink.is_success();
-  if (complete) {
-    result.http_status = hres.status;
-  } else {
-    result.error = DescribeFailure(err, attempt, *conn, sockets_before, sink, hres, *url,
-                                   timeout_ms);
+    if (x.complete && x.trip == Trip::kNone && x.delimited && conn->client->is_socket_open()) {
+      conn = pool_.Put(std::move(conn), SteadyClock::now());  // back if the pool is full
+    }
+    conn.reset();  // closes the connection unless pooled; no lock held
+    result.duration_ms = MsSince(start);
+    return result;
   }
-  if (https) ERR_clear_error();  // leave no stale OpenSSL errors on this thread
-
-  if (complete && trip == Trip::kNone && delimited && conn->client->is_socket_open()) {
-    conn = pool_.Put(std::move(conn), SteadyClock::now());  // back if the pool is full
-  }
-  conn.reset();  // closes the connection unless pooled; no lock held
-  result.duration_ms = MsSince(start);
-  return result;
 }
 
-std::string HttpSender::Impl::DescribeFailure(httplib::Error err, const Attempt& attempt,
-                                              const Connection& conn, uint64_t sockets_before,
-                                              const BodySink& sink,
-                                              const httplib::Response& res,
+std::string HttpSender::Impl::DescribeFailure(const Exchange& x, const Connection& conn,
                                               const CallbackUrl& url, int timeout_ms) const {
+  const httplib::Response& res = x.res;
+  const httplib::Error err = x.err;
   const std::string status_note =
       res.status > 0 ? " (HTTP " + std::to_string(res.status) + ")" : std::string();
   const std::string where = url.origin;
-  if (sink.too_large()) {
+  if (x.sink.too_large()) {
     return "response body over " + std::to_string(opts_.max_response_bytes) + " bytes" +
            status_note;
   }
-  const Trip trip = attempt.trip.load();
-  if (trip == Trip::kCancelled) return "cancelled";
+  if (x.trip == Trip::kCancelled) return "cancelled";
   const bool may_be_timeout = err == httplib::Error::ConnectionTimeout ||
                               err == httplib::Error::Read || err == httplib::Error::Write ||
                               err == httplib::Error::SSLConnection ||
                               err == httplib::Error::Canceled;
-  if (trip == Trip::kTimeout || (may_be_timeout && SteadyClock::now() >= attempt.deadline)) {
+  if (x.trip == Trip::kTimeout || (may_be_timeout && SteadyClock::now() >= x.attempt.deadline)) {
     return "timeout after " + std::to_string(timeout_ms) + " ms" + status_note;
   }
   switch (err) {
     case httplib::Error::Connection:
-      if (conn.sockets_created == sockets_before) {
+      if (conn.sockets_created == x.sockets_before) {
         if (errno == EMFILE || errno == ENFILE) return "cannot open a socket: too many open files";
         return "cannot resolve host '" + url.host + "'";
       }

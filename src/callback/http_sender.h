@@ -13,7 +13,9 @@
 //   connection that is still open; after an error, a cut-off response, or when the
 //   origin's pool already holds max_idle_per_origin, it is closed. Idle connections older
 //   than idle_timeout_ms are closed (below the 5 s keep-alive timeout common in servers, so
-//   we rarely write into a connection the server is closing).
+//   we rarely write into a connection the server is closing). If a pooled connection
+//   fails before any byte of response (the server closed it as we wrote), the POST is
+//   repeated once on a new connection, within the same budget.
 // - Budget: connect, TLS handshake, write and read together get timeout_ms; a watchdog
 //   thread aborts attempts that pass it, and attempts whose cancel flag is set.
 // - Response body: read through a BodySink; at most max_response_bytes, then the attempt
@@ -38,17 +40,22 @@
 namespace tock {
 
 struct HttpSenderOptions {
-  int max_idle_per_origin = 64;        // idle connections kept per origin
-  size_t max_response_bytes = 65536;   // longer bodies fail the attempt
-  std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt";  // PEM; loaded once
+  // Idle connections kept per origin.
+  int max_idle_per_origin = 64;
+  // Longer response bodies fail the attempt and drop the connection.
+  size_t max_response_bytes = 65536;
+  // PEM file of trusted CA certificates, loaded once.
+  std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
   std::string user_agent = "tock/0.1";
-  int idle_timeout_ms = 4000;          // connections idle this long are closed (0: no reuse)
+  // Connections idle this long are closed rather than reused (0: never reuse).
+  int idle_timeout_ms = 4000;
 };
 
 struct HttpSenderStats {
   uint64_t sends = 0;               // Send() calls
   uint64_t connections_opened = 0;  // TCP connects started (failed ones included)
   uint64_t connections_reused = 0;  // sends that started on a pooled idle connection
+  uint64_t retries = 0;             // sends repeated on a new connection (see below)
   size_t idle_connections = 0;      // pooled right now, all origins together
 };
 

@@ -39,8 +39,8 @@ struct CallbackRequest {
 // timed out or cancelled while reading its body) counts as no response: status 0, and the
 // error names the status that had arrived.
 struct CallbackResult {
-  int http_status = 0;       // 0 when there is no complete HTTP response
-  std::string body_prefix;   // first 1024 bytes of the response body (even when cut off)
+  int http_status = 0;           // 0 when there is no complete HTTP response
+  std::string body_prefix;       // first 1024 bytes of the response body (even when cut off)
   bool body_is_success = false;  // whole body, trimmed of ASCII whitespace, == "success"
   // Empty on a complete HTTP response (whatever its status). Otherwise one line, e.g.
   // "timeout after 30000 ms", "connection refused or unreachable (127.0.0.1:9)",

@@ -24,9 +24,7 @@ std::string LowerCopy(std::string_view s) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool IsHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_';
-}
+bool IsHostNameChar(char c) { return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_'; }
 
 // REQUIRES: host is lower case.
 bool IsValidHostName(std::string_view host) {
