@@ -561,9 +561,12 @@ bool HttpSender::Impl::ConfigureTls(httplib::SSLClient& client, const CallbackUr
 void HttpSender::Impl::RunExchange(Connection& conn, httplib::Request& hreq, TimePoint deadline,
                                    const std::atomic<bool>* cancel, Exchange* x) {
   // Every httplib step may use what remains of the budget; the watchdog holds the total.
-  const auto remaining =
-      std::max<SteadyClock::duration>(deadline - SteadyClock::now(), milliseconds(1));
-  const auto step = std::chrono::duration_cast<std::chrono::microseconds>(remaining);
+  // Rounded up to whole milliseconds, plus one: httplib built with poll() truncates to
+  // milliseconds, and a step that ended just before the deadline would make a timeout look
+  // like an I/O error.
+  const milliseconds step =
+      std::max(std::chrono::ceil<milliseconds>(deadline - SteadyClock::now()), milliseconds(0)) +
+      milliseconds(1);
   conn.client->set_connection_timeout(step);
   conn.client->set_read_timeout(step);
   conn.client->set_write_timeout(step);
@@ -631,7 +634,7 @@ CallbackResult HttpSender::Impl::Send(const CallbackRequest& req) {
 
   for (;;) {
     if (conn == nullptr) conn = NewConnection(*url);
-    if (conn == nullptr) return fail("tls: cannot set up a TLS context: " + TakeOpenSslError());
+    if (conn == nullptr) return fail("tls: cannot set up a TLS client for " + url->origin);
     Exchange x(opts_.max_response_bytes);
     RunExchange(*conn, hreq, deadline, req.cancel, &x);
 
@@ -651,14 +654,19 @@ CallbackResult HttpSender::Impl::Send(const CallbackRequest& req) {
 
     result.body_prefix = x.sink.prefix();
     result.body_is_success = x.complete && x.sink.is_success();
-    if (x.complete) {
+    if (x.complete && (x.res.status < 100 || x.res.status > 599)) {
+      // Keeps the invariant error.empty() == (http_status != 0) for "HTTP/1.1 000 ...".
+      result.error = "invalid HTTP status " + std::to_string(x.res.status);
+      result.body_is_success = false;
+    } else if (x.complete) {
       result.http_status = x.res.status;
     } else {
       result.error = DescribeFailure(x, *conn, *url, timeout_ms);
     }
     if (https) ERR_clear_error();  // leave no stale OpenSSL errors on this thread
 
-    if (x.complete && x.trip == Trip::kNone && x.delimited && conn->client->is_socket_open()) {
+    if (result.error.empty() && x.trip == Trip::kNone && x.delimited &&
+        conn->client->is_socket_open()) {
       conn = pool_.Put(std::move(conn), SteadyClock::now());  // back if the pool is full
     }
     conn.reset();  // closes the connection unless pooled; no lock held

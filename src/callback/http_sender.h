@@ -55,7 +55,7 @@ struct HttpSenderStats {
   uint64_t sends = 0;               // Send() calls
   uint64_t connections_opened = 0;  // TCP connects started (failed ones included)
   uint64_t connections_reused = 0;  // sends that started on a pooled idle connection
-  uint64_t retries = 0;             // sends repeated on a new connection (see below)
+  uint64_t retries = 0;             // POSTs repeated on a new connection (keep-alive race)
   size_t idle_connections = 0;      // pooled right now, all origins together
 };
 

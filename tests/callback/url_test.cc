@@ -110,9 +110,9 @@ TEST_SUITE("CallbackUrl") {
   }
 
   TEST_CASE("bad ports") {
-    const char* bad[] = {"http://example.com:0/",     "http://example.com:65536/",
-                         "http://example.com:/",      "http://example.com:80a/",
-                         "http://example.com:-1/",    "http://example.com:123456/",
+    const char* bad[] = {"http://example.com:0/",      "http://example.com:65536/",
+                         "http://example.com:/",       "http://example.com:80a/",
+                         "http://example.com:-1/",     "http://example.com:123456/",
                          "http://example.com:8080:1/", "http://[::1]8080/"};
     for (const char* url : bad) {
       CHECK(ErrorOf(url) == "port must be a number from 1 to 65535");
@@ -167,8 +167,7 @@ TEST_SUITE("CallbackUrl") {
     CHECK(ErrorOf("http://a..b/").find("not a valid host name") != std::string::npos);
     CHECK(ErrorOf("http://.example.com/").find("not a valid host name") != std::string::npos);
     CHECK(ErrorOf("http://example.com./").find("not a valid host name") != std::string::npos);
-    CHECK(ErrorOf("http://ex\xc3\xa4mple.com/").find("not a valid host name") !=
-          std::string::npos);
+    CHECK(ErrorOf("http://ex\xc3\xa4mple.com/").find("not a valid host name") != std::string::npos);
     CHECK(ErrorOf("http://" + std::string(64, 'a') + ".com/").find("not a valid host name") !=
           std::string::npos);
     CHECK(MustParse("http://" + std::string(63, 'a') + ".com/").host.size() == 67);
