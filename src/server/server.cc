@@ -87,6 +87,10 @@ Status TockServer::Start() {
   TOCK_RETURN_IF_ERROR(auth_->LoadNonces());
 
   sender_ = std::make_unique<HttpSender>(HttpSenderOptions());
+  if (!sender_->tls_status().ok()) {
+    // http callbacks still work; https ones fail with a clear error per attempt.
+    log::Warn("callback.tls_unavailable", {{"error", sender_->tls_status().message()}});
+  }
   // The timer thread hands fired batches to the dispatcher, which is created just below;
   // the lambda reads dispatcher_ only once timers run (after Start of both).
   timers_ = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& batch) {

@@ -10,7 +10,13 @@ TEST_SUITE("Delivery") {
   TEST_CASE("a task due in about one second arrives not before its runtime and < 1.5 s late") {
     AppFixture f;
     const int64_t runtime_ms = WallNowMs() + 1000;
-    const int64_t id = f.MustCreate({.runtime = RuntimeJson(runtime_ms)});
+    ApiResponse created = f.api.CreateTask(f.app, {.runtime = RuntimeJson(runtime_ms)});
+    INFO("create: ", created.Describe());
+    REQUIRE(created.status == 200);
+    CHECK(created.code() == 0);
+    CHECK(created.msg() == "ok");
+    CHECK_FALSE(created.Bool("/data/duplicate", false));
+    const int64_t id = created.Int("/data/taskId");
 
     // Nothing before the due time: the first request may only come after runtime_ms.
     REQUIRE_MESSAGE(f.receiver.WaitForCount(1, 6s), "no delivery within 6 s");
@@ -82,6 +88,21 @@ TEST_SUITE("Delivery") {
     CHECK(b.Str("/name") == "the name");
     CHECK(b.Int("/attempt") == 1);
     CHECK(b.Int("/scheduledAt") == runtime_ms);
+  }
+
+  TEST_CASE("content is delivered as given, numbers beyond 64 bits included") {
+    AppFixture f;
+    const std::string content =
+        R"({"orderId":123456789012345678901234567890,"price":0.1,"max":18446744073709551615})";
+    ApiResponse r = f.api.CreateTask(f.app, {.content = content});
+    INFO("create: ", r.Describe());
+    REQUIRE(r.status == 200);
+    REQUIRE(f.receiver.WaitForCount(1, 5s));
+    const std::string body = f.receiver.Requests().at(0).body;
+    INFO("body: ", body);
+    CHECK(Contains(body, "123456789012345678901234567890"));
+    CHECK(Contains(body, "18446744073709551615"));
+    CHECK(Contains(body, "0.1"));
   }
 
   TEST_CASE("a string content is delivered as a JSON string") {
@@ -176,6 +197,43 @@ TEST_SUITE("Delivery") {
     const int64_t c = f.MustCreate({});
     d = f.api.WaitForStatus(f.app, c, 4, 5s);
     CHECK_MESSAGE(d.Int("/data/status") == 4, d.Describe());
+  }
+
+  TEST_CASE("a slow receiver does not stall deliveries to another application") {
+    // Few workers so the test needs few slow calls: 4 in total, 2 per application.
+    auto tock = StartOwnTock({"--workers", "4", "--max-per-app", "2"});
+    AppFixture slow(*tock, {.step = 0, .retry_total = 0});
+    AppFixture fast(*tock, {.step = 0, .retry_total = 0});
+    slow.receiver.SetDefaultReply({200, "success", 3000ms});
+    for (int i = 0; i < 6; ++i) slow.MustCreate({.timeout = "10000"});
+    REQUIRE(slow.receiver.WaitForCount(1, 5s));
+    const int64_t t0 = WallNowMs();
+    const int64_t id = fast.MustCreate({});
+    REQUIRE_MESSAGE(fast.receiver.WaitForCount(1, 5s), "the fast target got nothing");
+    const int64_t waited = fast.receiver.Requests().at(0).arrival_wall_ms - t0;
+    INFO("fast delivery after ", waited, " ms; slow calls in flight: ", slow.receiver.Count());
+    CHECK(waited < 1500);
+    CHECK(fast.receiver.Requests().at(0).Header("webhook-id") == std::to_string(id));
+    // At most max-per-app calls of the slow application are in flight at once.
+    CHECK(slow.receiver.Count() <= 2);
+  }
+
+  TEST_CASE("tasks due beyond the wheel horizon are loaded from disk and fire on time") {
+    auto tock = StartOwnTock({"--wheel-horizon", "1"});
+    AppFixture f(*tock);
+    const int64_t now = WallNowMs();
+    const int64_t due[2] = {now + 2500, now + 4000};
+    const int64_t a = f.MustCreate({.runtime = RuntimeJson(due[0])});
+    const int64_t b = f.MustCreate({.runtime = RuntimeJson(due[1])});
+    REQUIRE(f.receiver.WaitForCount(2, 8s));
+    auto reqs = f.receiver.Requests();
+    CHECK(reqs[0].Header("webhook-id") == std::to_string(a));
+    CHECK(reqs[1].Header("webhook-id") == std::to_string(b));
+    for (int i = 0; i < 2; ++i) {
+      INFO("task ", i, " lateness ", reqs[i].arrival_wall_ms - due[i], " ms");
+      CHECK(reqs[i].arrival_wall_ms >= due[i]);
+      CHECK(reqs[i].arrival_wall_ms - due[i] < 1500);
+    }
   }
 
   TEST_CASE("the response body is kept in the attempt, cut at 1 KiB") {

@@ -1,6 +1,8 @@
 // Durability (SPEC §5, §6): an accepted task is never lost; kill -9 at any time means
 // at-least-once delivery after restart, with the same webhook-id; state survives restarts.
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -76,6 +78,43 @@ TEST_SUITE("Durability") {
     CHECK(all);
     CHECK(missing.empty());
     for (const auto& g : got) CHECK_MESSAGE(want.count(g), "unexpected webhook-id " << g);
+    // Restart must not fire anything early.
+    int64_t earliest = INT64_MAX;
+    for (const auto& r : rx.Requests()) earliest = std::min(earliest, r.arrival_wall_ms);
+    CHECK(earliest >= due_ms);
+  }
+
+  TEST_CASE("a retry scheduled before kill -9 still happens after restart, on time") {
+    auto tock = StartOwnTock();
+    Receiver rx;
+    rx.QueueReplies({{500, "first fails"}});
+    ApiClient api(*tock);
+    App app = api.CreateApp(rx.Url(), {.step = 3, .retry_total = 1});
+    REQUIRE(app.ok());
+    ApiResponse r = api.CreateTask(app, {});
+    REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    const int64_t id = r.Int("/data/taskId");
+    REQUIRE(rx.WaitForCount(1, 5s));
+    // Wait until the failure is recorded (round 1, waiting for the retry), then crash.
+    ApiResponse d = api.WaitForDetail(
+        app, id, [](const ApiResponse& x) { return x.Int("/data/round") == 1; }, 3s);
+    REQUIRE_MESSAGE(d.Int("/data/round") == 1, d.Describe());
+    const int64_t next_run = d.Int("/data/nextRunAt");
+    tock->Kill9();
+    std::string error;
+    REQUIRE_MESSAGE(tock->Start(&error), error);
+
+    REQUIRE_MESSAGE(rx.WaitForCount(2, 8s), "the retry was lost in the restart");
+    auto reqs = rx.Requests();
+    const int64_t gap = reqs[1].arrival_wall_ms - reqs[0].arrival_wall_ms;
+    INFO("retry came ", gap, " ms after the first attempt; nextRunAt was ", next_run);
+    CHECK(reqs[1].Header("webhook-id") == std::to_string(id));
+    CHECK(reqs[1].arrival_wall_ms >= next_run);
+    CHECK(gap >= 3000 - 20);
+    CHECK(gap < 3000 + 1500);
+    CHECK(ParseJson(reqs[1].body).Int("/attempt") == 2);
+    ApiClient api2(*tock);
+    CHECK(api2.WaitForStatus(app, id, 2, 5s).Int("/data/status") == 2);
   }
 
   TEST_CASE("an attempt in flight at kill -9 is made again after restart with the same webhook-id") {
@@ -117,9 +156,9 @@ TEST_SUITE("Durability") {
       waiting_id = r.Int("/data/taskId");
     }
     std::set<int64_t> all_ids{waiting_id};
-    for (const char* how : {"kill -9", "SIGTERM"}) {
+    for (std::string how : {"kill -9", "SIGTERM"}) {
       INFO("restart after ", how);
-      if (std::string(how) == "kill -9") {
+      if (how == "kill -9") {
         tock->Kill9();
       } else {
         CHECK(tock->Terminate() == 0);

@@ -1,5 +1,8 @@
 // A task's life over the API (SPEC §3): create (runtime forms, taskNo), detail, cancel,
 // publish.
+#include <thread>
+#include <vector>
+
 #include "integration/integration_util.h"
 
 namespace tock::testing {
@@ -104,6 +107,31 @@ TEST_SUITE("TaskLifecycle") {
     REQUIRE(theirs.status == 200);
     CHECK(theirs.Int("/data/taskId") != first.Int("/data/taskId"));
     CHECK_FALSE(theirs.Bool("/data/duplicate", false));
+  }
+
+  TEST_CASE("concurrent creates with one taskNo make one task") {
+    AppFixture f;
+    const TaskSpec spec{.task_no = "race-1", .runtime = RuntimeJson(WallNowMs() + 1000)};
+    constexpr int kThreads = 8;
+    std::vector<ApiResponse> results(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        ApiClient api(SharedTock());
+        results[t] = api.CreateTask(f.app, spec);
+      });
+    }
+    for (auto& th : threads) th.join();
+    int fresh = 0;
+    for (const auto& r : results) {
+      INFO("create: ", r.Describe());
+      REQUIRE(r.status == 200);
+      CHECK(r.Int("/data/taskId") == results[0].Int("/data/taskId"));
+      if (!r.Bool("/data/duplicate", false)) ++fresh;
+    }
+    CHECK(fresh == 1);
+    REQUIRE(f.receiver.WaitForCount(1, 5s));
+    CHECK_FALSE(f.receiver.WaitForCount(2, 1500ms));
   }
 
   TEST_CASE("detail, cancel and publish of an unknown task id are 404") {

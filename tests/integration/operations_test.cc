@@ -1,4 +1,6 @@
 // Operations (SPEC §6) and start-up settings: health checks, SIGTERM, the server time zone.
+#include <sys/stat.h>
+
 #include "integration/integration_util.h"
 
 namespace tock::testing {
@@ -59,6 +61,33 @@ TEST_SUITE("Operations") {
     d = api.Detail(app, r.Int("/data/taskId"));
     CHECK(d.Int("/data/runtimeMs") == ms);
     CHECK(d.Str("/data/runtime") == local);
+  }
+
+  TEST_CASE("without TOCK_ADMIN_TOKEN a token is generated into <data>/admin.token, mode 0600") {
+    TockProcess tock({.binary = TOCK_BINARY, .admin_token_in_env = false});
+    std::string error;
+    REQUIRE_MESSAGE(tock.Start(&error), error);
+    const std::string token = tock.admin_token();
+    CHECK(token.size() >= 16);
+    struct stat st {};
+    REQUIRE(stat(tock.admin_token_path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(Contains(tock.ReadLog(), tock.admin_token_path()));
+    CHECK_FALSE(Contains(tock.ReadLog(), token));  // the path is logged, never the secret
+
+    Receiver rx;
+    {
+      ApiClient api(tock);
+      CHECK(api.CreateApp(rx.Url()).ok());
+      CheckError(api.AdminPost("/application/create", ApiClient::AppBody(rx.Url(), {}), "x"),
+                 401, "");
+    }
+    // The same token after a restart.
+    tock.Kill9();
+    REQUIRE_MESSAGE(tock.Start(&error), error);
+    CHECK(tock.admin_token() == token);
+    ApiClient api(tock);
+    CHECK(api.CreateApp(rx.Url()).ok());
   }
 
   TEST_CASE("an unknown --time-zone makes start-up fail with a clear log line") {

@@ -1,4 +1,8 @@
 // Retries (SPEC §5): counts, gaps of min(step × k, 3600) s, timeout, 410, connection errors.
+#include <cstdlib>
+#include <set>
+
+#include "auth/signing.h"
 #include "integration/integration_util.h"
 
 namespace tock::testing {
@@ -27,11 +31,25 @@ TEST_SUITE("Retry") {
     CHECK(gap2 >= 2000 - 20);
     CHECK(gap2 < 2000 + 1200);
 
+    std::set<std::string> nonces;
     for (size_t i = 0; i < reqs.size(); ++i) {
       INFO("attempt ", i + 1);
-      CHECK(reqs[i].Header("webhook-id") == std::to_string(id));
-      CHECK(ParseJson(reqs[i].body).Int("/attempt") == static_cast<int64_t>(i + 1));
+      const ReceivedRequest& q = reqs[i];
+      CHECK(q.Header("webhook-id") == std::to_string(id));
+      CHECK(ParseJson(q.body).Int("/attempt") == static_cast<int64_t>(i + 1));
+      // Each attempt is signed afresh: its own timestamp, its own nonce.
+      const int64_t ts = std::atoll(q.Header("webhook-timestamp").c_str());
+      CHECK(std::llabs(ts - q.arrival_wall_ms / 1000) <= 2);
+      CHECK(q.Header("webhook-signature") ==
+            StandardWebhookSignature(f.app.secret_key, std::to_string(id), ts, q.body));
+      CHECK(q.Header("signature") == SerendipitySignature(f.app.secret_key, q.Header("timestamps"),
+                                                          q.Header("nonce"), Sha256Hex(q.body)));
+      nonces.insert(q.Header("nonce"));
     }
+    CHECK(nonces.size() == reqs.size());
+    std::string node_out;
+    CHECK_MESSAGE(VerifyStandardWebhook(f.app.webhook_secret, reqs.back(), &node_out) == 0,
+                  node_out);
 
     INFO("detail: ", d.Describe());
     CHECK(d.Int("/data/status") == 4);
@@ -49,7 +67,39 @@ TEST_SUITE("Retry") {
       CHECK(d.Int(a + "/startedAt") >= reqs[0].arrival_wall_ms - 1000);
       CHECK(d.Int(a + "/durationMs") >= 0);
     }
-    CHECK(d.Int("/data/elapsed") >= 0);
+    // elapsed is the time spent in attempts: their durations summed (ms rounding aside).
+    int64_t sum = 0;
+    for (int i = 0; i < 3; ++i) sum += d.Int("/data/attempts/" + std::to_string(i) + "/durationMs");
+    CHECK(d.Int("/data/elapsed") >= sum - 3);
+    CHECK(d.Int("/data/elapsed") <= sum + 3);
+  }
+
+  TEST_CASE("the retry wait is capped at 3600 s") {
+    // step 3600: the 1st retry waits 3600 s, the 2nd min(7200, 3600) = 3600 s. Publishing the
+    // retry-waiting task runs the 2nd attempt now instead of in an hour.
+    AppFixture f({.step = 3600, .retry_total = 3});
+    f.receiver.SetDefaultReply({500, "no"});
+    const int64_t id = f.MustCreate({});
+    auto round_is = [](int64_t n) {
+      return [n](const ApiResponse& r) { return r.Int("/data/round") == n; };
+    };
+    ApiResponse d = f.api.WaitForDetail(f.app, id, round_is(1), 5s);
+    INFO("after attempt 1: ", d.Describe());
+    REQUIRE(d.Int("/data/round") == 1);
+    int64_t ended = d.Int("/data/attempts/0/startedAt") + d.Int("/data/attempts/0/durationMs");
+    CHECK(d.Int("/data/nextRunAt") >= ended + 3600 * 1000 - 20);
+    CHECK(d.Int("/data/nextRunAt") <= ended + 3600 * 1000 + 1000);
+
+    ApiResponse p = f.api.Publish(f.app, id);
+    REQUIRE_MESSAGE(p.status == 200, p.Describe());
+    d = f.api.WaitForDetail(f.app, id, round_is(2), 5s);
+    INFO("after attempt 2: ", d.Describe());
+    REQUIRE(d.Int("/data/round") == 2);
+    CHECK(d.Int("/data/status") == 0);
+    ended = d.Int("/data/attempts/1/startedAt") + d.Int("/data/attempts/1/durationMs");
+    CHECK(d.Int("/data/nextRunAt") >= ended + 3600 * 1000 - 20);
+    CHECK(d.Int("/data/nextRunAt") <= ended + 3600 * 1000 + 1000);
+    CHECK(f.receiver.Count() == 2);
   }
 
   TEST_CASE("while a retry waits, detail shows waiting with nextRunAt and the attempts so far") {
@@ -101,6 +151,7 @@ TEST_SUITE("Retry") {
     CHECK(failed_after < 2000);
     CHECK(d.Int("/data/attempts/0/durationMs") >= 400 - 20);
     CHECK(d.Int("/data/attempts/0/durationMs") < 2000);
+    CHECK(d.Str("/data/attempts/0/error") != "");
   }
 
   TEST_CASE("410 Gone stops retrying at once") {

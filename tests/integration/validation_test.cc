@@ -21,7 +21,7 @@ constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 TEST_SUITE("Validation") {
   TEST_CASE("malformed JSON is 400 and the msg says JSON") {
     AppFixture f;
-    for (const char* body : {R"({"content": )", "not json at all", R"({"content":{}}})", ""}) {
+    for (std::string body : {R"({"content": )", "not json at all", R"({"content":{}}})", ""}) {
       INFO("body: ", body);
       ApiResponse r = f.api.CreateTaskJson(f.app, body);
       INFO("response: ", r.Describe());
@@ -50,11 +50,11 @@ TEST_SUITE("Validation") {
 
   TEST_CASE("timeout must be an integer from 1 to 600000 ms") {
     AppFixture f;
-    for (const char* bad : {"\"abc\"", "0", "-5", "600001", "true", "{}"}) {
+    for (std::string bad : {"\"abc\"", "0", "-5", "600001", "true", "{}"}) {
       INFO("timeout: ", bad);
       CheckError(f.api.CreateTask(f.app, {.timeout = bad}), 400, "timeout");
     }
-    for (const char* good : {"1", "600000"}) {
+    for (std::string good : {"1", "600000"}) {
       INFO("timeout: ", good);
       ApiResponse r = f.api.CreateTask(
           f.app, {.runtime = RuntimeJson(WallNowMs() + 3600000), .timeout = good});
@@ -171,6 +171,36 @@ TEST_SUITE("Validation") {
     ApiResponse malformed = create("{\"appName\":");
     CHECK_MESSAGE(malformed.status == 400, malformed.Describe());
     CHECK_MESSAGE(Contains(Lower(malformed.msg()), "json"), malformed.Describe());
+  }
+
+  TEST_CASE("a JSON body is read as JSON whatever its Content-Type (curl -d sends a form type)") {
+    AppFixture f;
+    const std::string body = TaskSpec{.runtime = RuntimeJson(WallNowMs() + 3600000),
+                                      .content = JsonString(std::string(20 * 1024, 'q'))}
+                                 .ToJson();
+    const httplib::Headers auth{{"Authorization", BasicAuthValue(f.app.app_key, f.app.secret_key)}};
+    for (std::string type : {"application/x-www-form-urlencoded", "text/plain"}) {
+      INFO("Content-Type: ", type);
+      ApiResponse r = f.api.Post("/task/create", body, auth, type);
+      INFO("response: ", r.Describe());
+      CHECK(r.status == 200);
+    }
+  }
+
+  TEST_CASE("deeply nested or non-UTF-8 JSON is 400, not a crash") {
+    AppFixture f;
+    // 10 KB of nesting: far below the 1 MiB limit, so 400 (not 413) with a JSON msg.
+    const std::string deep =
+        "{\"content\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+    ApiResponse r = f.api.CreateTaskJson(f.app, deep);
+    INFO("deep: ", r.Describe());
+    CHECK(r.status == 400);
+    CHECK(Contains(Lower(r.msg()), "json"));
+    r = f.api.CreateTaskJson(f.app, "{\"content\":\"\xff\xfe\"}");
+    INFO("bad UTF-8: ", r.Describe());
+    CHECK(r.status == 400);
+    CHECK(Contains(Lower(r.msg()), "json"));
+    CHECK(f.api.Healthz() == 200);
   }
 
   TEST_CASE("the server still serves after all the bad input") {

@@ -183,8 +183,8 @@ ApiResponse ApiClient::Finish(const httplib::Result& res) {
 }
 
 ApiResponse ApiClient::Post(const std::string& path, const std::string& body,
-                            const httplib::Headers& headers) {
-  return Finish(client_.Post(path.c_str(), headers, body, "application/json"));
+                            const httplib::Headers& headers, const std::string& content_type) {
+  return Finish(client_.Post(path.c_str(), headers, body, content_type.c_str()));
 }
 
 ApiResponse ApiClient::Get(const std::string& path, const httplib::Headers& headers) {

@@ -130,7 +130,8 @@ class ApiClient {
   const std::string& admin_token() const { return admin_token_; }
 
   ApiResponse Post(const std::string& path, const std::string& body,
-                   const httplib::Headers& headers = {});
+                   const httplib::Headers& headers = {},
+                   const std::string& content_type = "application/json");
   ApiResponse Get(const std::string& path, const httplib::Headers& headers = {});
 
   // POST with "Authorization: Bearer <token>" (the client's admin token by default).

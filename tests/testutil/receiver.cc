@@ -46,6 +46,11 @@ Receiver::Receiver() {
     return;
   }
   thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs, so a Receiver destroyed right
+  // after construction would hang in join(); wait (bounded) for the loop to start.
+  for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 Receiver::~Receiver() {

@@ -13,6 +13,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -202,7 +203,9 @@ bool TockProcess::Start(std::string* error) {
     }
     args.storage_envp.emplace_back(kv);
   }
-  args.storage_envp.push_back("TOCK_ADMIN_TOKEN=" + admin_token_);
+  if (options_.admin_token_in_env) {
+    args.storage_envp.push_back("TOCK_ADMIN_TOKEN=" + admin_token_);
+  }
   args.Finish();
 
   pid_t parent = getpid();
@@ -231,6 +234,13 @@ bool TockProcess::Start(std::string* error) {
     Kill9();
     *error += LogTail();
     return false;
+  }
+  if (!options_.admin_token_in_env) {
+    std::string token = ReadFile(admin_token_path());
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+      token.pop_back();
+    }
+    admin_token_ = token;
   }
   return true;
 }

@@ -39,6 +39,9 @@ class TockProcess {
   struct Options {
     std::string binary;                   // path of the tock executable (TOCK_BINARY)
     std::string admin_token;              // empty: a random 32-char token
+    // false: TOCK_ADMIN_TOKEN is not set, so tock generates <data>/admin.token; Start() then
+    // reads admin_token() from that file.
+    bool admin_token_in_env = true;
     std::vector<std::string> extra_args;  // appended after `serve --listen --data`
     std::string listen = "127.0.0.1:0";   // port 0: the kernel picks a free port
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
@@ -70,6 +73,7 @@ class TockProcess {
   const std::string& host() const { return host_; }
   std::string base_url() const;  // "http://127.0.0.1:<port>"
   const std::string& admin_token() const { return admin_token_; }
+  std::string admin_token_path() const { return data_dir_ + "/admin.token"; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& temp_dir() const { return temp_dir_; }
   // The stderr (and stdout) log of the latest start; each start gets its own file.
