@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
-  meson setup build --fatal-meson-warnings >/dev/null
+  if ! log=$(meson setup build --fatal-meson-warnings 2>&1); then
+    echo "$log" | tail -20 >&2
+    rm -rf build
+    exit 1
+  fi
 fi
 ninja -C build

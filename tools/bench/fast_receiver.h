@@ -1,0 +1,71 @@
+// FastReceiver: the callback target of the benchmark. An httplib server on 127.0.0.1 (port 0)
+// with a large thread pool (one thread per keep-alive connection from tock), tcp_nodelay and
+// unlimited keep-alive, answering 200 "success" to every POST.
+//
+// Each delivery is recorded without a lock: the body's `"data":{"i":N}` gives the task's slot
+// N in arrays preallocated by Reset(n); the slot keeps the first arrival (wall µs) and the
+// scheduledAt of the body (ms) and counts hits, so duplicates are hits beyond the first.
+// Arrivals with a slot out of range are counted as `unknown`.
+//
+// Owned by the driver; the destructor stops the server and joins its thread.
+// Thread-safety: Reset() only while no delivery can arrive (between workloads); the other
+// methods from any thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tock::bench {
+
+class FastReceiver {
+ public:
+  explicit FastReceiver(int threads = 128);
+  ~FastReceiver();
+  FastReceiver(const FastReceiver&) = delete;
+  FastReceiver& operator=(const FastReceiver&) = delete;
+
+  bool ok() const { return port_ > 0; }
+  int port() const { return port_; }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+  // Prepares slots 0..n-1 and zeroes every counter.
+  void Reset(size_t n);
+
+  int64_t arrivals() const { return arrivals_.load(std::memory_order_relaxed); }
+  int64_t distinct() const { return distinct_.load(std::memory_order_relaxed); }
+  int64_t unknown() const { return unknown_.load(std::memory_order_relaxed); }
+  int64_t retries() const { return retries_.load(std::memory_order_relaxed); }  // attempt > 1
+  int64_t last_first_arrival_us() const { return last_first_us_.load(); }
+
+  size_t slots() const { return n_; }
+  // First arrival of slot i in wall µs, 0 if none; its scheduledAt (ms); hits.
+  int64_t first_arrival_us(size_t i) const { return first_us_[i].load(); }
+  int64_t scheduled_ms(size_t i) const { return scheduled_ms_[i].load(); }
+  uint32_t hits(size_t i) const { return hits_[i].load(); }
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res);
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  int listen_fd_ = -1;  // the listening socket (see the constructor)
+
+  size_t n_ = 0;
+  std::unique_ptr<std::atomic<int64_t>[]> first_us_;
+  std::unique_ptr<std::atomic<int64_t>[]> scheduled_ms_;
+  std::unique_ptr<std::atomic<uint32_t>[]> hits_;
+  std::atomic<int64_t> arrivals_{0};
+  std::atomic<int64_t> distinct_{0};
+  std::atomic<int64_t> unknown_{0};
+  std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> last_first_us_{0};
+};
+
+}  // namespace tock::bench

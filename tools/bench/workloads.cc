@@ -1,0 +1,556 @@
+#include "workloads.h"
+
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+
+#include "auth/signing.h"
+#include "bench_util.h"
+#include "fast_receiver.h"
+#include "tock_child.h"
+
+namespace tock::bench {
+namespace {
+
+constexpr int64_t kStartTimeoutMs = 120000;
+constexpr int64_t kStopTimeoutMs = 60000;
+constexpr int64_t kStallMs = 30000;       // no new delivery for this long: stalled
+constexpr int64_t kMaxPhaseErrors = 200;  // an enqueue phase gives up after this many errors
+
+using RuntimeFn = std::function<int64_t(int64_t)>;
+
+struct App {
+  std::string key;
+  std::string secret;
+};
+
+void Fail(RunResult* r, const std::string& error) {
+  r->ok = false;
+  if (r->error.empty()) r->error = error;
+}
+
+void Add(RunResult* r, std::string name, double value, std::string unit = "", int precision = 0,
+         bool summary = true) {
+  r->figures.push_back({std::move(name), value, std::move(unit), precision, summary});
+}
+
+void Progress(const BenchOptions& opts, const char* fmt, auto... args) {
+  if (!opts.verbose) return;
+  std::fprintf(stderr, "# ");
+  std::fprintf(stderr, fmt, args...);
+  std::fprintf(stderr, "\n");
+}
+
+// Starts a fresh tock and registers one application pointing at the receiver.
+bool StartTockWithApp(const FastReceiver& rx, TockChild& tock, App* app, std::string* error) {
+  if (!tock.Start(kStartTimeoutMs, error)) return false;
+  httplib::Client c("127.0.0.1", tock.port());
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(30, 0);
+  c.set_tcp_nodelay(true);
+  httplib::Headers h = {{"Authorization", "Bearer " + tock.admin_token()}};
+  std::string body = R"({"appName":"bench","linkUrl":")" + rx.Url() +
+                     R"(","step":1,"retryTotal":3})";
+  auto res = c.Post("/application/create", h, body, "application/json");
+  if (!res) {
+    *error = "POST /application/create: " + httplib::to_string(res.error());
+    return false;
+  }
+  if (res->status != 200 || !FindJsonString(res->body, "appKey", &app->key) ||
+      !FindJsonString(res->body, "secretKey", &app->secret)) {
+    *error = "POST /application/create: HTTP " + std::to_string(res->status) + " " + res->body;
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockChild& tock,
+                                     const App& app, int clients = 0) {
+  std::string basic = "Basic " + Base64Encode(app.key + ":" + app.secret);
+  return std::make_unique<ClientPool>("127.0.0.1", tock.port(),
+                                      clients > 0 ? clients : opts.clients,
+                                      std::vector<std::pair<std::string, std::string>>{
+                                          {"Authorization", basic}});
+}
+
+// Opens every client's keep-alive connection (and the tock thread that serves it), so the
+// first measured phase does not pay for connection set-up.
+void WarmUp(ClientPool& pool) {
+  pool.Run([](int, httplib::Client& c) { (void)c.Get("/healthz"); });
+}
+
+void AppendTask(std::string* out, int64_t i, int64_t runtime_ms) {
+  *out += "{\"content\":{\"i\":";
+  *out += std::to_string(i);
+  *out += "},\"runtime\":\"";
+  *out += Rfc3339Ms(runtime_ms);
+  *out += "\"}";
+}
+
+struct EnqueueResult {
+  double seconds = 0;
+  int64_t created = 0;
+  int64_t requests = 0;
+  int64_t errors = 0;
+  std::string first_error;
+  int64_t sample_task_id = -1;  // the first id of the first answered batch (or single)
+  double rate() const { return seconds > 0 ? static_cast<double>(created) / seconds : 0; }
+};
+
+// Creates tasks [begin, end): one POST /task/create each (batch == 0) or POST
+// /task/batch-create of `batch` tasks, pulled from a shared counter by every client of the
+// pool (or only the first `max_clients`, if > 0).
+EnqueueResult Enqueue(ClientPool& pool, int64_t begin, int64_t end, int batch,
+                      const RuntimeFn& runtime, int max_clients = 0) {
+  std::atomic<int64_t> next{begin};
+  PhaseStats stats;
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> sample{-1};
+  const int64_t step = batch > 0 ? batch : 1;
+  const int64_t t0 = MonoNowUs();
+  pool.Run([&](int idx, httplib::Client& c) {
+    if (max_clients > 0 && idx >= max_clients) return;
+    std::string body;
+    while (!Cancelled()) {
+      if (stats.http_errors + stats.transport_errors > kMaxPhaseErrors) return;
+      int64_t first = next.fetch_add(step);
+      if (first >= end) return;
+      int64_t last = std::min(end, first + step);
+      body.clear();
+      const char* path = "/task/create";
+      if (batch > 0) {
+        path = "/task/batch-create";
+        body += "{\"tasks\":[";
+        for (int64_t i = first; i < last; ++i) {
+          if (i != first) body += ',';
+          AppendTask(&body, i, runtime(i));
+        }
+        body += "]}";
+      } else {
+        AppendTask(&body, first, runtime(first));
+      }
+      requests.fetch_add(1, std::memory_order_relaxed);
+      auto res = c.Post(path, body, "application/json");
+      if (!res) {
+        stats.transport_errors.fetch_add(1);
+        stats.RecordError(std::string(path) + ": " + httplib::to_string(res.error()));
+        continue;
+      }
+      if (res->status != 200 || res->body.find("\"code\":0") == std::string::npos) {
+        stats.http_errors.fetch_add(1);
+        stats.RecordError(std::string(path) + ": HTTP " + std::to_string(res->status) + " " +
+                          res->body.substr(0, 300));
+        continue;
+      }
+      stats.tasks_created.fetch_add(last - first, std::memory_order_relaxed);
+      if (sample.load(std::memory_order_relaxed) < 0) {
+        // {"code":0,"msg":"ok","data":{"taskIds":[N,...]}} or {"data":{"taskId":N}}
+        int64_t id = -1;
+        size_t p = res->body.find("\"taskIds\":[");
+        if (p != std::string::npos) {
+          id = std::strtoll(res->body.c_str() + p + 11, nullptr, 10);
+        } else if (!FindJsonInt(res->body, "taskId", &id)) {
+          id = -1;
+        }
+        int64_t none = -1;
+        sample.compare_exchange_strong(none, id);
+      }
+    }
+  });
+  EnqueueResult r;
+  r.seconds = static_cast<double>(MonoNowUs() - t0) / 1e6;
+  r.created = stats.tasks_created;
+  r.requests = requests;
+  r.errors = stats.http_errors + stats.transport_errors;
+  r.first_error = stats.first_error;
+  r.sample_task_id = sample;
+  if (Cancelled()) {
+    r.errors += 1;
+    if (r.first_error.empty()) r.first_error = "cancelled";
+  }
+  return r;
+}
+
+bool CheckEnqueue(const EnqueueResult& e, int64_t expected, const char* phase, RunResult* r) {
+  if (e.errors == 0 && e.created == expected) return true;
+  Fail(r, std::string(phase) + ": created " + std::to_string(e.created) + "/" +
+              std::to_string(expected) + ", " + std::to_string(e.errors) +
+              " errors; first: " + e.first_error);
+  return false;
+}
+
+// Waits until the receiver saw `expected` distinct tasks. Gives up at the deadline, when
+// nothing new arrived for kStallMs, when tock exits, or on cancel. Returns true if complete.
+bool WaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& rx,
+                    int64_t expected, int64_t deadline_wall_ms, TockChild& tock,
+                    std::string* why) {
+  int64_t last_count = -1, last_change = MonoNowUs(), last_report = MonoNowUs();
+  int64_t count_at_report = 0;
+  while (true) {
+    int64_t n = rx.distinct();
+    if (n >= expected) return true;
+    const int64_t now = MonoNowUs();
+    if (n != last_count) {
+      last_count = n;
+      last_change = now;
+    }
+    // The stall clock only runs once deliveries have started.
+    if (n > 0 && now - last_change > kStallMs * 1000) {
+      *why = "stalled: " + std::to_string(n) + "/" + std::to_string(expected) +
+             " delivered, nothing new for " + std::to_string(kStallMs / 1000) + " s";
+      return false;
+    }
+    if (WallNowMs() > deadline_wall_ms) {
+      *why = "timeout: " + std::to_string(n) + "/" + std::to_string(expected) + " delivered";
+      return false;
+    }
+    if (!tock.running()) {
+      *why = "tock exited: " + std::to_string(n) + "/" + std::to_string(expected) +
+             " delivered\n" + tock.LogTail();
+      return false;
+    }
+    if (Cancelled()) {
+      *why = "cancelled";
+      return false;
+    }
+    if (now - last_report > 5000000) {
+      Progress(opts, "%s: delivered %lld/%lld (+%lld in 5 s)", label, static_cast<long long>(n),
+               static_cast<long long>(expected), static_cast<long long>(n - count_at_report));
+      last_report = now;
+      count_at_report = n;
+    }
+    usleep(5000);
+  }
+}
+
+struct DeliveryStats {
+  int64_t delivered = 0;
+  int64_t dup = 0;
+  int64_t first_us = 0;  // earliest first arrival
+  int64_t last_us = 0;   // latest first arrival
+  std::vector<double> late_ms;  // sorted, one per delivered task (its first arrival)
+  int64_t over_100ms = 0;
+  int64_t over_1s = 0;
+};
+
+DeliveryStats CollectDeliveries(const FastReceiver& rx) {
+  DeliveryStats d;
+  d.late_ms.reserve(rx.slots());
+  d.first_us = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < rx.slots(); ++i) {
+    uint32_t hits = rx.hits(i);
+    int64_t at = rx.first_arrival_us(i);
+    if (hits == 0 || at == 0) continue;
+    ++d.delivered;
+    d.dup += hits - 1;
+    d.first_us = std::min(d.first_us, at);
+    d.last_us = std::max(d.last_us, at);
+    double late = static_cast<double>(at) / 1000.0 - static_cast<double>(rx.scheduled_ms(i));
+    d.late_ms.push_back(late);
+    if (late > 100) ++d.over_100ms;
+    if (late > 1000) ++d.over_1s;
+  }
+  if (d.delivered == 0) d.first_us = 0;
+  std::sort(d.late_ms.begin(), d.late_ms.end());
+  return d;
+}
+
+// Per-task arrivals, for looking at the shape of a run (CSV, one line per slot).
+void DumpArrivals(const BenchOptions& opts, const FastReceiver& rx, const char* label) {
+  if (opts.dump_path.empty()) return;
+  std::string path = opts.dump_path + "." + label + "." + std::to_string(WallNowMs()) + ".csv";
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return;
+  std::fprintf(f, "slot,scheduled_ms,first_arrival_us,hits\n");
+  for (size_t i = 0; i < rx.slots(); ++i) {
+    std::fprintf(f, "%zu,%lld,%lld,%u\n", i, static_cast<long long>(rx.scheduled_ms(i)),
+                 static_cast<long long>(rx.first_arrival_us(i)), rx.hits(i));
+  }
+  std::fclose(f);
+  Progress(opts, "%s: arrivals written to %s", label, path.c_str());
+}
+
+void AddLateness(RunResult* r, const DeliveryStats& d) {
+  Add(r, "late_p50", Percentile(d.late_ms, 50), "ms", 1);
+  Add(r, "late_p99", Percentile(d.late_ms, 99), "ms", 1);
+  Add(r, "late_p999", Percentile(d.late_ms, 99.9), "ms", 1, false);
+  Add(r, "late_max", d.late_ms.empty() ? 0 : d.late_ms.back(), "ms", 1);
+  Add(r, "late_min", d.late_ms.empty() ? 0 : d.late_ms.front(), "ms", 1, false);
+  Add(r, "late_over_100ms", static_cast<double>(d.over_100ms), "", 0, false);
+  Add(r, "late_over_1s", static_cast<double>(d.over_1s), "", 0, false);
+}
+
+// Delivery counts, and the failure/notes they imply.
+void AddDeliveryCounts(RunResult* r, const DeliveryStats& d, const FastReceiver& rx,
+                       int64_t expected) {
+  const int64_t lost = expected - d.delivered;
+  Add(r, "delivered", static_cast<double>(d.delivered), "", 0, false);
+  Add(r, "lost", static_cast<double>(lost));
+  Add(r, "dup", static_cast<double>(d.dup));
+  Add(r, "retries", static_cast<double>(rx.retries()), "", 0, false);
+  Add(r, "unknown", static_cast<double>(rx.unknown()), "", 0, false);
+  if (lost > 0) {
+    Fail(r, std::to_string(lost) + " of " + std::to_string(expected) + " not delivered");
+  }
+  if (d.dup > 0) {
+    r->notes.push_back(std::to_string(d.dup) + " duplicate deliveries (" +
+                       std::to_string(rx.retries()) + " with attempt > 1)");
+  }
+  if (rx.unknown() > 0) {
+    r->notes.push_back(std::to_string(rx.unknown()) + " deliveries for unknown slots");
+  }
+}
+
+int64_t CeilToSecondMs(int64_t ms) { return (ms + 999) / 1000 * 1000; }
+
+}  // namespace
+
+RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
+  RunResult r;
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 100000;
+  const int64_t n_single = std::clamp<int64_t>(
+      static_cast<int64_t>(std::llround(static_cast<double>(n) * opts.single_share)), 0, n);
+  rx.Reset(static_cast<size_t>(n));
+  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  App app;
+  std::string err;
+  if (!StartTockWithApp(rx, tock, &app, &err)) {
+    Fail(&r, "start: " + err);
+    return r;
+  }
+  auto pool = MakePool(opts, tock, app);
+  Add(&r, "tasks", static_cast<double>(n));
+  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+
+  // Calibration (also opens every keep-alive connection): tasks due in a day, with slots the
+  // receiver does not know, so they can never count as burst deliveries.
+  // tock's httplib server listens with a backlog of 5: 64 simultaneous connects may stall.
+  const int64_t w0 = MonoNowUs();
+  WarmUp(*pool);
+  Add(&r, "connect_all", static_cast<double>(MonoNowUs() - w0) / 1000.0, "ms", 0, false);
+  double offset_s = opts.offset_s;
+  if (offset_s <= 0) {
+    const int64_t far = WallNowMs() + 86400000;
+    auto far_fn = [far](int64_t) { return far; };
+    EnqueueResult cs = Enqueue(*pool, n, n + 1000, 0, far_fn);
+    EnqueueResult cb = Enqueue(*pool, n + 1000, n + 1000 + 4 * opts.batch, opts.batch, far_fn, 4);
+    if (!CheckEnqueue(cs, 1000, "calibration single", &r) ||
+        !CheckEnqueue(cb, 4 * opts.batch, "calibration batch", &r)) {
+      return r;
+    }
+    double est = static_cast<double>(n_single) / std::max(1.0, cs.rate()) +
+                 static_cast<double>(n - n_single) / std::max(1.0, cb.rate());
+    offset_s = est * 1.3 + 3.0;
+    Add(&r, "calib_single", cs.rate(), "/s", 0, false);
+    Add(&r, "calib_batch", cb.rate(), "/s", 0, false);
+  }
+  const int64_t due_ms = CeilToSecondMs(WallNowMs() + static_cast<int64_t>(offset_s * 1000));
+  Add(&r, "offset", static_cast<double>(due_ms - WallNowMs()) / 1000.0, "s", 1, false);
+  Progress(opts, "W1: %lld tasks due at %s (in %.1f s)", static_cast<long long>(n),
+           Rfc3339Ms(due_ms).c_str(), static_cast<double>(due_ms - WallNowMs()) / 1000.0);
+  auto due_fn = [due_ms](int64_t) { return due_ms; };
+
+  const double cpu0 = CpuSeconds(tock.pid());
+  EnqueueResult es = Enqueue(*pool, 0, n_single, 0, due_fn);
+  if (!CheckEnqueue(es, n_single, "enqueue single", &r)) return r;
+  EnqueueResult eb = Enqueue(*pool, n_single, n, opts.batch, due_fn);
+  if (!CheckEnqueue(eb, n - n_single, "enqueue batch", &r)) return r;
+  const int64_t enqueued_at = WallNowMs();
+  const double cpu1 = CpuSeconds(tock.pid());
+  Add(&r, "enqueue_single", es.rate(), "/s");
+  Add(&r, "enqueue_batch", eb.rate(), "/s");
+  Progress(opts, "W1: enqueued single %.0f/s, batch %.0f/s; %.1f s before due", es.rate(),
+           eb.rate(), static_cast<double>(due_ms - enqueued_at) / 1000.0);
+  if (enqueued_at > due_ms - 200) {
+    r.notes.push_back("enqueue ended " + std::to_string(enqueued_at - due_ms) +
+                      " ms after the due time - 200 ms: delivery overlapped; raise --offset");
+  }
+
+  const int64_t deadline = due_ms + 60000 + n / 1000 * 1000;
+  std::string why;
+  bool complete = WaitDeliveries(opts, "W1", rx, n, deadline, tock, &why);
+  const double cpu2 = CpuSeconds(tock.pid());
+  if (complete) SleepMs(2000);  // late duplicates
+  DumpArrivals(opts, rx, "W1");
+  DeliveryStats d = CollectDeliveries(rx);
+  const double drain_s = static_cast<double>(d.last_us - due_ms * 1000) / 1e6;
+  Add(&r, "deliver", drain_s > 0 ? static_cast<double>(d.delivered) / drain_s : 0, "/s");
+  Add(&r, "drain", drain_s, "s", 2, false);
+  Add(&r, "first", static_cast<double>(d.first_us - due_ms * 1000) / 1000.0, "ms", 1, false);
+  AddLateness(&r, d);
+  AddDeliveryCounts(&r, d, rx, n);
+  if (!complete) Fail(&r, why);
+  Add(&r, "cpu_enqueue_us_per_task", (cpu1 - cpu0) * 1e6 / static_cast<double>(n), "us", 1,
+      false);
+  Add(&r, "cpu_deliver_us_per_task", (cpu2 - cpu1) * 1e6 / static_cast<double>(n), "us", 1,
+      false);
+  Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+  if (!tock.running()) Fail(&r, "tock exited\n" + tock.LogTail());
+  // Close the client connections first: tock's SIGTERM waits for idle keep-alive
+  // connections to time out (30 s), which would only slow the runs down.
+  pool.reset();
+  const int64_t t_stop = MonoNowUs();
+  int rc = tock.Terminate(kStopTimeoutMs);
+  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
+  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  return r;
+}
+
+RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
+  RunResult r;
+  const int64_t secs = opts.seconds > 0 ? opts.seconds : 60;
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 1000 * secs;
+  rx.Reset(static_cast<size_t>(n));
+  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  App app;
+  std::string err;
+  if (!StartTockWithApp(rx, tock, &app, &err)) {
+    Fail(&r, "start: " + err);
+    return r;
+  }
+  auto pool = MakePool(opts, tock, app);
+  Add(&r, "tasks", static_cast<double>(n));
+  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+  Add(&r, "seconds", static_cast<double>(secs), "s");
+
+  WarmUp(*pool);
+  double offset_s = opts.offset_s;
+  if (offset_s <= 0) {
+    const int64_t far = WallNowMs() + 86400000;
+    EnqueueResult cb = Enqueue(*pool, n, n + 4 * opts.batch, opts.batch,
+                               [far](int64_t) { return far; }, 4);
+    if (!CheckEnqueue(cb, 4 * opts.batch, "calibration batch", &r)) return r;
+    offset_s = static_cast<double>(n) / std::max(1.0, cb.rate()) * 1.3 + 3.0;
+  }
+  const int64_t start_ms = CeilToSecondMs(WallNowMs() + static_cast<int64_t>(offset_s * 1000));
+  const int64_t span_ms = secs * 1000;
+  auto runtime = [start_ms, span_ms, n](int64_t i) {
+    return i >= n ? start_ms + 86400000 : start_ms + i * span_ms / n;
+  };
+  Progress(opts, "W2: %lld tasks due from %s over %lld s", static_cast<long long>(n),
+           Rfc3339Ms(start_ms).c_str(), static_cast<long long>(secs));
+  EnqueueResult eb = Enqueue(*pool, 0, n, opts.batch, runtime);
+  if (!CheckEnqueue(eb, n, "enqueue batch", &r)) return r;
+  const int64_t enqueued_at = WallNowMs();
+  Add(&r, "enqueue_batch", eb.rate(), "/s");
+  if (enqueued_at > start_ms - 200) {
+    r.notes.push_back("enqueue ended " + std::to_string(enqueued_at - start_ms) +
+                      " ms after the first due time: delivery overlapped; raise --offset");
+  }
+  const double cpu1 = CpuSeconds(tock.pid());
+  std::string why;
+  bool complete =
+      WaitDeliveries(opts, "W2", rx, n, start_ms + span_ms + 60000, tock, &why);
+  const double cpu2 = CpuSeconds(tock.pid());
+  if (complete) SleepMs(2000);
+  DumpArrivals(opts, rx, "W2");
+  DeliveryStats d = CollectDeliveries(rx);
+  AddLateness(&r, d);
+  AddDeliveryCounts(&r, d, rx, n);
+  if (!complete) Fail(&r, why);
+  Add(&r, "cpu_deliver_us_per_task", (cpu2 - cpu1) * 1e6 / static_cast<double>(n), "us", 1,
+      false);
+  Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+  if (!tock.running()) Fail(&r, "tock exited\n" + tock.LogTail());
+  // Close the client connections first: tock's SIGTERM waits for idle keep-alive
+  // connections to time out (30 s), which would only slow the runs down.
+  pool.reset();
+  const int64_t t_stop = MonoNowUs();
+  int rc = tock.Terminate(kStopTimeoutMs);
+  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
+  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  return r;
+}
+
+RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
+  RunResult r;
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 1000000;
+  rx.Reset(0);  // nothing may arrive: any delivery counts as unknown
+  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  App app;
+  std::string err;
+  if (!StartTockWithApp(rx, tock, &app, &err)) {
+    Fail(&r, "start: " + err);
+    return r;
+  }
+  auto pool = MakePool(opts, tock, app);
+  Add(&r, "tasks", static_cast<double>(n));
+  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+  SleepMs(500);
+  Add(&r, "rss_idle", RssMiB(tock.pid()), "MiB", 1, false);
+
+  // Due between 24 h and 25 h from now, in a scattered order (not append-only in the index).
+  const int64_t base = WallNowMs() + 86400000;
+  auto runtime = [base](int64_t i) { return base + (i * 7919) % 3600000; };
+  const double cpu0 = CpuSeconds(tock.pid());
+  EnqueueResult eb = Enqueue(*pool, 0, n, opts.batch, runtime);
+  if (!CheckEnqueue(eb, n, "enqueue batch", &r)) return r;
+  const double cpu1 = CpuSeconds(tock.pid());
+  Add(&r, "enqueue_time", eb.seconds, "s", 1);
+  Add(&r, "enqueue_batch", eb.rate(), "/s");
+  Add(&r, "cpu_enqueue_us_per_task", (cpu1 - cpu0) * 1e6 / static_cast<double>(n), "us", 1,
+      false);
+  Progress(opts, "W3: %lld tasks in %.1f s; settling 2 s", static_cast<long long>(n),
+           eb.seconds);
+  pool.reset();  // close the 64 connections (and their tock threads) before measuring
+  SleepMs(2000);
+  Add(&r, "rss", RssMiB(tock.pid()), "MiB", 1);
+  Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+  double apparent = 0;
+  Add(&r, "disk", DiskUsageMiB(tock.data_dir(), &apparent), "MiB", 1);
+  Add(&r, "disk_apparent", apparent, "MiB", 1, false);
+
+  const int64_t t_stop = MonoNowUs();
+  int rc = tock.Terminate(kStopTimeoutMs);
+  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
+  if (rc != 0) {
+    Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" + tock.LogTail());
+  }
+  Add(&r, "disk_after_stop", DiskUsageMiB(tock.data_dir()), "MiB", 1, false);
+
+  if (!tock.Start(kStartTimeoutMs, &err)) {
+    Fail(&r, "restart: " + err);
+    return r;
+  }
+  Add(&r, "restart_ready", tock.start_to_ready_ms(), "ms", 0);
+  Add(&r, "restart_listen", tock.start_to_listen_ms(), "ms", 0, false);
+  Add(&r, "rss_restart_at_ready", RssMiB(tock.pid()), "MiB", 1, false);
+  SleepMs(2000);
+  Add(&r, "rss_restart", RssMiB(tock.pid()), "MiB", 1);
+
+  // One task must have survived, still waiting.
+  if (eb.sample_task_id > 0) {
+    httplib::Client c("127.0.0.1", tock.port());
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(30, 0);
+    c.set_basic_auth(app.key, app.secret);
+    auto res = c.Get("/task/detail?id=" + std::to_string(eb.sample_task_id));
+    if (!res || res->status != 200 || res->body.find("waiting") == std::string::npos) {
+      Fail(&r, "task " + std::to_string(eb.sample_task_id) + " after restart: " +
+                   (res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 300)
+                        : httplib::to_string(res.error())));
+    }
+  }
+  if (rx.unknown() > 0) {
+    r.notes.push_back(std::to_string(rx.unknown()) + " deliveries arrived (none were due)");
+  }
+  rc = tock.Terminate(kStopTimeoutMs);
+  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  return r;
+}
+
+RunResult RunW4(const BenchOptions&, FastReceiver&) {
+  RunResult r;
+  r.skipped = true;
+  r.notes.push_back("W4: schedules API not available yet");
+  return r;
+}
+
+}  // namespace tock::bench

@@ -1,0 +1,58 @@
+// The four workloads of the performance issue. Each one starts its own fresh tock (new temp
+// data dir), creates an application whose linkUrl is the shared FastReceiver, drives the load,
+// measures, and stops tock again, so runs are independent and a failure leaves nothing behind.
+//
+//   W1 burst:     N tasks all due at one second; enqueue rate (single creates, then 1000-task
+//                 batches; half each), then delivery rate and lateness.
+//   W2 spread:    N tasks due evenly over S seconds; lateness.
+//   W3 pending:   N tasks due in a day (batches); enqueue time, RSS, disk; SIGTERM and
+//                 restart: exec -> /readyz 200, RSS after restart.
+//   W4 schedules: stub until the schedules API exists.
+//
+// Thread-safety: one workload at a time, from the main thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tock::bench {
+
+class FastReceiver;
+
+struct BenchOptions {
+  std::string tock_binary;
+  int64_t tasks = -1;      // -1: the workload's default
+  int64_t seconds = -1;    // W2 span; -1: 60
+  int clients = 64;        // keep-alive client connections (one thread each)
+  int batch = 1000;        // tasks per /task/batch-create
+  double offset_s = -1;    // W1/W2 lead time before the first due task; -1: computed
+  double single_share = 0.5;  // W1: share of the burst created by single requests
+  std::vector<std::string> tock_args;  // appended to `tock serve ...`
+  bool verbose = true;     // progress lines on stderr
+  std::string dump_path;   // W1/W2: per-task CSV (slot,scheduled_ms,first_arrival_us,hits)
+};
+
+// One measured figure. `summary` ones go on the one-line summary.
+struct Figure {
+  std::string name;
+  double value = 0;
+  std::string unit;  // appended on the summary line ("/s", "ms", "MiB", "")
+  int precision = 0;
+  bool summary = true;
+};
+
+struct RunResult {
+  bool ok = true;            // false: errors, lost deliveries, tock died, or setup failed
+  std::string error;         // first failure, with the tock log tail where it helps
+  std::vector<Figure> figures;
+  std::vector<std::string> notes;  // abnormal but not failing (duplicates, late enqueue...)
+  bool skipped = false;
+};
+
+RunResult RunW1(const BenchOptions& opts, FastReceiver& rx);
+RunResult RunW2(const BenchOptions& opts, FastReceiver& rx);
+RunResult RunW3(const BenchOptions& opts, FastReceiver& rx);
+RunResult RunW4(const BenchOptions& opts, FastReceiver& rx);
+
+}  // namespace tock::bench
