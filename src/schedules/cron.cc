@@ -83,8 +83,9 @@ class FieldParser {
         if (v > 1000) break;  // out of range anyway; avoid overflow
       }
       if (v < def_.min || v > def_.max) {
-        return Error(std::string(text.size() > 6 ? text.substr(0, 6) : text) +
-                     " is out of range " + RangeText());
+        // Short numbers as written ("32"); long ones quoted and cut.
+        const std::string shown = text.size() <= 4 ? std::string(text) : Quote(text);
+        return Error(shown + " is out of range " + RangeText());
       }
       return v;
     }
@@ -141,8 +142,8 @@ class FieldParser {
         if (!b.ok()) return b.status();
         hi = *b;
         if (hi < lo) {
-          return Error("range " + Quote(range) + " must not run backwards (" +
-                       std::to_string(lo) + " > " + std::to_string(hi) + ")");
+          return Error("range " + Quote(range) + " must not run backwards (" + std::to_string(lo) +
+                       " > " + std::to_string(hi) + ")");
         }
       }
     }
@@ -313,15 +314,15 @@ Result<CronSpec> ParseCron(std::string_view expr) {
       possible = ((spec.months >> m) & 1) && (spec.days & days_in_month) != 0;
     }
     if (!possible) {
-      return Status::Invalid("cron expression never fires: none of its months has any of its "
-                             "days of month");
+      return Status::Invalid(
+          "cron expression never fires: none of its months has any of its "
+          "days of month");
     }
   }
   return spec;
 }
 
-std::optional<int64_t> NextCronFire(const CronSpec& spec, const TimeZone& zone,
-                                    int64_t after_ms) {
+std::optional<int64_t> NextCronFire(const CronSpec& spec, const TimeZone& zone, int64_t after_ms) {
   CivilTime start = zone.ToCivil(after_ms);
   const int max_year = start.year + kCronHorizonYears;
   start.millis = 0;

@@ -28,12 +28,12 @@ namespace tock {
 
 // A parsed cron expression. Bit i of a mask set = value i matches.
 struct CronSpec {
-  uint64_t seconds = 0;  // bits 0-59 (only bit 0 for a 5-field expression)
-  uint64_t minutes = 0;  // bits 0-59
-  uint64_t hours = 0;    // bits 0-23
-  uint64_t days = 0;     // bits 1-31, day of month
-  uint64_t months = 0;   // bits 1-12
-  uint64_t weekdays = 0;  // bits 0-6, 0 = Sunday (cron numbering; 7 is folded into 0)
+  uint64_t seconds = 0;       // bits 0-59 (only bit 0 for a 5-field expression)
+  uint64_t minutes = 0;       // bits 0-59
+  uint64_t hours = 0;         // bits 0-23
+  uint64_t days = 0;          // bits 1-31, day of month
+  uint64_t months = 0;        // bits 1-12
+  uint64_t weekdays = 0;      // bits 0-6, 0 = Sunday (cron numbering; 7 is folded into 0)
   bool day_star = false;      // the day-of-month field starts with '*'
   bool weekday_star = false;  // the day-of-week field starts with '*'
   bool has_seconds = false;   // written with 6 fields
