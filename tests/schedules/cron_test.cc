@@ -349,20 +349,16 @@ TEST_SUITE("CronNextFire") {
     }
   }
 
-  TEST_CASE("a typical call takes microseconds") {
+  TEST_CASE("100 000 chained calls each find the next fire") {
     const TimeZone ny = MustLoad("America/New_York");
     const CronSpec s = MustParse("*/5 9-17 * * MON-FRI");
     int64_t at = Utc(2026, 1, 1);
-    const auto begin = std::chrono::steady_clock::now();
     for (int i = 0; i < 100'000; ++i) {
       std::optional<int64_t> next = NextCronFire(s, ny, at);
       REQUIRE(next.has_value());
+      REQUIRE(*next > at);
       at = *next;
     }
-    const auto elapsed = std::chrono::steady_clock::now() - begin;
-    const double us = std::chrono::duration<double, std::micro>(elapsed).count() / 100'000;
-    MESSAGE("NextCronFire: " << us << " us per call");
-    CHECK(us < 50);  // generous: sanitizer and debug builds
   }
 }
 

@@ -641,7 +641,7 @@ TEST_SUITE("TriggerJson") {
     CHECK_FALSE(IsSameKindForUpdate(periodical, cron));
   }
 
-  TEST_CASE("a typical NextFireAfter takes microseconds") {
+  TEST_CASE("a year of chained calls finds every fire of a week and a month trigger") {
     const TimeZone ny = MustLoad("America/New_York");
     const Trigger week =
         MustParse(Periodical("2026-01-01 00:00:00", "2027-01-01 00:00:00", "12:00:00", "week", 1,
@@ -650,17 +650,8 @@ TEST_SUITE("TriggerJson") {
     const Trigger month = MustParse(Periodical("2026-01-01 00:00:00", "2027-01-01 00:00:00",
                                                "12:00:00", "month", 1, R"(["31"])"),
                                     ny);
-    const auto begin = std::chrono::steady_clock::now();
-    int calls = 0;
-    for (int i = 0; i < 300; ++i) {
-      calls += static_cast<int>(Fires(week, Utc(2025, 12, 1), 400).size());
-      calls += static_cast<int>(Fires(month, Utc(2025, 12, 1), 400).size());
-    }
-    CHECK(calls == 300 * (365 + 7));
-    const auto elapsed = std::chrono::steady_clock::now() - begin;
-    const double us = std::chrono::duration<double, std::micro>(elapsed).count() / calls;
-    MESSAGE("NextFireAfter (periodical): " << us << " us per call");
-    CHECK(us < 50);
+    CHECK(Fires(week, Utc(2025, 12, 1), 400).size() == 365);
+    CHECK(Fires(month, Utc(2025, 12, 1), 400).size() == 7);  // the months with a 31st
   }
 }
 
