@@ -1,25 +1,138 @@
 #include "api/json_fields.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
 
 namespace tock::api {
 namespace {
 constexpr size_t kMaxBody = 1u << 20;
 }
 
+namespace {
+
+// simdjson's DOM refuses numbers that fit neither 64-bit integers nor doubles, though JSON
+// allows them, and `content` must be delivered exactly as given. Such a number token is
+// swapped for a marker string before parsing ("\uE000b<index>\uE000", raw UTF-8), and
+// MinifyJson() puts the original token back. A body that already holds the marker's lead
+// bytes is not rewritten (it is refused as before), so a marker can never be forged.
+constexpr std::string_view kMarkerEdge = "\xEE\x80\x80";
+
+thread_local std::vector<std::string> tl_big_numbers;  // index -> original token
+
+bool IsBigNumber(std::string_view tok) {
+  bool is_float = tok.find_first_of(".eE") != std::string_view::npos;
+  if (!is_float) {
+    int64_t i;
+    uint64_t u;
+    const char* end = tok.data() + tok.size();
+    auto ri = std::from_chars(tok.data(), end, i);
+    if (ri.ec == std::errc() && ri.ptr == end) return false;
+    auto ru = std::from_chars(tok.data(), end, u);
+    return !(ru.ec == std::errc() && ru.ptr == end);
+  }
+  std::string copy(tok);
+  errno = 0;
+  double d = std::strtod(copy.c_str(), nullptr);
+  return errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+}
+
+// Rewrites big number tokens outside strings into markers; false if nothing was rewritten.
+bool RewriteBigNumbers(std::string_view in, std::string* out) {
+  tl_big_numbers.clear();
+  out->clear();
+  out->reserve(in.size() + 16);
+  bool in_string = false;
+  for (size_t i = 0; i < in.size();) {
+    char c = in[i];
+    if (in_string) {
+      out->push_back(c);
+      if (c == '\\' && i + 1 < in.size()) {
+        out->push_back(in[i + 1]);
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t j = i + 1;
+      while (j < in.size() && std::string_view("0123456789.eE+-").find(in[j]) != std::string_view::npos) ++j;
+      std::string_view tok = in.substr(i, j - i);
+      if (IsBigNumber(tok)) {
+        *out += '"';
+        *out += kMarkerEdge;
+        *out += 'b';
+        *out += std::to_string(tl_big_numbers.size());
+        *out += kMarkerEdge;
+        *out += '"';
+        tl_big_numbers.emplace_back(tok);
+      } else {
+        out->append(tok);
+      }
+      i = j;
+      continue;
+    }
+    out->push_back(c);
+    ++i;
+  }
+  return !tl_big_numbers.empty();
+}
+
+}  // namespace
+
 Result<simdjson::dom::object> ParseJsonBody(std::string_view body) {
   thread_local simdjson::dom::parser parser(kMaxBody + simdjson::SIMDJSON_PADDING);
+  tl_big_numbers.clear();
   if (body.empty()) return Status::Invalid("request body is empty; a JSON object is required");
-  simdjson::padded_string padded(body);
   simdjson::dom::element doc;
-  auto err = parser.parse(padded).get(doc);
+  auto err = parser.parse(simdjson::padded_string(body)).get(doc);
+  if (err == simdjson::NUMBER_ERROR && body.find(kMarkerEdge) == std::string_view::npos) {
+    std::string rewritten;
+    if (RewriteBigNumbers(body, &rewritten)) {
+      err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
+    }
+  }
   if (err) {
+    tl_big_numbers.clear();
     return Status::Invalid(std::string("request body is not valid JSON (") +
                            simdjson::error_message(err) + ")");
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return Status::Invalid("request body must be a JSON object");
   return obj;
+}
+
+std::string MinifyJson(simdjson::dom::element value) {
+  std::string text = simdjson::minify(value);
+  if (tl_big_numbers.empty()) return text;
+  std::string out;
+  out.reserve(text.size());
+  const std::string open = "\"" + std::string(kMarkerEdge) + "b";
+  size_t pos = 0;
+  for (;;) {
+    size_t at = text.find(open, pos);
+    if (at == std::string::npos) break;
+    size_t digits = at + open.size();
+    size_t close = text.find(std::string(kMarkerEdge) + "\"", digits);
+    if (close == std::string::npos) break;
+    size_t index = std::strtoul(text.substr(digits, close - digits).c_str(), nullptr, 10);
+    if (index >= tl_big_numbers.size()) break;
+    out.append(text, pos, at - pos);
+    out += tl_big_numbers[index];
+    pos = close + kMarkerEdge.size() + 1;
+  }
+  out.append(text, pos, std::string::npos);
+  return out;
 }
 
 bool FieldReader::Has(std::string_view key) const { return Get(key).has_value(); }

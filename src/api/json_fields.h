@@ -22,6 +22,10 @@ namespace tock::api {
 // (...)", "request body must be a JSON object".
 Result<simdjson::dom::object> ParseJsonBody(std::string_view body);
 
+// The minified JSON text of a value from the last ParseJsonBody on this thread, with any
+// number too big for simdjson restored exactly as it was sent.
+std::string MinifyJson(simdjson::dom::element value);
+
 // Reads fields of one object; `prefix` is prepended to field names in messages, so batch
 // items report "tasks[3].runtime".
 class FieldReader {

@@ -66,7 +66,7 @@ Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t
   if (!content->is_object() && !content->is_string()) {
     return Status::Invalid(f.Name("content") + ": must be a JSON object or string");
   }
-  spec.content = simdjson::minify(*content);
+  spec.content = MinifyJson(*content);
   if (spec.content.size() > limits.max_content_bytes) {
     return Status::Invalid(f.Name("content") + ": must be at most " +
                            std::to_string(limits.max_content_bytes) + " bytes (got " +
