@@ -105,6 +105,7 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   });
 
   api::RegisterSerendipityRoutes(s, impl->services, impl->opts);
+  if (impl->services.schedules != nullptr) api::RegisterScheduleRoutes(s, impl->services);
 }
 
 HttpApi::~HttpApi() { Stop(); }

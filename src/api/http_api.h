@@ -1,6 +1,7 @@
 // HttpApi: tock's HTTP server (cpp-httplib underneath, kept out of this header).
 //
-// Routes: the Serendipity surface (api/serendipity_routes.cc) and health
+// Routes: the Serendipity surface (api/serendipity_routes.cc), the EngageLab schedules
+// surface (api/schedules_routes.cc) and health
 // (/healthz, /readyz). Limits applied before any handler runs: request bodies over
 // max_body_bytes get 413 from the Content-Length alone, without reading the body; bodies
 // without a Content-Length (chunked) get 411.
@@ -21,6 +22,7 @@
 namespace tock {
 
 class AppRegistry;
+class ScheduleService;
 class TaskService;
 class AppAuthenticator;
 
@@ -41,6 +43,7 @@ struct ApiServices {
   TimeZone time_zone;
   std::function<bool()> ready;                // /readyz
   std::function<std::string()> metrics_text;  // /metrics (Prometheus text); may be empty
+  ScheduleService* schedules = nullptr;       // /v4/schedules; not served when null
 };
 
 class HttpApi {

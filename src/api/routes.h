@@ -15,5 +15,7 @@ struct HttpApiOptions;
 namespace api {
 void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& services,
                                const HttpApiOptions& opts);
+// The EngageLab /v4/schedules surface (SPEC §4). REQUIRES: services.schedules is set.
+void RegisterScheduleRoutes(httplib::Server& server, ApiServices& services);
 }  // namespace api
 }  // namespace tock

@@ -27,6 +27,9 @@ struct Settings {
   int64_t max_delay_days = 365;
   int64_t max_body_bytes = 1 << 20;
   int64_t shutdown_grace_s = 10;
+  int64_t max_schedules_per_app = 1000;
+  int64_t schedule_retention_days = 30;
+  int64_t misfire_grace_s = 3600;
   bool loose_payload = false;
   std::string log_format = "logfmt";
   std::string log_level = "info";

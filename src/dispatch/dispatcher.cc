@@ -15,14 +15,17 @@
 #include "common/log.h"
 #include "dispatch/callback_builder.h"
 #include "dispatch/outcome.h"
+#include "schedules/schedule_service.h"
+#include "storage/keys.h"
 #include "tasks/app_registry.h"
 #include "tasks/task_service.h"
 
 namespace tock {
 
 Dispatcher::Dispatcher(TaskService& tasks, AppRegistry& apps, Sender& sender,
-                       const Clock& clock, DispatcherOptions opts)
-    : tasks_(tasks), apps_(apps), sender_(sender), clock_(clock), opts_(opts) {}
+                       const Clock& clock, DispatcherOptions opts, ScheduleService* schedules)
+    : tasks_(tasks), apps_(apps), sender_(sender), clock_(clock), opts_(opts),
+      schedules_(schedules) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -122,6 +125,17 @@ void Dispatcher::ReleaseAppSlot(const std::string& app_key) {
 }
 
 void Dispatcher::RunOne(const Item& item) {
+  if (keys::IsScheduleTimer(item.id)) {
+    // A schedule's fire: it writes the message task, which comes back here as a task.
+    Status st = schedules_ != nullptr
+                    ? schedules_->Fire(item.id, item.due_ms)
+                    : Status::Internal("schedule timer fired without a schedule service");
+    if (!st.ok()) {
+      log::Error("dispatch.schedule_fire_failed",
+                 {{"timer_id", item.id}, {"error", st.message()}});
+    }
+    return;
+  }
   Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(item.id, item.due_ms);
   if (!begun.ok()) {
     log::Error("dispatch.begin_failed", {{"task_id", item.id}, {"error", begun.status().message()}});

@@ -9,6 +9,9 @@
 // parked on that application's queue and released when one of its attempts ends, so a slow
 // receiver occupies at most max_per_app workers and the others keep delivering.
 //
+// Schedule timers: an item whose id has keys::kScheduleTimerBit set is a schedule's fire;
+// it goes to ScheduleService::Fire (which creates the message task) instead of a callback.
+//
 // Shutdown (Stop): no new attempts start; attempts in flight get `grace_ms` to finish, then
 // are cancelled and handed back unrecorded (their due entries stay, so they run again after
 // restart with the same webhook-id).
@@ -32,6 +35,7 @@
 namespace tock {
 
 class AppRegistry;
+class ScheduleService;
 class Sender;
 class TaskService;
 struct CallbackResult;
@@ -49,8 +53,9 @@ struct DispatcherStats {
 
 class Dispatcher {
  public:
+  // `schedules` may be null (no schedule timers are then expected).
   Dispatcher(TaskService& tasks, AppRegistry& apps, Sender& sender, const Clock& clock,
-             DispatcherOptions opts);
+             DispatcherOptions opts, ScheduleService* schedules = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -79,6 +84,7 @@ class Dispatcher {
   Sender& sender_;
   const Clock& clock_;
   const DispatcherOptions opts_;
+  ScheduleService* const schedules_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

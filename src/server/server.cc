@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "dispatch/dispatcher.h"
+#include "schedules/schedule_service.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
 #include "tasks/due_loader.h"
@@ -102,11 +103,18 @@ Status TockServer::Start() {
   TaskServiceOptions to;
   to.retention_ms = settings_.retention_days * 86400LL * 1000;
   tasks_ = std::make_unique<TaskService>(*store_, *loader_, clock, to);
+  ScheduleServiceOptions so;
+  so.max_per_app = settings_.max_schedules_per_app;
+  so.retention_ms = settings_.schedule_retention_days * 86400LL * 1000;
+  so.misfire_grace_ms = settings_.misfire_grace_s * 1000;
+  so.server_zone = *tz;
+  schedules_ = std::make_unique<ScheduleService>(*store_, *tasks_, *loader_, clock, so);
   DispatcherOptions dop;
   dop.workers = static_cast<int>(settings_.workers);
   dop.max_per_app = static_cast<int>(settings_.max_per_app);
   dop.grace_ms = settings_.shutdown_grace_s * 1000;
-  dispatcher_ = std::make_unique<Dispatcher>(*tasks_, *apps_, *sender_, clock, dop);
+  dispatcher_ =
+      std::make_unique<Dispatcher>(*tasks_, *apps_, *sender_, clock, dop, schedules_.get());
 
   HttpApiOptions ho;
   ho.host = settings_.host;
@@ -116,7 +124,8 @@ Status TockServer::Start() {
   ho.admin_token = settings_.admin_token;
   ho.max_delay_ms = settings_.max_delay_days * 86400LL * 1000;
   ApiServices services{*apps_, *tasks_, *auth_, clock, *tz,
-                       [this] { return ready_.load(); }, [this] { return MetricsText(); }};
+                       [this] { return ready_.load(); }, [this] { return MetricsText(); },
+                       schedules_.get()};
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
@@ -149,6 +158,7 @@ void TockServer::Run() {
   if (janitor_.joinable()) janitor_.join();
   http_.reset();
   dispatcher_.reset();
+  schedules_.reset();
   tasks_.reset();
   loader_.reset();
   timers_.reset();
@@ -171,6 +181,10 @@ void TockServer::JanitorLoop() {
     l.unlock();
     Result<size_t> swept = tasks_->SweepRetired(10000);
     if (!swept.ok()) log::Warn("retention.sweep_failed", {{"error", swept.status().message()}});
+    Result<size_t> expired = schedules_->SweepExpired(10000);
+    if (!expired.ok()) {
+      log::Warn("schedule.sweep_failed", {{"error", expired.status().message()}});
+    }
     auth_->ExpireNonces();
     l.lock();
   }

@@ -3,6 +3,8 @@
 // they depend on, which outlive them.
 //
 // Start order: store -> apps -> timers -> loader (initial window) -> dispatcher -> HTTP.
+// (The task and schedule services are plain objects built before the dispatcher; the janitor
+// sweeps retired tasks, expired schedules and old nonces.)
 // Stop order:  HTTP (stop accepting) -> loader -> timers -> dispatcher (grace, then hand
 //              back in-flight attempts) -> janitor -> store (flush, close).
 //
@@ -27,6 +29,7 @@ class DueLoader;
 class HttpApi;
 class HttpSender;
 class ReplayGuard;
+class ScheduleService;
 class Store;
 class TaskService;
 class TimerService;
@@ -60,6 +63,7 @@ class TockServer {
   std::unique_ptr<TimerService> timers_;
   std::unique_ptr<DueLoader> loader_;
   std::unique_ptr<TaskService> tasks_;
+  std::unique_ptr<ScheduleService> schedules_;
   std::unique_ptr<HttpSender> sender_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HttpApi> http_;

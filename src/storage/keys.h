@@ -14,6 +14,15 @@
 //   retire    expire_ms(8, signed) ‖ task_id(8)     empty      (finished tasks only)
 //   nonces    app_key ‖ 0x00 ‖ nonce                timestamps_s(8, signed)
 //   meta      name                                  value (see kMeta* below)
+//   schedules       schedule_id (36-char UUID)                    Schedule record
+//   schedule_index  app_key ‖ 0x00 ‖ created_ms(8, signed) ‖ schedule_id   empty
+//                   (unexpired schedules only: listing by creation time, per-app count)
+//   schedule_timers timer_id(8)                                   schedule_id
+//   msg_ids         schedule_id ‖ fire_ms(8, signed)              task_id(8) of the message
+//
+// Schedule timers share the due index with tasks: a schedule's next fire is the due entry
+// (fire_ms, timer_id) with timer_id = kScheduleTimerBit | n, n from the task id counter, so
+// a timer id never equals a task id. DO NOT CHANGE kScheduleTimerBit: it is on disk.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -34,6 +43,14 @@ inline constexpr const char* kAttempts = "attempts";
 inline constexpr const char* kRetire = "retire";
 inline constexpr const char* kNonces = "nonces";
 inline constexpr const char* kMeta = "meta";
+inline constexpr const char* kSchedules = "schedules";
+inline constexpr const char* kScheduleIndex = "schedule_index";
+inline constexpr const char* kScheduleTimers = "schedule_timers";
+inline constexpr const char* kMsgIds = "msg_ids";
+
+// The top bit of an id in the due index marks a schedule timer (see above).
+inline constexpr uint64_t kScheduleTimerBit = 1ull << 63;
+inline constexpr bool IsScheduleTimer(uint64_t id) { return (id & kScheduleTimerBit) != 0; }
 
 inline constexpr const char* kMetaSchemaVersion = "schema_version";
 inline constexpr const char* kMetaNextTaskId = "next_task_id";  // u64: ids below it may be used
@@ -73,6 +90,31 @@ inline std::string AttemptKey(uint64_t task_id, uint32_t number) {
 
 inline std::string NonceKey(std::string_view app_key, std::string_view nonce) {
   return TaskNoKey(app_key, nonce);  // same shape: owner ‖ 0x00 ‖ name
+}
+
+// app_key ‖ 0x00 ‖ created_ms(8, signed) ‖ schedule_id.
+inline std::string ScheduleIndexKey(std::string_view app_key, int64_t created_ms,
+                                    std::string_view schedule_id) {
+  std::string k;
+  k.reserve(app_key.size() + 9 + schedule_id.size());
+  k.append(app_key);
+  k.push_back('\0');
+  PutInt64BE(&k, created_ms);
+  k.append(schedule_id);
+  return k;
+}
+// The prefix shared by one application's schedule_index keys.
+inline std::string ScheduleIndexPrefix(std::string_view app_key) {
+  std::string k(app_key);
+  k.push_back('\0');
+  return k;
+}
+
+// schedule_id ‖ fire_ms(8, signed).
+inline std::string MsgIdKey(std::string_view schedule_id, int64_t fire_ms) {
+  std::string k(schedule_id);
+  PutInt64BE(&k, fire_ms);
+  return k;
 }
 
 }  // namespace tock::keys

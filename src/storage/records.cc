@@ -7,6 +7,7 @@ namespace {
 constexpr uint8_t kAppFormat = 1;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
+constexpr uint8_t kScheduleFormat = 1;
 
 Status Corrupt(const char* what) { return Status::Internal(std::string("corrupt ") + what + " record"); }
 }  // namespace
@@ -133,6 +134,41 @@ Result<Attempt> DecodeAttempt(std::string_view bytes) {
   a.http_status = static_cast<int32_t>(status);
   a.outcome = static_cast<AttemptOutcome>(outcome);
   return a;
+}
+
+std::string EncodeSchedule(const Schedule& s) {
+  std::string out;
+  out.reserve(96 + s.id.size() + s.app_key.size() + s.name.size() + s.trigger_json.size() +
+              s.push_json.size());
+  out.push_back(static_cast<char>(kScheduleFormat));
+  PutString(&out, s.id);
+  PutString(&out, s.app_key);
+  PutString(&out, s.name);
+  out.push_back(static_cast<char>(s.enabled ? 1 : 0));
+  PutString(&out, s.trigger_json);
+  PutString(&out, s.push_json);
+  PutFixed64BE(&out, s.timer_id);
+  PutInt64BE(&out, s.next_fire_ms);
+  PutInt64BE(&out, s.created_ms);
+  PutInt64BE(&out, s.updated_ms);
+  PutInt64BE(&out, s.expired_ms);
+  PutFixed64BE(&out, s.fires);
+  return out;
+}
+
+Result<Schedule> DecodeSchedule(std::string_view bytes) {
+  Decoder d(bytes);
+  Schedule s;
+  uint8_t format, enabled;
+  if (!d.GetU8(&format) || format != kScheduleFormat || !d.GetString(&s.id) ||
+      !d.GetString(&s.app_key) || !d.GetString(&s.name) || !d.GetU8(&enabled) ||
+      !d.GetString(&s.trigger_json) || !d.GetString(&s.push_json) || !d.GetU64(&s.timer_id) ||
+      !d.GetI64(&s.next_fire_ms) || !d.GetI64(&s.created_ms) || !d.GetI64(&s.updated_ms) ||
+      !d.GetI64(&s.expired_ms) || !d.GetU64(&s.fires)) {
+    return Corrupt("schedule");
+  }
+  s.enabled = enabled != 0;
+  return s;
 }
 
 }  // namespace tock

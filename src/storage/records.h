@@ -88,11 +88,30 @@ struct Attempt {
   std::string response;  // first 1 KiB of the body
 };
 
+// A recurring or one-off schedule (SPEC §4, issue: schedules). Its next fire is the due
+// entry (next_fire_ms, timer_id); a schedule with no next fire is expired.
+struct Schedule {
+  std::string id;            // 36-char UUID
+  std::string app_key;
+  std::string name;
+  bool enabled = true;       // a disabled schedule's timer still advances, without messages
+  std::string trigger_json;  // canonical (TriggerToJson)
+  std::string push_json;     // minified JSON object, each message's content
+  uint64_t timer_id = 0;     // keys::kScheduleTimerBit | n
+  int64_t next_fire_ms = 0;  // 0 = none
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int64_t expired_ms = 0;    // 0 = not expired
+  uint64_t fires = 0;        // messages created so far
+};
+
 std::string EncodeApp(const App& app);
 Result<App> DecodeApp(std::string_view bytes);
 std::string EncodeTask(const Task& task);
 Result<Task> DecodeTask(std::string_view bytes);
 std::string EncodeAttempt(const Attempt& attempt);
 Result<Attempt> DecodeAttempt(std::string_view bytes);
+std::string EncodeSchedule(const Schedule& schedule);
+Result<Schedule> DecodeSchedule(std::string_view bytes);
 
 }  // namespace tock

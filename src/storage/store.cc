@@ -42,21 +42,46 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::Internal(std::move(msg));
 }
 
-enum Cf { kApps, kTasks, kTaskNo, kDue, kAttempts, kRetire, kNonces, kMeta, kNumCf };
-const char* const kCfNames[kNumCf] = {keys::kApps,     keys::kTasks,  keys::kTaskNo,
-                                      keys::kDue,      keys::kAttempts, keys::kRetire,
-                                      keys::kNonces,   keys::kMeta};
+enum Cf {
+  kApps,
+  kTasks,
+  kTaskNo,
+  kDue,
+  kAttempts,
+  kRetire,
+  kNonces,
+  kMeta,
+  kSchedules,
+  kScheduleIndex,
+  kScheduleTimers,
+  kMsgIds,
+  kNumCf
+};
+const char* const kCfNames[kNumCf] = {
+    keys::kApps,   keys::kTasks, keys::kTaskNo,    keys::kDue,           keys::kAttempts,
+    keys::kRetire, keys::kNonces, keys::kMeta,     keys::kSchedules,     keys::kScheduleIndex,
+    keys::kScheduleTimers, keys::kMsgIds};
 
 }  // namespace
 
 class Store::Impl {
  public:
   ~Impl() {
-    for (auto* h : handles_) {
-      if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
-    }
-    if (default_cf_ != nullptr) db_->DestroyColumnFamilyHandle(default_cf_);
     if (db_ != nullptr) {
+      // Flushing the memtables on a clean stop spares the next start a write-ahead-log
+      // replay (about 1.3 s with 1 000 000 tasks pending).
+      std::vector<rocksdb::ColumnFamilyHandle*> all;
+      for (auto* h : handles_) {
+        if (h != nullptr) all.push_back(h);
+      }
+      if (!write_error_.load() && !all.empty()) {
+        rocksdb::Status f = db_->Flush(rocksdb::FlushOptions(), all);
+        if (!f.ok()) log::Warn("store.flush_failed", {{"error", f.ToString()}});
+      }
+      for (auto* h : handles_) {
+        if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+      }
+      if (default_cf_ != nullptr) db_->DestroyColumnFamilyHandle(default_cf_);
       rocksdb::Status s = db_->Close();
       if (!s.ok()) log::Warn("store.close_failed", {{"error", s.ToString()}});
       delete db_;
@@ -243,6 +268,39 @@ void Store::Batch::PutNonce(std::string_view app_key, std::string_view nonce, in
 void Store::Batch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
   rep_->wb.Delete(rep_->cf(kNonces), keys::NonceKey(app_key, nonce));
 }
+void Store::Batch::PutSchedule(const Schedule& schedule) {
+  rep_->wb.Put(rep_->cf(kSchedules), schedule.id, EncodeSchedule(schedule));
+}
+void Store::Batch::DeleteSchedule(std::string_view schedule_id) {
+  rep_->wb.Delete(rep_->cf(kSchedules), rocksdb::Slice(schedule_id.data(), schedule_id.size()));
+}
+void Store::Batch::PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+                                    std::string_view schedule_id) {
+  rep_->wb.Put(rep_->cf(kScheduleIndex), keys::ScheduleIndexKey(app_key, created_ms, schedule_id),
+               rocksdb::Slice());
+}
+void Store::Batch::DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+                                       std::string_view schedule_id) {
+  rep_->wb.Delete(rep_->cf(kScheduleIndex),
+                  keys::ScheduleIndexKey(app_key, created_ms, schedule_id));
+}
+void Store::Batch::PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) {
+  rep_->wb.Put(rep_->cf(kScheduleTimers), keys::TaskKey(timer_id),
+               rocksdb::Slice(schedule_id.data(), schedule_id.size()));
+}
+void Store::Batch::DeleteScheduleTimer(uint64_t timer_id) {
+  rep_->wb.Delete(rep_->cf(kScheduleTimers), keys::TaskKey(timer_id));
+}
+void Store::Batch::PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) {
+  rep_->wb.Put(rep_->cf(kMsgIds), keys::MsgIdKey(schedule_id, fire_ms), keys::TaskKey(task_id));
+}
+void Store::Batch::DeleteMsgIds(std::string_view schedule_id) {
+  // Every key of the schedule is schedule_id followed by 8 bytes, so it sorts below
+  // schedule_id ‖ 9 x 0xFF.
+  std::string lo(schedule_id);
+  std::string hi = lo + std::string(9, '\xff');
+  rep_->wb.DeleteRange(rep_->cf(kMsgIds), lo, hi);
+}
 size_t Store::Batch::Count() const { return rep_->wb.Count(); }
 
 // --- Store -------------------------------------------------------------------------------
@@ -331,6 +389,82 @@ Status Store::ForEachNonce(
     fn(k.substr(0, sep), k.substr(sep + 1), DecodeInt64BE(it->value().data()));
   }
   return FromRocks(it->status(), "read nonces");
+}
+
+Result<Schedule> Store::GetSchedule(std::string_view schedule_id) {
+  std::string v;
+  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kSchedules],
+                                      rocksdb::Slice(schedule_id.data(), schedule_id.size()), &v);
+  if (s.IsNotFound()) {
+    return Status::NotFound("schedule " + std::string(schedule_id) + " not found");
+  }
+  if (!s.ok()) return FromRocks(s, "read schedule");
+  return DecodeSchedule(v);
+}
+
+Result<std::optional<std::string>> Store::FindScheduleTimer(uint64_t timer_id) {
+  std::string v;
+  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kScheduleTimers],
+                                      keys::TaskKey(timer_id), &v);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "read schedule timer");
+  return std::optional<std::string>(std::move(v));
+}
+
+Result<std::optional<uint64_t>> Store::FindMsgId(std::string_view schedule_id, int64_t fire_ms) {
+  std::string v;
+  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kMsgIds],
+                                      keys::MsgIdKey(schedule_id, fire_ms), &v);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return FromRocks(s, "read msg-id");
+  if (v.size() != 8) return Status::Internal("corrupt msg-id entry");
+  return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
+}
+
+Result<std::vector<uint64_t>> Store::ListMsgIds(std::string_view schedule_id) {
+  std::vector<uint64_t> out;
+  std::string lo(schedule_id);
+  std::string hi = lo + std::string(9, '\xff');
+  rocksdb::Slice upper(hi);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro, impl_->handles_[kMsgIds]));
+  for (it->Seek(lo); it->Valid(); it->Next()) {
+    if (it->key().size() != schedule_id.size() + 8 || it->value().size() != 8) continue;
+    out.push_back(DecodeFixed64BE(it->value().data()));
+  }
+  Status st = FromRocks(it->status(), "read msg-ids");
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Store::ScanScheduleIndex(std::string_view app_key,
+                                const std::function<bool(int64_t, std::string_view)>& fn) {
+  std::string lo = keys::ScheduleIndexPrefix(app_key);
+  std::string hi(app_key);
+  hi.push_back('\x01');  // just past every key with the prefix app_key ‖ 0x00
+  rocksdb::Slice upper(hi);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db_->NewIterator(ro, impl_->handles_[kScheduleIndex]));
+  for (it->Seek(lo); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.size() < lo.size() + 8) continue;
+    if (!fn(DecodeInt64BE(k.data() + lo.size()), k.substr(lo.size() + 8))) break;
+  }
+  return FromRocks(it->status(), "scan schedule index");
+}
+
+Status Store::ScanSchedules(std::string_view from_id, const std::function<bool(Schedule&&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kSchedules]));
+  for (it->Seek(rocksdb::Slice(from_id.data(), from_id.size())); it->Valid(); it->Next()) {
+    Result<Schedule> s = DecodeSchedule(std::string_view(it->value().data(), it->value().size()));
+    if (!s.ok()) return s.status();
+    if (!fn(std::move(s).value())) break;
+  }
+  return FromRocks(it->status(), "scan schedules");
 }
 
 uint64_t Store::EstimateDueEntries() {

@@ -60,6 +60,16 @@ class Store {
     void DeleteRetire(int64_t expire_ms, uint64_t id);
     void PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s);
     void DeleteNonce(std::string_view app_key, std::string_view nonce);
+    void PutSchedule(const Schedule& schedule);
+    void DeleteSchedule(std::string_view schedule_id);
+    void PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+                          std::string_view schedule_id);
+    void DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+                             std::string_view schedule_id);
+    void PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id);
+    void DeleteScheduleTimer(uint64_t timer_id);
+    void PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id);
+    void DeleteMsgIds(std::string_view schedule_id);  // all of the schedule's msg-id entries
     size_t Count() const;
 
    private:
@@ -94,6 +104,20 @@ class Store {
   // Calls fn(app_key, nonce, ts_s) for every remembered nonce.
   Status ForEachNonce(
       const std::function<void(std::string_view, std::string_view, int64_t)>& fn);
+
+  // Schedules (issue: schedules).
+  Result<Schedule> GetSchedule(std::string_view schedule_id);  // NotFound if absent
+  Result<std::optional<std::string>> FindScheduleTimer(uint64_t timer_id);
+  Result<std::optional<uint64_t>> FindMsgId(std::string_view schedule_id, int64_t fire_ms);
+  // The message (task) ids of the schedule, in fire-time order.
+  Result<std::vector<uint64_t>> ListMsgIds(std::string_view schedule_id);
+  // Calls fn(created_ms, schedule_id) for the application's schedule_index entries in
+  // creation order; stops early when fn returns false.
+  Status ScanScheduleIndex(std::string_view app_key,
+                           const std::function<bool(int64_t, std::string_view)>& fn);
+  // Calls fn for each schedule record with id >= from_id, in id order; stops early when fn
+  // returns false.
+  Status ScanSchedules(std::string_view from_id, const std::function<bool(Schedule&&)>& fn);
 
   // Counts of index entries (approximate; RocksDB's estimate) for metrics.
   uint64_t EstimateDueEntries();

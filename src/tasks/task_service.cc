@@ -76,26 +76,13 @@ Result<std::vector<CreatedTask>> TaskService::Create(const App& app,
 
   const int64_t now = clock_.WallMs();
   Store::Batch batch(store_);
-  std::vector<std::pair<uint64_t, int64_t>> to_arm;
+  std::vector<TaskToArm> to_arm;
   to_arm.reserve(fresh);
   for (size_t i = 0; i < specs.size(); ++i) {
     if (out[i].duplicate) continue;
-    TaskSpec& s = specs[i];
-    Task t;
-    t.id = next_id++;
-    t.app_key = app.app_key;
-    t.task_no = std::move(s.task_no);
-    t.name = std::move(s.name);
-    t.content = std::move(s.content);
-    t.runtime_ms = t.next_run_ms = s.runtime_ms;
-    t.created_ms = now;
-    t.timeout_ms = s.timeout_ms;
-    t.schedule_id = std::move(s.schedule_id);
-    batch.PutTask(t);
-    batch.PutDue(t.next_run_ms, t.id);
-    batch.PutTaskNo(t.app_key, t.task_no, t.id);
-    out[i].id = t.id;
-    to_arm.emplace_back(t.id, t.next_run_ms);
+    // Moved from: the in-batch duplicates resolved below read only their own specs.
+    to_arm.push_back(AddCreateToBatch(batch, app.app_key, std::move(specs[i]), next_id++, now));
+    out[i].id = to_arm.back().id;
   }
   // Duplicates inside the batch point at their first occurrence.
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -106,9 +93,29 @@ Result<std::vector<CreatedTask>> TaskService::Create(const App& app,
     if (!st.ok()) return st;
   }
   held.clear();
-  for (auto [id, due] : to_arm) loader_.Arm(id, due);
+  for (const TaskToArm& t : to_arm) Arm(t);
   return out;
 }
+
+TaskToArm TaskService::AddCreateToBatch(Store::Batch& batch, const std::string& app_key,
+                                        TaskSpec spec, uint64_t id, int64_t now_ms) {
+  Task t;
+  t.id = id;
+  t.app_key = app_key;
+  t.task_no = std::move(spec.task_no);
+  t.name = std::move(spec.name);
+  t.content = std::move(spec.content);
+  t.runtime_ms = t.next_run_ms = spec.runtime_ms;
+  t.created_ms = now_ms;
+  t.timeout_ms = spec.timeout_ms;
+  t.schedule_id = std::move(spec.schedule_id);
+  batch.PutTask(t);
+  batch.PutDue(t.next_run_ms, t.id);
+  batch.PutTaskNo(t.app_key, t.task_no, t.id);
+  return TaskToArm{t.id, t.next_run_ms};
+}
+
+void TaskService::Arm(const TaskToArm& task) { loader_.Arm(task.id, task.due_ms); }
 
 Result<Task> TaskService::LoadOwned(const App& app, uint64_t id) {
   Result<Task> t = store_.GetTask(id);

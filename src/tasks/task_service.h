@@ -29,10 +29,10 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "storage/records.h"
+#include "storage/store.h"
 
 namespace tock {
 
-class Store;
 class DueLoader;
 
 struct TaskSpec {
@@ -47,6 +47,12 @@ struct TaskSpec {
 struct CreatedTask {
   uint64_t id = 0;
   bool duplicate = false;  // the taskNo existed: id is the existing task's
+};
+
+// A task written by a caller's batch, to hand to the timers once the batch is written.
+struct TaskToArm {
+  uint64_t id = 0;
+  int64_t due_ms = 0;
 };
 
 struct TaskDetail {
@@ -75,6 +81,15 @@ class TaskService {
   // Creates all or none, in one synced batch. A taskNo already used by the application (or
   // twice in the batch) yields the existing/first id with duplicate = true.
   Result<std::vector<CreatedTask>> Create(const App& app, std::vector<TaskSpec> specs);
+  // The one piece of code that builds a new task's writes: its record, due entry and taskNo
+  // entry, added to `batch` (which the caller writes, e.g. together with a schedule's fire).
+  // REQUIRES: `id` comes from Store::AllocateTaskIds; spec.task_no is not empty and not in
+  // use by the application. After the batch is written, pass the result to Arm().
+  TaskToArm AddCreateToBatch(Store::Batch& batch, const std::string& app_key, TaskSpec spec,
+                             uint64_t id, int64_t now_ms);
+  // Hands a task written by AddCreateToBatch to the timers.
+  void Arm(const TaskToArm& task);
+
   Status Cancel(const App& app, uint64_t id);
   Status Publish(const App& app, uint64_t id);
   Result<TaskDetail> Detail(const App& app, uint64_t id);

@@ -1,0 +1,364 @@
+// DESIGN
+// Storage is the only home of a schedule: its record (schedules), its place in the app's
+// listing (schedule_index, unexpired only), the map from its timer id back to it
+// (schedule_timers), one msg_ids entry per fire, and its next fire as a due-index entry
+// (next_fire_ms, timer_id). The timer id is allocated once, at creation, from the task id
+// counter with kScheduleTimerBit set, so it never collides with a task id and the wheel
+// keeps one timer per schedule. 100 000 schedules cost 100 000 due entries on disk and,
+// like tasks, only the next wheel-horizon's worth of timers in memory.
+//
+// Exactly-once messages. A fire writes, in ONE synced batch: the msg_ids entry for
+// (schedule, fire_ms), the message task (record, due entry, taskNo) and the schedule's new
+// next fire (or its expiry). A repeated fire of the same (timer, due) - the loader and an
+// Arm both handing it over - finds next_fire_ms moved on and does nothing; should the
+// msg_ids entry exist anyway, no message is made and the schedule only moves on. A crash
+// before the batch is durable leaves the old due entry, and the fire happens after restart.
+// Every fire costs one synced write and one task id; misfire checks cost nothing extra.
+//
+// Misfires. Fire compares the due time with the clock: within misfire_grace_ms it fires
+// once (however many fire times passed, the next is computed after now); beyond it the fire
+// is skipped and logged, except that the latest fire time still inside the grace window, if
+// any, fires once instead.
+//
+// Locks: schedule_locks_[hash(id) % 256] around every read-modify-write of one schedule
+// (update, delete, fire, sweep), held across the synced write; app_locks_[hash(app) % 256]
+// around count-then-create, so two concurrent creates cannot both take the last slot. Lock
+// order: app stripe, then schedule stripe. Arming timers happens after the locks are
+// released.
+
+#include "schedules/schedule_service.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "auth/signing.h"
+#include "common/log.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "tasks/due_loader.h"
+#include "tasks/task_service.h"
+
+namespace tock {
+namespace {
+
+Status NotFoundStatus(std::string_view id) {
+  return Status::NotFound("schedule " + std::string(id) + " does not exist");
+}
+
+}  // namespace
+
+ScheduleService::ScheduleService(Store& store, TaskService& tasks, DueLoader& loader,
+                                 const Clock& clock, ScheduleServiceOptions opts)
+    : store_(store), tasks_(tasks), loader_(loader), clock_(clock), opts_(std::move(opts)) {}
+
+std::mutex& ScheduleService::ScheduleLock(std::string_view id) {
+  return schedule_locks_[std::hash<std::string_view>()(id) % kStripes];
+}
+
+Result<Schedule> ScheduleService::LoadOwned(const App& app, std::string_view id) {
+  Result<Schedule> s = store_.GetSchedule(id);
+  if (!s.ok()) {
+    if (s.status().code() == Code::kNotFound) return NotFoundStatus(id);
+    return s.status();
+  }
+  // Another application's schedule is reported exactly like a missing one, and so is one
+  // expired longer than the retention that the janitor has not swept yet.
+  if (s->app_key != app.app_key) return NotFoundStatus(id);
+  if (s->expired_ms != 0 && s->expired_ms + opts_.retention_ms <= clock_.WallMs()) {
+    return NotFoundStatus(id);
+  }
+  return s;
+}
+
+Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
+  if (!spec.enabled) {
+    return Status::Invalid("enabled: must be true when a schedule is created");
+  }
+  const int64_t now = clock_.WallMs();
+  TOCK_RETURN_IF_ERROR(ValidateForCreate(spec.trigger, now));
+  std::optional<int64_t> next = NextFireAfter(spec.trigger, now);
+  if (!next) return Status::Invalid("trigger: would never fire");
+
+  std::lock_guard<std::mutex> app_lock(
+      app_locks_[std::hash<std::string>()(app.app_key) % kStripes]);
+  // O(unexpired schedules of the app), at most max_per_app keys: the index holds only
+  // unexpired schedules, so its size is the count that the limit is about.
+  int64_t count = 0;
+  int64_t last_created = INT64_MIN;
+  TOCK_RETURN_IF_ERROR(
+      store_.ScanScheduleIndex(app.app_key, [&](int64_t created, std::string_view) {
+        last_created = created;
+        return ++count < opts_.max_per_app;
+      }));
+  if (count >= opts_.max_per_app) {
+    return Status::Invalid("schedules: the application already has " +
+                           std::to_string(opts_.max_per_app) +
+                           " unexpired schedules, the limit; delete one first");
+  }
+
+  Result<uint64_t> n = store_.AllocateTaskIds(1);
+  if (!n.ok()) return n.status();
+  Schedule s;
+  s.id = RandomUuid();
+  s.app_key = app.app_key;
+  s.name = std::move(spec.name);
+  s.enabled = true;
+  s.trigger_json = TriggerToJson(spec.trigger);
+  s.push_json = std::move(spec.push_json);
+  s.timer_id = keys::kScheduleTimerBit | *n;
+  s.next_fire_ms = *next;
+  // Creation order is listing order: a create in the same millisecond as the app's newest
+  // schedule is stamped one millisecond later (creates of one app hold its stripe).
+  s.created_ms = s.updated_ms = last_created == INT64_MIN ? now : std::max(now, last_created + 1);
+
+  Store::Batch b(store_);
+  b.PutSchedule(s);
+  b.PutScheduleIndex(s.app_key, s.created_ms, s.id);
+  b.PutScheduleTimer(s.timer_id, s.id);
+  b.PutDue(s.next_fire_ms, s.timer_id);
+  TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+  loader_.Arm(s.timer_id, s.next_fire_ms);
+  log::Info("schedule.created", {{"app", s.app_key}, {"schedule", s.id},
+                                 {"next_fire_ms", s.next_fire_ms}});
+  return s;
+}
+
+Result<Schedule> ScheduleService::Get(const App& app, std::string_view id) {
+  return LoadOwned(app, id);
+}
+
+Result<SchedulePage> ScheduleService::List(const App& app, int64_t page) {
+  SchedulePage out;
+  out.page = page;
+  const uint64_t size = static_cast<uint64_t>(opts_.page_size);
+  const uint64_t first = static_cast<uint64_t>(page - 1) * size;
+  std::vector<std::string> ids;
+  // O(unexpired schedules of the app) keys, bounded by max_per_app (plus creates racing).
+  TOCK_RETURN_IF_ERROR(store_.ScanScheduleIndex(app.app_key, [&](int64_t, std::string_view id) {
+    if (out.total_count >= first && out.total_count < first + size) ids.emplace_back(id);
+    ++out.total_count;
+    return true;
+  }));
+  out.total_pages = (out.total_count + size - 1) / size;
+  for (const std::string& id : ids) {
+    Result<Schedule> s = store_.GetSchedule(id);
+    if (!s.ok()) {
+      if (s.status().code() == Code::kNotFound) continue;  // deleted since the scan
+      return s.status();
+    }
+    out.schedules.push_back(std::move(s).value());
+  }
+  return out;
+}
+
+Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
+                                         ScheduleUpdate update) {
+  std::optional<int64_t> arm;
+  Schedule s;
+  {
+    std::lock_guard<std::mutex> l(ScheduleLock(id));
+    Result<Schedule> r = LoadOwned(app, id);
+    if (!r.ok()) return r.status();
+    s = std::move(r).value();
+    if (s.expired_ms != 0) {
+      return Status::Invalid("schedule " + s.id + " has expired and cannot be updated");
+    }
+    Result<Trigger> current = ParseTrigger(s.trigger_json, opts_.server_zone);
+    if (!current.ok()) {
+      return Status::Internal("stored trigger of schedule " + s.id +
+                              " does not parse: " + current.status().message());
+    }
+    const int64_t now = clock_.WallMs();
+    const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
+    const bool re_triggered = update.trigger.has_value();
+    if (re_triggered && !IsSameKindForUpdate(*current, *update.trigger)) {
+      return Status::Invalid(
+          "trigger: cannot change the kind of a schedule's trigger (single, periodical, cron); "
+          "create a new schedule instead");
+    }
+    const Trigger& trigger = re_triggered ? *update.trigger : *current;
+    TOCK_RETURN_IF_ERROR(ValidateForCreate(trigger, now));
+
+    int64_t next = s.next_fire_ms;
+    if (re_enabled || re_triggered) {
+      std::optional<int64_t> n = NextFireAfter(trigger, now);
+      if (!n) return Status::Invalid("trigger: would never fire");
+      next = *n;
+    }
+    if (update.name) s.name = std::move(*update.name);
+    if (update.enabled) s.enabled = *update.enabled;
+    if (update.push_json) s.push_json = std::move(*update.push_json);
+    if (re_triggered) s.trigger_json = TriggerToJson(trigger);
+    s.updated_ms = now;
+
+    Store::Batch b(store_);
+    if (next != s.next_fire_ms) {
+      b.DeleteDue(s.next_fire_ms, s.timer_id);
+      b.PutDue(next, s.timer_id);
+      s.next_fire_ms = next;
+      arm = next;
+    }
+    b.PutSchedule(s);
+    TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+  }
+  // The wheel keeps one timer per id: this replaces the old one, or, when the new time is
+  // beyond the loader's watermark, the old timer fires, is found stale, and the loader
+  // brings the new one in time.
+  if (arm) loader_.Arm(s.timer_id, *arm);
+  log::Info("schedule.updated", {{"app", s.app_key}, {"schedule", s.id},
+                                 {"next_fire_ms", s.next_fire_ms}});
+  return s;
+}
+
+Status ScheduleService::Delete(const App& app, std::string_view id) {
+  uint64_t timer_id;
+  {
+    std::lock_guard<std::mutex> l(ScheduleLock(id));
+    Result<Schedule> r = LoadOwned(app, id);
+    if (!r.ok()) return r.status();
+    const Schedule& s = *r;
+    Store::Batch b(store_);
+    b.DeleteSchedule(s.id);
+    if (s.expired_ms == 0) b.DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
+    if (s.next_fire_ms != 0) b.DeleteDue(s.next_fire_ms, s.timer_id);
+    b.DeleteScheduleTimer(s.timer_id);
+    b.DeleteMsgIds(s.id);
+    TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+    timer_id = s.timer_id;
+  }
+  loader_.Disarm(timer_id);
+  log::Info("schedule.deleted", {{"app", app.app_key}, {"schedule", std::string(id)}});
+  return Status::Ok();
+}
+
+Result<std::vector<uint64_t>> ScheduleService::MsgIds(const App& app, std::string_view id) {
+  Result<Schedule> s = LoadOwned(app, id);
+  if (!s.ok()) return s.status();
+  return store_.ListMsgIds(s->id);
+}
+
+Status ScheduleService::Fire(uint64_t timer_id, int64_t due_ms) {
+  Result<std::optional<std::string>> sid = store_.FindScheduleTimer(timer_id);
+  if (!sid.ok()) return sid.status();
+  if (!sid->has_value()) return Status::Ok();  // deleted or expired: a stale timer
+  const std::string& id = **sid;
+
+  std::optional<TaskToArm> message;
+  std::optional<int64_t> next;
+  {
+    std::lock_guard<std::mutex> l(ScheduleLock(id));
+    Result<Schedule> r = store_.GetSchedule(id);
+    if (!r.ok()) return r.status().code() == Code::kNotFound ? Status::Ok() : r.status();
+    Schedule s = std::move(r).value();
+    if (s.expired_ms != 0 || s.timer_id != timer_id || s.next_fire_ms != due_ms) {
+      return Status::Ok();  // stale: updated, fired already, or expired
+    }
+    Result<Trigger> trigger = ParseTrigger(s.trigger_json, opts_.server_zone);
+    if (!trigger.ok()) {
+      return Status::Internal("stored trigger of schedule " + s.id +
+                              " does not parse: " + trigger.status().message());
+    }
+    const int64_t now = clock_.WallMs();
+
+    // Which fire time (if any) gets a message.
+    bool fire = false;
+    int64_t fire_ms = 0;
+    if (now - due_ms <= opts_.misfire_grace_ms) {
+      fire = true;
+      fire_ms = due_ms;
+    } else {
+      log::Warn("schedule.misfire_skipped", {{"schedule", s.id}, {"app", s.app_key},
+                                             {"fire_ms", due_ms}, {"late_ms", now - due_ms}});
+      std::optional<int64_t> recent = NextFireAfter(*trigger, now - opts_.misfire_grace_ms);
+      if (recent && *recent <= now) {
+        fire = true;
+        fire_ms = *recent;
+      }
+    }
+    if (!s.enabled) fire = false;  // a disabled schedule's timer only moves on
+
+    if (fire) {
+      Result<std::optional<uint64_t>> existing = store_.FindMsgId(s.id, fire_ms);
+      if (!existing.ok()) return existing.status();
+      if (existing->has_value()) {
+        // Cannot happen while the batch below is atomic; kept as the last guard against
+        // delivering one fire as two messages. The schedule still moves on, so the timer
+        // does not come back after every restart.
+        log::Warn("schedule.fire_repeated", {{"schedule", s.id}, {"fire_ms", fire_ms}});
+        fire = false;
+      }
+    }
+
+    Store::Batch b(store_);
+    if (fire) {
+      Result<uint64_t> task_id = store_.AllocateTaskIds(1);
+      if (!task_id.ok()) return task_id.status();
+      TaskSpec spec;
+      spec.task_no = s.id + ":" + std::to_string(fire_ms);
+      spec.name = s.name;
+      spec.content = s.push_json;
+      spec.runtime_ms = fire_ms;
+      spec.timeout_ms = opts_.message_timeout_ms;
+      spec.schedule_id = s.id;
+      message = tasks_.AddCreateToBatch(b, s.app_key, std::move(spec), *task_id, now);
+      b.PutMsgId(s.id, fire_ms, *task_id);
+      s.fires += 1;
+    }
+
+    // Fires that passed meanwhile are coalesced into this one: the next is after now.
+    next = NextFireAfter(*trigger, std::max(due_ms, now));
+    b.DeleteDue(due_ms, timer_id);
+    if (next) {
+      s.next_fire_ms = *next;
+      b.PutDue(*next, timer_id);
+    } else {
+      s.next_fire_ms = 0;
+      s.expired_ms = now;
+      b.DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
+      b.DeleteScheduleTimer(timer_id);
+    }
+    b.PutSchedule(s);
+    // Synced: an accepted fire's message is as durable as an accepted task.
+    Status st = store_.Write(b, /*sync=*/true);
+    if (!st.ok()) return st;
+    if (!next) log::Info("schedule.expired", {{"schedule", s.id}, {"app", s.app_key}});
+  }
+  if (message) tasks_.Arm(*message);
+  if (next) loader_.Arm(timer_id, *next);
+  return Status::Ok();
+}
+
+Result<size_t> ScheduleService::SweepExpired(size_t limit) {
+  std::lock_guard<std::mutex> sweep(sweep_mu_);
+  const int64_t now = clock_.WallMs();
+  std::vector<std::string> old;
+  size_t seen = 0;
+  std::string last;
+  // O(limit) records per call: the cursor walks the whole table over successive calls.
+  TOCK_RETURN_IF_ERROR(store_.ScanSchedules(sweep_cursor_, [&](Schedule&& s) {
+    last = s.id;
+    if (s.expired_ms != 0 && s.expired_ms + opts_.retention_ms <= now) old.push_back(s.id);
+    return ++seen < limit;
+  }));
+  // Next call starts just after the last id seen, or from the beginning after a full pass.
+  sweep_cursor_ = seen < limit ? std::string() : last + '\0';
+
+  size_t removed = 0;
+  for (const std::string& id : old) {
+    std::lock_guard<std::mutex> l(ScheduleLock(id));
+    Result<Schedule> s = store_.GetSchedule(id);
+    if (!s.ok()) continue;
+    if (s->expired_ms == 0 || s->expired_ms + opts_.retention_ms > now) continue;
+    Store::Batch b(store_);
+    b.DeleteSchedule(id);
+    b.DeleteMsgIds(id);
+    b.DeleteScheduleTimer(s->timer_id);  // normally gone at expiry already
+    Status st = store_.Write(b, /*sync=*/false);
+    if (!st.ok()) return st;
+    ++removed;
+  }
+  if (removed > 0) log::Info("schedule.swept", {{"schedules", static_cast<uint64_t>(removed)}});
+  return removed;
+}
+
+}  // namespace tock

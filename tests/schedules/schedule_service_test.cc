@@ -1,0 +1,516 @@
+#include "schedules/schedule_service.h"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/temp_dir.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "tasks/due_loader.h"
+#include "tasks/task_service.h"
+#include "testutil/fake_clock.h"
+#include "timeutil/time_parse.h"
+#include "wheel/timer_service.h"
+
+namespace tock {
+namespace {
+
+constexpr int64_t kMin = 60'000;
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kDay = 86'400'000;
+
+// A real store in a temp dir, the task and schedule services, and a timer service whose
+// thread never runs: tests drive Fire() directly, with a FakeClock.
+struct Fixture {
+  testing::TempDir dir;
+  FakeClock clock{1'700'000'000'000, 5'000'000};  // 2023-11-14 22:13:20 UTC
+  std::unique_ptr<Store> store;
+  std::unique_ptr<TimerService> timers;
+  std::unique_ptr<DueLoader> loader;
+  std::unique_ptr<TaskService> tasks;
+  std::unique_ptr<ScheduleService> schedules;
+  App app_a, app_b;
+
+  explicit Fixture(ScheduleServiceOptions opts = {}) {
+    auto s = Store::Open(dir.path(), StoreOptions());
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    timers = std::make_unique<TimerService>(clock, [](std::vector<TimerService::Fired>&) {});
+    loader = std::make_unique<DueLoader>(*store, *timers, clock, DueLoaderOptions());
+    tasks = std::make_unique<TaskService>(*store, *loader, clock, TaskServiceOptions());
+    opts.server_zone = TimeZone::Utc();
+    schedules = std::make_unique<ScheduleService>(*store, *tasks, *loader, clock, opts);
+    app_a.app_key = "appAAAAAAAAAAAAA";
+    app_b.app_key = "appBBBBBBBBBBBBB";
+  }
+
+  std::string Local(int64_t ms) const { return FormatDateTime(ms, TimeZone::Utc()); }
+
+  Trigger Parse(const std::string& json) {
+    Result<Trigger> t = ParseTrigger(json, TimeZone::Utc());
+    REQUIRE_MESSAGE(t.ok(), t.status().message());
+    return *t;
+  }
+  // One fire at `at_ms` (whole seconds).
+  Trigger Single(int64_t at_ms) {
+    return Parse(R"({"single":{"time":")" + Local(at_ms) + R"(","zone_type":1}})");
+  }
+  // Every day at 23:00:00 UTC from now until now + days.
+  Trigger Daily(int days) {
+    const int64_t now = clock.WallMs();
+    return Parse(R"({"periodical":{"start":")" + Local(now) + R"(","end":")" +
+                 Local(now + days * kDay) +
+                 R"(","time":"23:00:00","time_unit":"day","frequency":1,"zone_type":1}})");
+  }
+  Schedule Create(const App& app, Trigger t, std::string name = "nightly report") {
+    ScheduleSpec spec;
+    spec.name = std::move(name);
+    spec.trigger = std::move(t);
+    spec.push_json = R"({"to":"all","body":{"alert":"hi"}})";
+    Result<Schedule> s = schedules->Create(app, std::move(spec));
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    return *s;
+  }
+  Schedule Get(const App& app, const std::string& id) {
+    Result<Schedule> s = schedules->Get(app, id);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    return *s;
+  }
+  std::vector<uint64_t> MsgIds(const App& app, const std::string& id) {
+    Result<std::vector<uint64_t>> m = schedules->MsgIds(app, id);
+    REQUIRE_MESSAGE(m.ok(), m.status().message());
+    return *m;
+  }
+  // Every due-index entry, in order.
+  std::vector<std::pair<int64_t, uint64_t>> Due() {
+    std::vector<std::pair<int64_t, uint64_t>> out;
+    REQUIRE(store->ScanDue(INT64_MIN, INT64_MAX, [&](int64_t ms, uint64_t id) {
+      out.emplace_back(ms, id);
+      return true;
+    }).ok());
+    return out;
+  }
+  // Moves the clock to the schedule's next fire and fires it.
+  void FireNext(const std::string& id, int64_t late_ms = 0) {
+    Schedule s = Get(app_a, id);
+    REQUIRE(s.next_fire_ms > 0);
+    clock.SetWall(s.next_fire_ms + late_ms);
+    REQUIRE(schedules->Fire(s.timer_id, s.next_fire_ms).ok());
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("ScheduleService") {
+  TEST_CASE("create puts the next fire in the due index under a schedule timer id") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    Schedule s = fx.Create(fx.app_a, fx.Single(at));
+    CHECK(s.id.size() == 36);
+    CHECK(keys::IsScheduleTimer(s.timer_id));
+    CHECK(s.next_fire_ms == at);
+    CHECK(s.expired_ms == 0);
+    auto due = fx.Due();
+    REQUIRE(due.size() == 1);
+    CHECK(due[0] == std::make_pair(at, s.timer_id));
+    Result<std::optional<std::string>> back = fx.store->FindScheduleTimer(s.timer_id);
+    REQUIRE(back.ok());
+    CHECK(**back == s.id);
+    CHECK(fx.Get(fx.app_a, s.id).name == "nightly report");
+  }
+
+  TEST_CASE("enabled false, a past time or a never-firing trigger is refused at creation") {
+    Fixture fx;
+    ScheduleSpec spec;
+    spec.name = "x";
+    spec.enabled = false;
+    spec.trigger = fx.Single(fx.clock.WallMs() + kHour);
+    spec.push_json = "{\"a\":1}";
+    Result<Schedule> r = fx.schedules->Create(fx.app_a, spec);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInvalid);
+    CHECK(r.status().message().find("enabled") != std::string::npos);
+
+    spec.enabled = true;
+    spec.trigger = fx.Single(fx.clock.WallMs() + kHour);
+    fx.clock.Advance(2 * kHour);  // the time has passed by the time it is created
+    r = fx.schedules->Create(fx.app_a, spec);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("trigger.single.time") != std::string::npos);
+    CHECK(fx.Due().empty());
+  }
+
+  TEST_CASE("a fire creates exactly one message task, even when fired twice") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    Schedule s = fx.Create(fx.app_a, fx.Single(at));
+    fx.clock.SetWall(at + 3);
+    REQUIRE(fx.schedules->Fire(s.timer_id, at).ok());
+    REQUIRE(fx.schedules->Fire(s.timer_id, at).ok());  // the loader and an Arm both fired it
+
+    std::vector<uint64_t> ids = fx.MsgIds(fx.app_a, s.id);
+    REQUIRE(ids.size() == 1);
+    Result<Task> t = fx.store->GetTask(ids[0]);
+    REQUIRE(t.ok());
+    CHECK(t->app_key == fx.app_a.app_key);
+    CHECK(t->schedule_id == s.id);
+    CHECK(t->content == R"({"to":"all","body":{"alert":"hi"}})");
+    CHECK(t->name == "nightly report");
+    CHECK(t->runtime_ms == at);
+    CHECK(t->task_no == s.id + ":" + std::to_string(at));
+    CHECK(t->timeout_ms == 30000);
+    CHECK(t->status == TaskStatus::kWaiting);
+    CHECK_FALSE(keys::IsScheduleTimer(t->id));
+
+    // The message waits in the due index like any task; the schedule's timer is gone.
+    auto due = fx.Due();
+    REQUIRE(due.size() == 1);
+    CHECK(due[0] == std::make_pair(at, t->id));
+
+    Schedule after = fx.Get(fx.app_a, s.id);
+    CHECK(after.expired_ms != 0);
+    CHECK(after.next_fire_ms == 0);
+    CHECK(after.fires == 1);
+  }
+
+  TEST_CASE("the msg-id record alone keeps a fire from becoming a second message") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Daily(5));
+    const int64_t first = s.next_fire_ms;
+    fx.FireNext(s.id);
+    REQUIRE(fx.MsgIds(fx.app_a, s.id).size() == 1);
+    // Put the schedule back as it was before the fire (as if that write had been lost but
+    // the message had not): the same (schedule, fire time) must not make a new message.
+    Schedule back = fx.Get(fx.app_a, s.id);
+    Store::Batch b(*fx.store);
+    b.DeleteDue(back.next_fire_ms, back.timer_id);
+    back.next_fire_ms = first;
+    b.PutDue(first, back.timer_id);
+    b.PutSchedule(back);
+    REQUIRE(fx.store->Write(b, true).ok());
+    REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
+    CHECK(fx.MsgIds(fx.app_a, s.id).size() == 1);
+    CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);  // and it moved on
+  }
+
+  TEST_CASE("schedules far ahead wait on disk, not in the wheel") {
+    Fixture fx;
+    for (int i = 0; i < 500; ++i) fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay));
+    REQUIRE(fx.loader->LoadInitial().ok());
+    fx.timers->TickForTest();
+    CHECK(fx.timers->Size() == 0);
+    CHECK(fx.Due().size() == 500);
+    // Within the loader's horizon they come into the wheel like tasks.
+    fx.clock.Advance(kDay - 30'000);
+    REQUIRE(fx.loader->LoadOnce().ok());
+    fx.timers->TickForTest();
+    CHECK(fx.timers->Size() == 500);
+  }
+
+  TEST_CASE("a stale timer (wrong due time, unknown timer) does nothing") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    Schedule s = fx.Create(fx.app_a, fx.Single(at));
+    fx.clock.SetWall(at);
+    REQUIRE(fx.schedules->Fire(s.timer_id, at - 1000).ok());
+    REQUIRE(fx.schedules->Fire(keys::kScheduleTimerBit | 999999, at).ok());
+    CHECK(fx.MsgIds(fx.app_a, s.id).empty());
+    CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == at);
+  }
+
+  TEST_CASE("a periodical schedule fires each time and expires after its last fire") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Daily(3));  // 3 fires: today, +1 d, +2 d at 23:00
+    const int64_t first = s.next_fire_ms;
+    CHECK(first == 1'700'002'800'000);  // 2023-11-14 23:00:00 UTC
+    fx.FireNext(s.id);
+    CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);
+    fx.FireNext(s.id);
+    fx.FireNext(s.id);
+    Schedule done = fx.Get(fx.app_a, s.id);
+    CHECK(done.expired_ms != 0);
+    CHECK(done.fires == 3);
+    std::vector<uint64_t> ids = fx.MsgIds(fx.app_a, s.id);
+    REQUIRE(ids.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+      Result<Task> t = fx.store->GetTask(ids[i]);
+      REQUIRE(t.ok());
+      CHECK(t->runtime_ms == first + i * kDay);
+    }
+    // Expired: out of the list and the count, still readable.
+    Result<SchedulePage> p = fx.schedules->List(fx.app_a, 1);
+    REQUIRE(p.ok());
+    CHECK(p->total_count == 0);
+    CHECK(p->schedules.empty());
+  }
+
+  TEST_CASE("an expired schedule stays readable for the retention, then is swept") {
+    ScheduleServiceOptions opts;
+    opts.retention_ms = 30 * kDay;
+    Fixture fx(opts);
+    Schedule s = fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kMin));
+    fx.FireNext(s.id);
+    fx.clock.Advance(29 * kDay);
+    Result<size_t> swept = fx.schedules->SweepExpired(1000);
+    REQUIRE(swept.ok());
+    CHECK(*swept == 0);
+    CHECK(fx.Get(fx.app_a, s.id).expired_ms != 0);
+    fx.clock.Advance(kDay + 1);
+    CHECK(fx.schedules->Get(fx.app_a, s.id).status().code() == Code::kNotFound);
+    swept = fx.schedules->SweepExpired(1000);
+    REQUIRE(swept.ok());
+    CHECK(*swept == 1);
+    CHECK(fx.store->GetSchedule(s.id).status().code() == Code::kNotFound);
+    Result<std::vector<uint64_t>> left = fx.store->ListMsgIds(s.id);
+    REQUIRE(left.ok());
+    CHECK(left->empty());
+  }
+
+  TEST_CASE("the sweep walks the table in bounded steps") {
+    ScheduleServiceOptions opts;
+    opts.retention_ms = kDay;
+    Fixture fx(opts);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+      ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kMin)).id);
+    }
+    for (const std::string& id : ids) {
+      Schedule s = fx.Get(fx.app_a, id);
+      REQUIRE(fx.schedules->Fire(s.timer_id, s.next_fire_ms).ok());
+    }
+    fx.clock.Advance(2 * kDay);
+    size_t total = 0;
+    for (int i = 0; i < 4; ++i) {
+      Result<size_t> n = fx.schedules->SweepExpired(2);
+      REQUIRE(n.ok());
+      CHECK(*n <= 2);
+      total += *n;
+    }
+    CHECK(total == 5);
+  }
+
+  TEST_CASE("a disabled schedule does not fire; re-enabled it fires again") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Daily(5));
+    const int64_t first = s.next_fire_ms;
+    ScheduleUpdate off;
+    off.enabled = false;
+    REQUIRE(fx.schedules->Update(fx.app_a, s.id, off).ok());
+    fx.FireNext(s.id);
+    CHECK(fx.MsgIds(fx.app_a, s.id).empty());
+    CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);  // the timer moved on
+
+    fx.clock.Advance(kHour);
+    ScheduleUpdate on;
+    on.enabled = true;
+    Result<Schedule> r = fx.schedules->Update(fx.app_a, s.id, on);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->next_fire_ms == first + kDay);
+    fx.FireNext(s.id);
+    CHECK(fx.MsgIds(fx.app_a, s.id).size() == 1);
+  }
+
+  TEST_CASE("delete stops future fires and removes every trace") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Daily(5));
+    REQUIRE(fx.schedules->Delete(fx.app_a, s.id).ok());
+    fx.clock.SetWall(s.next_fire_ms);
+    REQUIRE(fx.schedules->Fire(s.timer_id, s.next_fire_ms).ok());
+    CHECK(fx.Due().empty());
+    CHECK(fx.schedules->Get(fx.app_a, s.id).status().code() == Code::kNotFound);
+    CHECK(fx.schedules->Delete(fx.app_a, s.id).code() == Code::kNotFound);
+    Result<std::optional<std::string>> timer = fx.store->FindScheduleTimer(s.timer_id);
+    REQUIRE(timer.ok());
+    CHECK_FALSE(timer->has_value());
+  }
+
+  TEST_CASE("a fire late within the misfire grace fires once") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Daily(5));
+    const int64_t first = s.next_fire_ms;
+    fx.FireNext(s.id, 30 * kMin);  // tock was down for half an hour
+    std::vector<uint64_t> ids = fx.MsgIds(fx.app_a, s.id);
+    REQUIRE(ids.size() == 1);
+    CHECK(fx.store->GetTask(ids[0])->runtime_ms == first);
+    CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);
+  }
+
+  TEST_CASE("fires later than the grace are skipped; the latest inside it fires once") {
+    Fixture fx;  // grace 1 h
+    Schedule s = fx.Create(fx.app_a, fx.Daily(10));
+    const int64_t first = s.next_fire_ms;
+
+    SUBCASE("every missed fire is beyond the grace: none fires") {
+      fx.clock.SetWall(first + 2 * kDay + 2 * kHour);
+      REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
+      CHECK(fx.MsgIds(fx.app_a, s.id).empty());
+      CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + 3 * kDay);
+      auto due = fx.Due();
+      REQUIRE(due.size() == 1);
+      CHECK(due[0] == std::make_pair(first + 3 * kDay, s.timer_id));
+    }
+    SUBCASE("the fire 30 min ago is inside the grace: it alone fires") {
+      fx.clock.SetWall(first + kDay + 30 * kMin);
+      REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
+      std::vector<uint64_t> ids = fx.MsgIds(fx.app_a, s.id);
+      REQUIRE(ids.size() == 1);
+      CHECK(fx.store->GetTask(ids[0])->runtime_ms == first + kDay);
+      CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + 2 * kDay);
+    }
+  }
+
+  TEST_CASE("at most max_per_app unexpired schedules per application") {
+    ScheduleServiceOptions opts;
+    opts.max_per_app = 3;
+    Fixture fx(opts);
+    std::vector<Schedule> made;
+    for (int i = 0; i < 3; ++i) {
+      made.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour)));
+    }
+    ScheduleSpec spec;
+    spec.name = "one too many";
+    spec.trigger = fx.Single(fx.clock.WallMs() + kHour);
+    spec.push_json = "{\"a\":1}";
+    Result<Schedule> r = fx.schedules->Create(fx.app_a, spec);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInvalid);
+    CHECK(r.status().message().find("limit") != std::string::npos);
+    // Another application has its own budget.
+    fx.Create(fx.app_b, fx.Single(fx.clock.WallMs() + kHour));
+    // An expired schedule no longer counts, nor does a deleted one.
+    fx.FireNext(made[0].id);
+    fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour));
+    REQUIRE(fx.schedules->Delete(fx.app_a, made[1].id).ok());
+    fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour));
+    CHECK_FALSE(fx.schedules->Create(fx.app_a, spec).ok());
+  }
+
+  TEST_CASE("list is by creation time, 50 a page; a page past the end is empty") {
+    Fixture fx;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 120; ++i) {
+      ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay)).id);
+      fx.clock.Advance(1);
+    }
+    Result<SchedulePage> p1 = fx.schedules->List(fx.app_a, 1);
+    REQUIRE(p1.ok());
+    CHECK(p1->total_count == 120);
+    CHECK(p1->total_pages == 3);
+    REQUIRE(p1->schedules.size() == 50);
+    for (int i = 0; i < 50; ++i) CHECK(p1->schedules[i].id == ids[i]);
+    Result<SchedulePage> p3 = fx.schedules->List(fx.app_a, 3);
+    REQUIRE(p3.ok());
+    REQUIRE(p3->schedules.size() == 20);
+    CHECK(p3->schedules.front().id == ids[100]);
+    CHECK(p3->schedules.back().id == ids[119]);
+    Result<SchedulePage> p9 = fx.schedules->List(fx.app_a, 9);
+    REQUIRE(p9.ok());
+    CHECK(p9->page == 9);
+    CHECK(p9->total_count == 120);
+    CHECK(p9->schedules.empty());
+  }
+
+  TEST_CASE("schedules created in the same millisecond list in creation order") {
+    Fixture fx;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+      ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay)).id);
+    }
+    Result<SchedulePage> p = fx.schedules->List(fx.app_a, 1);
+    REQUIRE(p.ok());
+    REQUIRE(p->schedules.size() == 20);
+    for (int i = 0; i < 20; ++i) CHECK(p->schedules[i].id == ids[i]);
+  }
+
+  TEST_CASE("applications never see each other's schedules") {
+    Fixture fx;
+    Schedule s = fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour));
+    CHECK(fx.schedules->Get(fx.app_b, s.id).status().code() == Code::kNotFound);
+    CHECK(fx.schedules->MsgIds(fx.app_b, s.id).status().code() == Code::kNotFound);
+    ScheduleUpdate u;
+    u.name = "stolen";
+    CHECK(fx.schedules->Update(fx.app_b, s.id, u).status().code() == Code::kNotFound);
+    CHECK(fx.schedules->Delete(fx.app_b, s.id).code() == Code::kNotFound);
+    Result<SchedulePage> p = fx.schedules->List(fx.app_b, 1);
+    REQUIRE(p.ok());
+    CHECK(p->total_count == 0);
+    CHECK(fx.Get(fx.app_a, s.id).name == "nightly report");
+  }
+
+  TEST_CASE("update replaces sections, recomputes the next fire, refuses bad changes") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    Schedule s = fx.Create(fx.app_a, fx.Single(at));
+
+    ScheduleUpdate u;
+    u.name = "renamed";
+    u.push_json = R"({"v":2})";
+    u.trigger = fx.Single(at + kHour);
+    Result<Schedule> r = fx.schedules->Update(fx.app_a, s.id, u);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->name == "renamed");
+    CHECK(r->push_json == R"({"v":2})");
+    CHECK(r->next_fire_ms == at + kHour);
+    auto due = fx.Due();
+    REQUIRE(due.size() == 1);
+    CHECK(due[0] == std::make_pair(at + kHour, s.timer_id));
+    // The old timer is stale now.
+    fx.clock.SetWall(at);
+    REQUIRE(fx.schedules->Fire(s.timer_id, at).ok());
+    CHECK(fx.MsgIds(fx.app_a, s.id).empty());
+
+    ScheduleUpdate kind;
+    kind.trigger = fx.Daily(3);
+    Result<Schedule> bad = fx.schedules->Update(fx.app_a, s.id, kind);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().code() == Code::kInvalid);
+
+    ScheduleUpdate past;
+    past.trigger = fx.Single(at - 10 * kMin);
+    bad = fx.schedules->Update(fx.app_a, s.id, past);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("trigger.single.time") != std::string::npos);
+
+    fx.FireNext(s.id);  // expires
+    ScheduleUpdate late;
+    late.name = "too late";
+    bad = fx.schedules->Update(fx.app_a, s.id, late);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().code() == Code::kInvalid);
+    CHECK(bad.status().message().find("expired") != std::string::npos);
+  }
+
+  TEST_CASE("schedules and their next fires survive reopening the store") {
+    std::string id;
+    uint64_t timer = 0;
+    int64_t at = 0;
+    {
+      Fixture fx;
+      at = fx.clock.WallMs() + kHour;
+      Schedule s = fx.Create(fx.app_a, fx.Single(at));
+      id = s.id;
+      timer = s.timer_id;
+      fx.store.reset();
+      auto reopened = Store::Open(fx.dir.path(), StoreOptions());
+      REQUIRE(reopened.ok());
+      Result<Schedule> back = (*reopened)->GetSchedule(id);
+      REQUIRE(back.ok());
+      CHECK(back->next_fire_ms == at);
+      bool found = false;
+      REQUIRE((*reopened)->ScanDue(INT64_MIN, INT64_MAX, [&](int64_t ms, uint64_t t) {
+        found = found || (ms == at && t == timer);
+        return true;
+      }).ok());
+      CHECK(found);
+      fx.schedules.reset();
+      fx.tasks.reset();
+      fx.loader.reset();
+    }
+  }
+}
+
+}  // namespace tock
