@@ -15,6 +15,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <thread>
+
 #include "api/http_util.h"
 #include "api/routes.h"
 #include "common/log.h"
@@ -27,7 +30,15 @@ struct HttpApi::Impl {
   httplib::Server server;
   int port = -1;
   std::atomic<uint64_t> requests{0};
+  // Requests between pre-routing and their response: handlers that may touch services.
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<bool> stopping{false};
 };
+
+namespace {
+// Marks a response whose request was counted in in_flight; removed before it is sent.
+constexpr const char* kCountedHeader = "X-Tock-In-Flight";
+}  // namespace
 
 HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
     : impl_(new Impl{std::move(services), std::move(opts), {}, -1}) {
@@ -49,6 +60,15 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
 
   s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
     impl->requests.fetch_add(1, std::memory_order_relaxed);
+    // Count first, then check: once Stop() has seen in_flight reach 0 with stopping set,
+    // every later request sees stopping and never reaches a handler.
+    impl->in_flight.fetch_add(1);
+    res.set_header(kCountedHeader, "1");
+    if (impl->stopping.load()) {
+      res.set_header("Connection", "close");
+      api::SendError(res, Status::Unavailable("shutting down"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.has_header("Content-Length")) {
       uint64_t len = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
       if (len > impl->opts.max_body_bytes) {
@@ -66,6 +86,15 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Runs for every response just before it is written (httplib calls it from
+  // write_response_core), also for requests that never reached pre-routing.
+  s.set_post_routing_handler([impl](const httplib::Request&, httplib::Response& res) {
+    if (res.has_header(kCountedHeader)) {
+      res.headers.erase(kCountedHeader);
+      impl->in_flight.fetch_sub(1);
+    }
   });
 
   // Whatever httplib answers on its own (404 route, 400 parse, 413...) gets a JSON body.
@@ -130,7 +159,17 @@ int HttpApi::port() const { return impl_->port; }
 void HttpApi::Serve() { impl_->server.listen_after_bind(); }
 
 void HttpApi::Stop() {
+  impl_->stopping.store(true);
   if (impl_->server.is_running()) impl_->server.stop();
+}
+
+bool HttpApi::WaitForHandlers(int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (impl_->in_flight.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 }  // namespace tock

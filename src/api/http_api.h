@@ -58,8 +58,13 @@ class HttpApi {
   int port() const;
   // Accepts and serves until Stop(). REQUIRES: Bind() succeeded.
   void Serve();
-  // Stops accepting, closes the listener; Serve() returns once handlers have finished.
+  // Stops accepting and closes the listener. Requests that arrive afterwards on open
+  // keep-alive connections get 503 without reaching a handler. Serve() returns only once
+  // idle keep-alive connections time out (httplib joins their threads), so a process that
+  // is exiting waits for WaitForHandlers() instead and does not join Serve().
   void Stop();
+  // After Stop(): waits until no handler is running (true), or the timeout passes (false).
+  bool WaitForHandlers(int64_t timeout_ms);
 
  private:
   struct Impl;

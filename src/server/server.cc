@@ -31,6 +31,9 @@ TockServer::TockServer(Settings settings) : settings_(std::move(settings)) {}
 TockServer::~TockServer() {
   Stop();
   if (janitor_.joinable()) janitor_.join();
+  // Waits for httplib to close idle keep-alive connections (up to their 5 s timeout); the
+  // tock binary exits without running this destructor.
+  if (serve_thread_.joinable()) serve_thread_.join();
 }
 
 Status TockServer::PrepareAdminToken() {
@@ -143,10 +146,16 @@ Status TockServer::Start() {
 }
 
 void TockServer::Run() {
-  if (!stop_requested_.load()) http_->Serve();
-  // Serve returned: Stop() was called. Shut down in reverse order of start.
+  serve_thread_ = std::thread([this] { http_->Serve(); });
+  {
+    std::unique_lock<std::mutex> l(stop_mu_);
+    stop_cv_.wait(l, [this] { return stop_requested_.load(); });
+  }
+  // Stop() has closed the listener. Let running handlers finish, then shut down in reverse
+  // order of start. Idle keep-alive connections are not waited for (see HttpApi::Stop).
   ready_.store(false);
   log::Info("stopping");
+  if (!http_->WaitForHandlers(10'000)) log::Warn("http.handlers_still_running");
   loader_->Stop();
   timers_->Stop();
   dispatcher_->Stop();
@@ -156,7 +165,6 @@ void TockServer::Run() {
   }
   janitor_cv_.notify_all();
   if (janitor_.joinable()) janitor_.join();
-  http_.reset();
   dispatcher_.reset();
   schedules_.reset();
   tasks_.reset();
@@ -167,7 +175,11 @@ void TockServer::Run() {
 }
 
 void TockServer::Stop() {
-  stop_requested_.store(true);
+  {
+    std::lock_guard<std::mutex> l(stop_mu_);
+    stop_requested_.store(true);
+  }
+  stop_cv_.notify_all();
   if (http_) http_->Stop();
 }
 

@@ -43,7 +43,9 @@ class TockServer {
 
   // Opens storage, loads state, binds the port. A failure leaves nothing running.
   Status Start();
-  // Serves until Stop(); then shuts everything down in order.
+  // Serves until Stop(); then shuts everything down in order and returns with storage
+  // closed. HTTP threads holding idle keep-alive connections may still be alive: a process
+  // can exit right away (tock does); the destructor joins them.
   void Run();
   void Stop();
 
@@ -70,6 +72,9 @@ class TockServer {
 
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::thread serve_thread_;  // runs HttpApi::Serve
   std::mutex janitor_mu_;
   std::condition_variable janitor_cv_;
   bool janitor_stop_ = false;  // GUARDED_BY(janitor_mu_)
