@@ -570,6 +570,18 @@ std::optional<int64_t> NextFireAfter(const Trigger& t, int64_t after_ms) {
   return std::nullopt;
 }
 
+namespace {
+// The zone members shared by single and periodical triggers.
+void WriteZone(JsonWriter& w, const Trigger& t) {
+  w.Key("zone_type");
+  w.Int(t.zone_type);
+  if (t.zone_type == 2) {
+    w.Key("time_zone");
+    w.String(t.zone.name());
+  }
+}
+}  // namespace
+
 std::string TriggerToJson(const Trigger& t) {
   JsonWriter w;
   w.BeginObject();
@@ -579,12 +591,7 @@ std::string TriggerToJson(const Trigger& t) {
       w.BeginObject();
       w.Key("time");
       w.String(FormatCivilDateTime(t.time));
-      w.Key("zone_type");
-      w.Int(t.zone_type);
-      if (t.zone_type == 2) {
-        w.Key("time_zone");
-        w.String(t.zone.name());
-      }
+      WriteZone(w, t);
       w.EndObject();
       break;
     case TriggerKind::kPeriodical: {
@@ -615,12 +622,7 @@ std::string TriggerToJson(const Trigger& t) {
         }
         w.EndArray();
       }
-      w.Key("zone_type");
-      w.Int(t.zone_type);
-      if (t.zone_type == 2) {
-        w.Key("time_zone");
-        w.String(t.zone.name());
-      }
+      WriteZone(w, t);
       w.EndObject();
       break;
     }

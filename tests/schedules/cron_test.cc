@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "common/must_load_zone.h"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -11,11 +13,7 @@
 namespace tock {
 namespace {
 
-TimeZone MustLoad(std::string_view name) {
-  Result<TimeZone> tz = TimeZone::Load(name);
-  REQUIRE_MESSAGE(tz.ok(), tz.status().message());
-  return *tz;
-}
+TimeZone MustLoad(std::string_view name) { return testing::MustLoadZone(name); }
 
 CronSpec MustParse(std::string_view expr) {
   Result<CronSpec> spec = ParseCron(expr);

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "common/must_load_zone.h"
+
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -14,11 +16,7 @@
 namespace tock {
 namespace {
 
-TimeZone MustLoad(std::string_view name) {
-  Result<TimeZone> tz = TimeZone::Load(name);
-  REQUIRE_MESSAGE(tz.ok(), tz.status().message());
-  return *tz;
-}
+TimeZone MustLoad(std::string_view name) { return testing::MustLoadZone(name); }
 
 Trigger MustParse(std::string_view json, const TimeZone& server = TimeZone::Utc()) {
   Result<Trigger> t = ParseTrigger(json, server);

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "common/must_load_zone.h"
+
 #include <atomic>
 #include <latch>
 #include <limits>
@@ -11,11 +13,7 @@
 namespace tock {
 namespace {
 
-TimeZone MustLoad(std::string_view name) {
-  Result<TimeZone> tz = TimeZone::Load(name);
-  REQUIRE_MESSAGE(tz.ok(), tz.status().message());
-  return *tz;
-}
+TimeZone MustLoad(std::string_view name) { return testing::MustLoadZone(name); }
 
 }  // namespace
 
