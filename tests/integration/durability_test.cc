@@ -185,6 +185,26 @@ TEST_SUITE("Durability") {
       CHECK(rx.WaitForCount(before + 1, 5s));
     }
   }
+
+  TEST_CASE("a nonce used before a restart is still refused after it") {
+    auto tock = StartOwnTock();
+    Receiver rx;
+    App app;
+    const std::string nonce = "restart" + std::to_string(WallNowMs());
+    const std::string body = TaskSpec{.runtime = RuntimeJson(WallNowMs() + 3600000)}.ToJson();
+    {
+      ApiClient api(*tock);
+      app = api.CreateApp(rx.Url());
+      REQUIRE(app.ok());
+      ApiResponse first = api.Post("/task/create", body, SignedHeaders(app, body, {.nonce = nonce}));
+      REQUIRE_MESSAGE(first.status == 200, first.Describe());
+    }
+    std::string error;
+    REQUIRE_MESSAGE(tock->Restart(&error), error);  // kill -9, start on the same data dir
+    ApiClient api(*tock);
+    ApiResponse replay = api.Post("/task/create", body, SignedHeaders(app, body, {.nonce = nonce}));
+    CheckError(replay, 401, "");
+  }
 }
 
 }  // namespace tock::testing

@@ -18,6 +18,17 @@ TEST_SUITE("Operations") {
     CHECK(tock->Terminate() == 0);
   }
 
+  TEST_CASE("SIGTERM is not held up by an idle keep-alive client connection") {
+    auto tock = StartOwnTock();
+    ApiClient api(*tock);  // keeps its connection open after the request
+    REQUIRE(api.Healthz() == 200);
+    const int64_t t0 = MonoNowMs();
+    CHECK(tock->Terminate() == 0);
+    const int64_t took = MonoNowMs() - t0;
+    INFO("exit took ", took, " ms");
+    CHECK(took < 3000);
+  }
+
   TEST_CASE("SIGTERM during an attempt exits 0 and the task is not lost") {
     auto tock = StartOwnTock();
     Receiver rx;

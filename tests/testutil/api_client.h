@@ -5,7 +5,8 @@
 //   ApiClient api(tock);                         // tock: a started TockProcess
 //   App app = api.CreateApp(rx.Url(), {.step = 1, .retry_total = 2});
 //   REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-//   ApiResponse r = api.CreateTask(app, TaskSpec{.runtime = RuntimeJson(WallNowMs() + 1000)});
+//   ApiResponse r = api.CreateTask(app, {.runtime = RuntimeJson(WallNowMs() + 1000)});
+//                                            // (WallNowMs: testutil/receiver.h)
 //   int64_t id = r.Int("/data/taskId");
 //   ApiResponse d = api.WaitForStatus(app, id, 2, 5s);   // polls /task/detail
 //

@@ -313,6 +313,11 @@ void TockProcess::Kill9() {
   pid_ = -1;
 }
 
+bool TockProcess::Restart(std::string* error) {
+  Kill9();
+  return Start(error);
+}
+
 int TockProcess::Terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

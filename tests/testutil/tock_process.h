@@ -8,6 +8,7 @@
 //   REQUIRE_MESSAGE(tock.Start(&error), error);   // waits for event=listening and /readyz
 //   ... tock.port(), tock.base_url(), tock.admin_token() ...
 //   tock.Kill9();  tock.Start(&error);            // restart on the same data dir
+//   tock.Restart(&error);                         // the same in one call
 //   int rc = tock.Terminate();                    // SIGTERM; the exit code
 //
 // Start() forks with PR_SET_PDEATHSIG(SIGKILL), so a crashed test binary takes its servers
@@ -60,6 +61,9 @@ class TockProcess {
 
   // SIGKILL and reap. No-op if not running.
   void Kill9();
+
+  // Kill9() if still running, then Start() again on the same data dir (a new port).
+  bool Restart(std::string* error);
 
   // SIGTERM, then waits up to `timeout` for the exit. Returns the exit code, 128+signal if
   // it died of a signal, or -1 if it had to be SIGKILLed after the timeout (or was not running).
