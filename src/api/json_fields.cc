@@ -1,8 +1,6 @@
 #include "api/json_fields.h"
 
-#include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <cstdlib>
 #include <vector>
 
@@ -13,34 +11,31 @@ constexpr size_t kMaxBody = 1u << 20;
 
 namespace {
 
-// simdjson's DOM refuses numbers that fit neither 64-bit integers nor doubles, though JSON
-// allows them, and `content` must be delivered exactly as given. Such a number token is
-// swapped for a marker string before parsing ("\uE000b<index>\uE000", raw UTF-8), and
-// MinifyJson() puts the original token back. A body that already holds the marker's lead
-// bytes is not rewritten (it is refused as before), so a marker can never be forged.
+// `content` must be delivered exactly as given, and simdjson's DOM would not keep every
+// number as sent: it refuses numbers that fit neither 64-bit integers nor doubles (JSON
+// allows them), and it re-prints floats in its own form (1E+2 -> 100.0, -0 -> 0). So every
+// number token that is not a plain 64-bit integer is swapped for a marker string before
+// parsing ("\uE000b<index>\uE000", raw UTF-8), and MinifyJson() puts the original token back.
+// A body that already holds the marker's lead bytes is parsed as it is (floats are then
+// re-printed, big numbers refused), so a marker can never be forged.
 constexpr std::string_view kMarkerEdge = "\xEE\x80\x80";
 
-thread_local std::vector<std::string> tl_big_numbers;  // index -> original token
+thread_local std::vector<std::string> tl_big_numbers;  // marker index -> original token
 
-bool IsBigNumber(std::string_view tok) {
-  bool is_float = tok.find_first_of(".eE") != std::string_view::npos;
-  if (!is_float) {
-    int64_t i;
-    uint64_t u;
-    const char* end = tok.data() + tok.size();
-    auto ri = std::from_chars(tok.data(), end, i);
-    if (ri.ec == std::errc() && ri.ptr == end) return false;
-    auto ru = std::from_chars(tok.data(), end, u);
-    return !(ru.ec == std::errc() && ru.ptr == end);
-  }
-  std::string copy(tok);
-  errno = 0;
-  double d = std::strtod(copy.c_str(), nullptr);
-  return errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+// True for a token simdjson would refuse or re-print: anything but a plain 64-bit integer.
+bool NeedsMarker(std::string_view tok) {
+  if (tok.find_first_of(".eE") != std::string_view::npos || tok == "-0") return true;
+  const char* end = tok.data() + tok.size();
+  int64_t i;
+  auto ri = std::from_chars(tok.data(), end, i);
+  if (ri.ec == std::errc() && ri.ptr == end) return false;
+  uint64_t u;
+  auto ru = std::from_chars(tok.data(), end, u);
+  return !(ru.ec == std::errc() && ru.ptr == end);
 }
 
-// Rewrites big number tokens outside strings into markers; false if nothing was rewritten.
-bool RewriteBigNumbers(std::string_view in, std::string* out) {
+// Rewrites number tokens outside strings that NeedsMarker() into markers; false if none.
+bool RewriteNumbers(std::string_view in, std::string* out) {
   tl_big_numbers.clear();
   out->clear();
   out->reserve(in.size() + 16);
@@ -68,7 +63,7 @@ bool RewriteBigNumbers(std::string_view in, std::string* out) {
       size_t j = i + 1;
       while (j < in.size() && std::string_view("0123456789.eE+-").find(in[j]) != std::string_view::npos) ++j;
       std::string_view tok = in.substr(i, j - i);
-      if (IsBigNumber(tok)) {
+      if (NeedsMarker(tok)) {
         *out += '"';
         *out += kMarkerEdge;
         *out += 'b';
@@ -95,12 +90,13 @@ Result<simdjson::dom::object> ParseJsonBody(std::string_view body) {
   tl_big_numbers.clear();
   if (body.empty()) return Status::Invalid("request body is empty; a JSON object is required");
   simdjson::dom::element doc;
-  auto err = parser.parse(simdjson::padded_string(body)).get(doc);
-  if (err == simdjson::NUMBER_ERROR && body.find(kMarkerEdge) == std::string_view::npos) {
-    std::string rewritten;
-    if (RewriteBigNumbers(body, &rewritten)) {
-      err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
-    }
+  simdjson::error_code err;
+  std::string rewritten;
+  if (body.find(kMarkerEdge) == std::string_view::npos && RewriteNumbers(body, &rewritten)) {
+    err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
+  } else {
+    tl_big_numbers.clear();
+    err = parser.parse(simdjson::padded_string(body)).get(doc);
   }
   if (err) {
     tl_big_numbers.clear();

@@ -150,7 +150,7 @@ Result<bool> ReadEnabled(const FieldReader& f) {
 Result<Trigger> ReadTrigger(const FieldReader& f, const TimeZone& zone) {
   auto v = f.Get("trigger");
   if (!v) return Status::Invalid("trigger: is required");
-  return ParseTrigger(simdjson::minify(*v), zone);
+  return ParseTrigger(MinifyJson(*v), zone);
 }
 
 // Push problems are 28105 (the original's "no push target"), not 28100: the caller sends
@@ -161,7 +161,7 @@ Result<std::string> ReadPush(const FieldReader& f) {
   simdjson::dom::object obj;
   if (v->get_object().get(obj)) return Status::Invalid("push: must be a JSON object");
   if (obj.size() == 0) return Status::Invalid("push: must not be empty");
-  std::string text = simdjson::minify(*v);
+  std::string text = MinifyJson(*v);
   if (text.size() > kMaxPushBytes) {
     return Status::Invalid("push: must be at most " + std::to_string(kMaxPushBytes) +
                            " bytes of minified JSON (got " + std::to_string(text.size()) + ")");

@@ -18,6 +18,14 @@ TEST_SUITE("JsonFields") {
           R"("ok":42,"s":"12345678901234567890123 stays a string"})");
   }
 
+  TEST_CASE("floats and -0 keep the exact form they were sent in") {
+    auto obj = ParseJsonBody(R"({"content":{"a":1E+2,"b":-0,"c":0.10,"d":[2.5e-3, 7],"e":-12}})");
+    REQUIRE(obj.ok());
+    auto content = FieldReader(*obj).Get("content");
+    REQUIRE(content.has_value());
+    CHECK(MinifyJson(*content) == R"({"a":1E+2,"b":-0,"c":0.10,"d":[2.5e-3,7],"e":-12})");
+  }
+
   TEST_CASE("a big number in a typed field is a type error, not a crash") {
     auto obj = ParseJsonBody(R"({"timeout": 123456789012345678901234567890})");
     REQUIRE(obj.ok());
