@@ -71,6 +71,47 @@ TEST_SUITE("ScheduleFiring") {
     CHECK(sc.Delete(app, id).status == 200);
   }
 
+  TEST_CASE("a daily periodical schedule fires at its time of day and records the msg-id") {
+    Receiver rx;
+    ApiClient api(ScheduleSharedTock());
+    ScheduleClient sc(ScheduleSharedTock());
+    App app = api.CreateApp(rx.Url());
+    REQUIRE(app.ok());
+    const int64_t at = WholeSecondAfter(1500);
+    const std::string start = WallTimeString(at - 60'000);
+    const std::string end = WallTimeString(at + 2 * 86'400'000LL);
+    const std::string time_of_day = WallTimeString(at).substr(11);
+    const std::string trigger = R"({"periodical":{"start":")" + start + R"(","end":")" + end +
+                                R"(","time":")" + time_of_day +
+                                R"(","time_unit":"DAY","frequency":1,"zone_type":1}})";
+    std::string id = sc.MustCreate(app, ScheduleBody(R"("daily")", "true", trigger,
+                                                     R"({"kind":"daily"})"));
+    ApiResponse before = sc.Get(app, id);
+    REQUIRE_MESSAGE(before.status == 200, before.Describe());
+    CHECK(before.Int("/next_fire") == at);
+    CHECK(before.Str("/trigger/periodical/time_unit") == "day");
+
+    REQUIRE_MESSAGE(rx.WaitForCount(1, std::chrono::milliseconds(at - WallNowMs() + 3000)),
+                    "no delivery");
+    ReceivedRequest q = rx.Requests()[0];
+    CHECK(q.arrival_wall_ms >= at);
+    CHECK_MESSAGE(q.arrival_wall_ms <= at + 1000, "late by " << q.arrival_wall_ms - at << " ms");
+    ApiResponse body = ParseBody(q.body);
+    CHECK(body.Str("/scheduleId") == id);
+    CHECK(body.Json("/data") == R"({"kind":"daily"})");
+
+    ApiResponse m = sc.MsgIds(app, id);
+    REQUIRE_MESSAGE(m.status == 200, m.Describe());
+    CHECK(m.Int("/count") == 1);
+    CHECK(m.Str("/msgids/0") == body.Str("/msgId"));
+    // Not expired: the next fire is the same time tomorrow.
+    ApiResponse after = sc.Get(app, id);
+    CHECK(after.Bool("/expired") == false);
+    CHECK(after.Int("/next_fire") == at + 86'400'000LL);
+    CHECK(sc.List(app).Int("/total_count") == 1);
+    CHECK(sc.Delete(app, id).status == 200);
+  }
+
   TEST_CASE("deleted and disabled schedules do not fire; a re-triggered one fires when moved") {
     Receiver rx;
     ApiClient api(ScheduleSharedTock());
