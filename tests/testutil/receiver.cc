@@ -6,21 +6,12 @@
 // the destructor can take.
 #include "testutil/receiver.h"
 
-#include <time.h>
+#include "common/clock.h"
 
 namespace tock::testing {
 
-int64_t WallNowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t MonoNowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t WallNowMs() { return SystemClock::Instance().WallMs(); }
+int64_t MonoNowMs() { return SystemClock::Instance().MonoMs(); }
 
 std::string ReceivedRequest::Header(const std::string& name) const {
   auto it = headers.find(name);

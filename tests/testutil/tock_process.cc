@@ -2,7 +2,7 @@
 // the child only calls async-signal-safe functions). Its stderr and stdout go to a file in the
 // temp dir; readiness is found by polling that file for the `event=listening` line (which
 // carries the port the kernel chose) and then polling GET /readyz. Both polls are bounded by
-// Options::ready_timeout and stop early when the child exits.
+// Options::ready_timeout and stop early when the child exits or Options::cancelled says so.
 #include "testutil/tock_process.h"
 
 #include <fcntl.h>
@@ -20,9 +20,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
+
+#include "auth/signing.h"
 
 extern char** environ;
 
@@ -31,13 +32,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string RandomToken(size_t n) {
-  static const char kAlnum[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device rd;
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += kAlnum[rd() % (sizeof kAlnum - 1)];
-  return out;
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
 std::string ReadFile(const std::string& path) {
@@ -130,17 +126,18 @@ int RunProcess(const std::vector<std::string>& argv_in, std::string* output,
 }
 
 TockProcess::TockProcess(Options options) : options_(std::move(options)) {
-  admin_token_ = options_.admin_token.empty() ? RandomToken(32) : options_.admin_token;
-  temp_dir_ = MakeTempDir("tock-it-");
+  admin_token_ = options_.admin_token.empty() ? RandomAlnum(32) : options_.admin_token;
+  temp_dir_ = MakeTempDir(options_.temp_prefix);
   data_dir_ = temp_dir_ + "/data";
 }
 
 TockProcess::~TockProcess() {
+  if (options_.destroy_grace.count() > 0 && running()) Terminate(options_.destroy_grace);
   Kill9();
   if (temp_dir_.empty()) return;
-  const char* keep = std::getenv("TOCK_IT_KEEP");
+  const char* keep = std::getenv(options_.keep_env_var.c_str());
   if (keep && *keep && std::string(keep) != "0") {
-    std::fprintf(stderr, "TOCK_IT_KEEP: kept %s\n", temp_dir_.c_str());
+    std::fprintf(stderr, "%s: kept %s\n", options_.keep_env_var.c_str(), temp_dir_.c_str());
     return;
   }
   std::error_code ec;
@@ -153,10 +150,16 @@ std::string TockProcess::base_url() const {
 
 std::string TockProcess::ReadLog() const { return ReadFile(stderr_path_); }
 
-std::string TockProcess::LogTail() const {
+std::string TockProcess::LogTail(size_t max_bytes) const {
   std::string log = ReadLog();
-  if (log.size() > 4000) log = "..." + log.substr(log.size() - 4000);
-  return "\n--- " + stderr_path_ + " ---\n" + log;
+  if (log.size() > max_bytes) log = "..." + log.substr(log.size() - max_bytes);
+  return "--- " + stderr_path_ + " ---\n" + log;
+}
+
+bool TockProcess::CancelledNow(std::string* error) const {
+  if (!options_.cancelled || !options_.cancelled()) return false;
+  *error = "cancelled";
+  return true;
 }
 
 bool TockProcess::running() {
@@ -209,6 +212,7 @@ bool TockProcess::Start(std::string* error) {
   args.Finish();
 
   pid_t parent = getpid();
+  const auto t0 = Clock::now();
   pid_t pid = fork();
   if (pid < 0) {
     close(log_fd);
@@ -229,12 +233,18 @@ bool TockProcess::Start(std::string* error) {
   close(log_fd);
   pid_ = pid;
 
-  auto deadline = Clock::now() + options_.ready_timeout;
-  if (!WaitForPort(deadline, error) || !WaitForReady(deadline, error)) {
+  auto deadline = t0 + options_.ready_timeout;
+  bool ready = WaitForPort(deadline, error);
+  if (ready) {
+    start_to_listen_ms_ = MsSince(t0);
+    ready = WaitForReady(deadline, error);
+  }
+  if (!ready) {
     Kill9();
-    *error += LogTail();
+    *error += "\n" + LogTail();
     return false;
   }
+  start_to_ready_ms_ = MsSince(t0);
   if (!options_.admin_token_in_env) {
     std::string token = ReadFile(admin_token_path());
     while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
@@ -277,7 +287,8 @@ bool TockProcess::WaitForPort(Clock::time_point deadline, std::string* error) {
       *error = "no event=listening line within the start timeout";
       return false;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (CancelledNow(error)) return false;
+    std::this_thread::sleep_for(options_.poll_interval);
   }
 }
 
@@ -300,7 +311,8 @@ bool TockProcess::WaitForReady(Clock::time_point deadline, std::string* error) {
                std::to_string(last) + ")";
       return false;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (CancelledNow(error)) return false;
+    std::this_thread::sleep_for(options_.poll_interval);
   }
 }
 

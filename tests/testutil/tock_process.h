@@ -1,7 +1,8 @@
 // TockProcess: runs the real `tock serve` binary as a child process on loopback, for the
-// integration tests. Owns a temp directory (data dir + one stderr log per start) and the
-// child; the destructor SIGKILLs a child still running and deletes the temp directory
-// (set TOCK_IT_KEEP=1 in the environment to keep it for post-mortems; the path is printed).
+// integration tests and tools/bench. Owns a temp directory (data dir + one stderr log per
+// start) and the child; the destructor stops a child still running (SIGKILL, or SIGTERM first
+// when Options::destroy_grace > 0) and deletes the temp directory (set TOCK_IT_KEEP=1, or
+// Options::keep_env_var, in the environment to keep it for post-mortems; the path is printed).
 //
 //   TockProcess tock({.binary = TOCK_BINARY});
 //   std::string error;
@@ -13,14 +14,16 @@
 //
 // Start() forks with PR_SET_PDEATHSIG(SIGKILL), so a crashed test binary takes its servers
 // with it. The death signal fires when the *thread* that forked exits.
-// REQUIRES: Start() is called from a thread that outlives the child (the test's main thread).
+// REQUIRES: Start() is called from a thread that outlives the child (the test's or the
+// bench's main thread).
 //
-// Thread-safety: none; one test thread drives a TockProcess.
+// Thread-safety: none; one thread drives a TockProcess.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,15 @@ class TockProcess {
     std::vector<std::string> extra_args;  // appended after `serve --listen --data`
     std::string listen = "127.0.0.1:0";   // port 0: the kernel picks a free port
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
+    // How often Start() looks at the log and asks /readyz (the granularity of the
+    // start_to_*_ms() figures).
+    std::chrono::milliseconds poll_interval = std::chrono::milliseconds(5);
+    std::string temp_prefix = "tock-it-";     // the temp dir is <TMPDIR>/<prefix>XXXXXX
+    std::string keep_env_var = "TOCK_IT_KEEP";  // set to non-"0": keep the temp dir
+    // 0: the destructor SIGKILLs a running child; else it SIGTERMs and waits this long first.
+    std::chrono::milliseconds destroy_grace = std::chrono::milliseconds(0);
+    // If set and it returns true, Start() stops waiting and fails ("cancelled").
+    std::function<bool()> cancelled;
   };
 
   explicit TockProcess(Options options);
@@ -65,7 +77,7 @@ class TockProcess {
   // Kill9() if still running, then Start() again on the same data dir (a new port).
   bool Restart(std::string* error);
 
-  // SIGTERM, then waits up to `timeout` for the exit. Returns the exit code, 128+signal if
+  // SIGTERM, then waits up to `timeout` for the exit; SIGKILL after it. Returns the exit code, 128+signal if
   // it died of a signal, or -1 if it had to be SIGKILLed after the timeout (or was not running).
   int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
@@ -83,12 +95,19 @@ class TockProcess {
   // The stderr (and stdout) log of the latest start; each start gets its own file.
   const std::string& stderr_path() const { return stderr_path_; }
   std::string ReadLog() const;  // contents of stderr_path()
+  // "--- <stderr_path> ---\n" and the last max_bytes of the log.
+  std::string LogTail(size_t max_bytes = 4000) const;
   int starts() const { return starts_; }
+  // Of the latest successful Start(): ms from the fork to the event=listening line, and to
+  // the first 200 from /readyz.
+  double start_to_listen_ms() const { return start_to_listen_ms_; }
+  double start_to_ready_ms() const { return start_to_ready_ms_; }
 
  private:
   bool WaitForPort(std::chrono::steady_clock::time_point deadline, std::string* error);
   bool WaitForReady(std::chrono::steady_clock::time_point deadline, std::string* error);
-  std::string LogTail() const;
+  // True (with *error set) when Options::cancelled says so.
+  bool CancelledNow(std::string* error) const;
 
   Options options_;
   std::string admin_token_;
@@ -99,6 +118,8 @@ class TockProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   int starts_ = 0;
+  double start_to_listen_ms_ = 0;
+  double start_to_ready_ms_ = 0;
 };
 
 }  // namespace tock::testing

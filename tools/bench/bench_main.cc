@@ -2,11 +2,12 @@
 // tock_bench drives the workloads of the performance issue against the real tock binary of
 // this build tree and prints one summary line per workload; every figure also goes to a JSON
 // file. The parts:
-// - TockChild (tock_child.h): a fresh `tock serve --listen 127.0.0.1:0` per run, on its own
-//   temp data dir, with TOCK_ADMIN_TOKEN set; the port is read from the `event=listening`
-//   log line, readiness from GET /readyz. Stopped with SIGTERM then SIGKILL, temp dir removed,
-//   also on failure (destructors) and on SIGINT/SIGTERM of the driver (a cancel flag that
-//   every wait checks); PR_SET_PDEATHSIG covers a crash of the driver.
+// - TockProcess (tests/testutil/tock_process.h, the integration tests' harness): a fresh
+//   `tock serve --listen 127.0.0.1:0` per run, on its own temp data dir, with
+//   TOCK_ADMIN_TOKEN set; the port is read from the `event=listening` log line, readiness
+//   from GET /readyz. Stopped with SIGTERM then SIGKILL, temp dir removed, also on failure
+//   (destructors) and on SIGINT/SIGTERM of the driver (a cancel flag that every wait checks);
+//   PR_SET_PDEATHSIG covers a crash of the driver, so the workloads run on the main thread.
 // - FastReceiver (fast_receiver.h): the callback target, in this process: lock-free per-task
 //   slots preallocated before the run, so recording an arrival costs two atomics.
 // - ClientPool (bench_util.h): 64 keep-alive clients, one thread each, pulling work from a

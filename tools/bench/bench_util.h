@@ -54,10 +54,6 @@ double DiskUsageMiB(const std::string& dir, double* apparent_mib = nullptr);
 double Percentile(const std::vector<double>& sorted, double pct);
 double Median(std::vector<double> values);
 
-// Creates "<TMPDIR or /tmp>/<prefix>XXXXXX"; "" on failure. RemoveTree never throws.
-std::string MakeTempDir(const std::string& prefix);
-void RemoveTree(const std::string& dir);
-
 // Finds the integer after `"key":` in json text (no nesting awareness; enough for tock's
 // flat responses and callback bodies). Returns false if absent.
 bool FindJsonInt(std::string_view json, std::string_view key, int64_t* out);

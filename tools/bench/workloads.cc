@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -14,13 +15,16 @@
 #include "auth/signing.h"
 #include "bench_util.h"
 #include "fast_receiver.h"
-#include "tock_child.h"
+#include "testutil/tock_process.h"
 
 namespace tock::bench {
 namespace {
 
+using testing::TockProcess;
+
 constexpr int64_t kStartTimeoutMs = 120000;
 constexpr int64_t kStopTimeoutMs = 60000;
+constexpr size_t kLogTailBytes = 3000;    // of tock's log, in failure messages
 constexpr int64_t kStallMs = 30000;       // no new delivery for this long: stalled
 constexpr int64_t kMaxPhaseErrors = 200;  // an enqueue phase gives up after this many errors
 
@@ -48,9 +52,25 @@ void Progress(const BenchOptions& opts, const char* fmt, auto... args) {
   std::fprintf(stderr, "\n");
 }
 
+// The harness options of every run: a long start timeout (W3 restarts on a million tasks),
+// 1 ms polls (they time restart_listen and restart_ready), SIGTERM before SIGKILL when a run
+// ends early, and the driver's cancel flag.
+TockProcess::Options TockOptions(const BenchOptions& opts) {
+  TockProcess::Options o;
+  o.binary = opts.tock_binary;
+  o.extra_args = opts.tock_args;
+  o.ready_timeout = std::chrono::milliseconds(kStartTimeoutMs);
+  o.poll_interval = std::chrono::milliseconds(1);
+  o.temp_prefix = "tock-bench-";
+  o.keep_env_var = "TOCK_BENCH_KEEP";
+  o.destroy_grace = std::chrono::seconds(10);
+  o.cancelled = Cancelled;
+  return o;
+}
+
 // Starts a fresh tock and registers one application pointing at the receiver.
-bool StartTockWithApp(const FastReceiver& rx, TockChild& tock, App* app, std::string* error) {
-  if (!tock.Start(kStartTimeoutMs, error)) return false;
+bool StartTockWithApp(const FastReceiver& rx, TockProcess& tock, App* app, std::string* error) {
+  if (!tock.Start(error)) return false;
   httplib::Client c("127.0.0.1", tock.port());
   c.set_connection_timeout(5, 0);
   c.set_read_timeout(30, 0);
@@ -71,13 +91,52 @@ bool StartTockWithApp(const FastReceiver& rx, TockChild& tock, App* app, std::st
   return true;
 }
 
-std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockChild& tock,
+std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockProcess& tock,
                                      const App& app, int clients = 0) {
   std::string basic = "Basic " + Base64Encode(app.key + ":" + app.secret);
   return std::make_unique<ClientPool>("127.0.0.1", tock.port(),
                                       clients > 0 ? clients : opts.clients,
                                       std::vector<std::pair<std::string, std::string>>{
                                           {"Authorization", basic}});
+}
+
+// The start of every run: tock with one application, the client pool, and the first figures.
+// Returns false (and fails r) if tock did not start.
+bool StartRun(const BenchOptions& opts, const FastReceiver& rx, TockProcess& tock, int64_t n,
+              App* app, std::unique_ptr<ClientPool>* pool, RunResult* r) {
+  std::string err;
+  if (!StartTockWithApp(rx, tock, app, &err)) {
+    Fail(r, "start: " + err);
+    return false;
+  }
+  *pool = MakePool(opts, tock, *app);
+  Add(r, "tasks", static_cast<double>(n));
+  Add(r, "loadavg1", LoadAvg1(), "", 2, false);
+  return true;
+}
+
+// SIGTERMs tock and records how long it took to exit ("shutdown"). Returns the exit code.
+int StopTock(TockProcess& tock, RunResult* r) {
+  const int64_t t_stop = MonoNowUs();
+  int rc = tock.Terminate(std::chrono::milliseconds(kStopTimeoutMs));
+  Add(r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
+  return rc;
+}
+
+// The end of a delivery run (W1, W2): peak RSS, a check that tock is still up, then stop it.
+void FinishDeliveryRun(TockProcess& tock, std::unique_ptr<ClientPool> pool, RunResult* r) {
+  Add(r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+  if (!tock.running()) Fail(r, "tock exited\n" + tock.LogTail(kLogTailBytes));
+  // Close the client connections first: tock's SIGTERM waits for idle keep-alive
+  // connections to time out (30 s), which would only slow the runs down.
+  pool.reset();
+  int rc = StopTock(tock, r);
+  if (rc != 0) r->notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+}
+
+// tock's CPU time per task between two CpuSeconds() readings.
+void AddCpuPerTask(RunResult* r, std::string name, double cpu_from, double cpu_to, int64_t n) {
+  Add(r, std::move(name), (cpu_to - cpu_from) * 1e6 / static_cast<double>(n), "us", 1, false);
 }
 
 // Opens every client's keep-alive connection (and the tock thread that serves it), so the
@@ -189,7 +248,7 @@ bool CheckEnqueue(const EnqueueResult& e, int64_t expected, const char* phase, R
 // Waits until the receiver saw `expected` distinct tasks. Gives up at the deadline, when
 // nothing new arrived for kStallMs, when tock exits, or on cancel. Returns true if complete.
 bool WaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& rx,
-                    int64_t expected, int64_t deadline_wall_ms, TockChild& tock,
+                    int64_t expected, int64_t deadline_wall_ms, TockProcess& tock,
                     std::string* why) {
   int64_t last_count = -1, last_change = MonoNowUs(), last_report = MonoNowUs();
   int64_t count_at_report = 0;
@@ -213,7 +272,7 @@ bool WaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& r
     }
     if (!tock.running()) {
       *why = "tock exited: " + std::to_string(n) + "/" + std::to_string(expected) +
-             " delivered\n" + tock.LogTail();
+             " delivered\n" + tock.LogTail(kLogTailBytes);
       return false;
     }
     if (Cancelled()) {
@@ -308,6 +367,27 @@ void AddDeliveryCounts(RunResult* r, const DeliveryStats& d, const FastReceiver&
   }
 }
 
+// Waits for `expected` deliveries (then 2 s more for late duplicates, if all came), writes the
+// arrivals if asked and collects them. *cpu: tock's CPU seconds when the wait ended; *why:
+// empty if all came, else the reason.
+DeliveryStats AwaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& rx,
+                              int64_t expected, int64_t deadline_wall_ms, TockProcess& tock,
+                              double* cpu, std::string* why) {
+  bool complete = WaitDeliveries(opts, label, rx, expected, deadline_wall_ms, tock, why);
+  *cpu = CpuSeconds(tock.pid());
+  if (complete) SleepMs(2000);  // late duplicates
+  DumpArrivals(opts, rx, label);
+  return CollectDeliveries(rx);
+}
+
+// Lateness and delivery counts; fails r with `why` if the deliveries did not all come.
+void AddDeliveries(RunResult* r, const DeliveryStats& d, const FastReceiver& rx,
+                   int64_t expected, const std::string& why) {
+  AddLateness(r, d);
+  AddDeliveryCounts(r, d, rx, expected);
+  if (!why.empty()) Fail(r, why);
+}
+
 int64_t CeilToSecondMs(int64_t ms) { return (ms + 999) / 1000 * 1000; }
 
 }  // namespace
@@ -318,16 +398,10 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
   const int64_t n_single = std::clamp<int64_t>(
       static_cast<int64_t>(std::llround(static_cast<double>(n) * opts.single_share)), 0, n);
   rx.Reset(static_cast<size_t>(n));
-  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  TockProcess tock(TockOptions(opts));
   App app;
-  std::string err;
-  if (!StartTockWithApp(rx, tock, &app, &err)) {
-    Fail(&r, "start: " + err);
-    return r;
-  }
-  auto pool = MakePool(opts, tock, app);
-  Add(&r, "tasks", static_cast<double>(n));
-  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
 
   // Calibration (also opens every keep-alive connection): tasks due in a day, with slots the
   // receiver does not know, so they can never count as burst deliveries.
@@ -375,31 +449,16 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
 
   const int64_t deadline = due_ms + 60000 + n / 1000 * 1000;
   std::string why;
-  bool complete = WaitDeliveries(opts, "W1", rx, n, deadline, tock, &why);
-  const double cpu2 = CpuSeconds(tock.pid());
-  if (complete) SleepMs(2000);  // late duplicates
-  DumpArrivals(opts, rx, "W1");
-  DeliveryStats d = CollectDeliveries(rx);
+  double cpu2 = 0;
+  DeliveryStats d = AwaitDeliveries(opts, "W1", rx, n, deadline, tock, &cpu2, &why);
   const double drain_s = static_cast<double>(d.last_us - due_ms * 1000) / 1e6;
   Add(&r, "deliver", drain_s > 0 ? static_cast<double>(d.delivered) / drain_s : 0, "/s");
   Add(&r, "drain", drain_s, "s", 2, false);
   Add(&r, "first", static_cast<double>(d.first_us - due_ms * 1000) / 1000.0, "ms", 1, false);
-  AddLateness(&r, d);
-  AddDeliveryCounts(&r, d, rx, n);
-  if (!complete) Fail(&r, why);
-  Add(&r, "cpu_enqueue_us_per_task", (cpu1 - cpu0) * 1e6 / static_cast<double>(n), "us", 1,
-      false);
-  Add(&r, "cpu_deliver_us_per_task", (cpu2 - cpu1) * 1e6 / static_cast<double>(n), "us", 1,
-      false);
-  Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
-  if (!tock.running()) Fail(&r, "tock exited\n" + tock.LogTail());
-  // Close the client connections first: tock's SIGTERM waits for idle keep-alive
-  // connections to time out (30 s), which would only slow the runs down.
-  pool.reset();
-  const int64_t t_stop = MonoNowUs();
-  int rc = tock.Terminate(kStopTimeoutMs);
-  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
-  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  AddDeliveries(&r, d, rx, n, why);
+  AddCpuPerTask(&r, "cpu_enqueue_us_per_task", cpu0, cpu1, n);
+  AddCpuPerTask(&r, "cpu_deliver_us_per_task", cpu1, cpu2, n);
+  FinishDeliveryRun(tock, std::move(pool), &r);
   return r;
 }
 
@@ -408,16 +467,10 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
   const int64_t secs = opts.seconds > 0 ? opts.seconds : 60;
   const int64_t n = opts.tasks > 0 ? opts.tasks : 1000 * secs;
   rx.Reset(static_cast<size_t>(n));
-  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  TockProcess tock(TockOptions(opts));
   App app;
-  std::string err;
-  if (!StartTockWithApp(rx, tock, &app, &err)) {
-    Fail(&r, "start: " + err);
-    return r;
-  }
-  auto pool = MakePool(opts, tock, app);
-  Add(&r, "tasks", static_cast<double>(n));
-  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
   Add(&r, "seconds", static_cast<double>(secs), "s");
 
   WarmUp(*pool);
@@ -446,26 +499,12 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
   }
   const double cpu1 = CpuSeconds(tock.pid());
   std::string why;
-  bool complete =
-      WaitDeliveries(opts, "W2", rx, n, start_ms + span_ms + 60000, tock, &why);
-  const double cpu2 = CpuSeconds(tock.pid());
-  if (complete) SleepMs(2000);
-  DumpArrivals(opts, rx, "W2");
-  DeliveryStats d = CollectDeliveries(rx);
-  AddLateness(&r, d);
-  AddDeliveryCounts(&r, d, rx, n);
-  if (!complete) Fail(&r, why);
-  Add(&r, "cpu_deliver_us_per_task", (cpu2 - cpu1) * 1e6 / static_cast<double>(n), "us", 1,
-      false);
-  Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
-  if (!tock.running()) Fail(&r, "tock exited\n" + tock.LogTail());
-  // Close the client connections first: tock's SIGTERM waits for idle keep-alive
-  // connections to time out (30 s), which would only slow the runs down.
-  pool.reset();
-  const int64_t t_stop = MonoNowUs();
-  int rc = tock.Terminate(kStopTimeoutMs);
-  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
-  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  double cpu2 = 0;
+  DeliveryStats d =
+      AwaitDeliveries(opts, "W2", rx, n, start_ms + span_ms + 60000, tock, &cpu2, &why);
+  AddDeliveries(&r, d, rx, n, why);
+  AddCpuPerTask(&r, "cpu_deliver_us_per_task", cpu1, cpu2, n);
+  FinishDeliveryRun(tock, std::move(pool), &r);
   return r;
 }
 
@@ -473,16 +512,10 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
   const int64_t n = opts.tasks > 0 ? opts.tasks : 1000000;
   rx.Reset(0);  // nothing may arrive: any delivery counts as unknown
-  TockChild tock(opts.tock_binary, RandomAlnum(32), opts.tock_args);
+  TockProcess tock(TockOptions(opts));
   App app;
-  std::string err;
-  if (!StartTockWithApp(rx, tock, &app, &err)) {
-    Fail(&r, "start: " + err);
-    return r;
-  }
-  auto pool = MakePool(opts, tock, app);
-  Add(&r, "tasks", static_cast<double>(n));
-  Add(&r, "loadavg1", LoadAvg1(), "", 2, false);
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
   SleepMs(500);
   Add(&r, "rss_idle", RssMiB(tock.pid()), "MiB", 1, false);
 
@@ -495,8 +528,7 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   const double cpu1 = CpuSeconds(tock.pid());
   Add(&r, "enqueue_time", eb.seconds, "s", 1);
   Add(&r, "enqueue_batch", eb.rate(), "/s");
-  Add(&r, "cpu_enqueue_us_per_task", (cpu1 - cpu0) * 1e6 / static_cast<double>(n), "us", 1,
-      false);
+  AddCpuPerTask(&r, "cpu_enqueue_us_per_task", cpu0, cpu1, n);
   Progress(opts, "W3: %lld tasks in %.1f s; settling 2 s", static_cast<long long>(n),
            eb.seconds);
   pool.reset();  // close the 64 connections (and their tock threads) before measuring
@@ -507,15 +539,15 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   Add(&r, "disk", DiskUsageMiB(tock.data_dir(), &apparent), "MiB", 1);
   Add(&r, "disk_apparent", apparent, "MiB", 1, false);
 
-  const int64_t t_stop = MonoNowUs();
-  int rc = tock.Terminate(kStopTimeoutMs);
-  Add(&r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
+  int rc = StopTock(tock, &r);
   if (rc != 0) {
-    Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" + tock.LogTail());
+    Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" +
+                 tock.LogTail(kLogTailBytes));
   }
   Add(&r, "disk_after_stop", DiskUsageMiB(tock.data_dir()), "MiB", 1, false);
 
-  if (!tock.Start(kStartTimeoutMs, &err)) {
+  std::string err;
+  if (!tock.Start(&err)) {
     Fail(&r, "restart: " + err);
     return r;
   }
@@ -541,7 +573,7 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   if (rx.unknown() > 0) {
     r.notes.push_back(std::to_string(rx.unknown()) + " deliveries arrived (none were due)");
   }
-  rc = tock.Terminate(kStopTimeoutMs);
+  rc = tock.Terminate(std::chrono::milliseconds(kStopTimeoutMs));
   if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
   return r;
 }
