@@ -578,10 +578,124 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   return r;
 }
 
-RunResult RunW4(const BenchOptions&, FastReceiver&) {
+namespace {
+
+// "yyyy-mm-dd hh:mm:ss" in UTC (the bench's tock runs with the default UTC zone).
+std::string UtcDateTime(int64_t ms) {
+  time_t secs = static_cast<time_t>(ms / 1000);
+  tm t;
+  gmtime_r(&secs, &t);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
+                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+  return buf;
+}
+
+// Creates single-trigger schedules [begin, end), one POST /v4/schedules each, firing at
+// fire_ms(i) (whole seconds) with push {"i":i}, pulled from a shared counter by every client.
+EnqueueResult CreateSchedules(ClientPool& pool, int64_t begin, int64_t end,
+                              const RuntimeFn& fire_ms) {
+  std::atomic<int64_t> next{begin};
+  PhaseStats stats;
+  std::atomic<int64_t> requests{0};
+  const int64_t t0 = MonoNowUs();
+  pool.Run([&](int, httplib::Client& c) {
+    std::string body;
+    while (!Cancelled()) {
+      if (stats.http_errors + stats.transport_errors > kMaxPhaseErrors) return;
+      int64_t i = next.fetch_add(1);
+      if (i >= end) return;
+      body = "{\"name\":\"bench " + std::to_string(i) +
+             "\",\"enabled\":true,\"trigger\":{\"single\":{\"time\":\"" +
+             UtcDateTime(fire_ms(i)) + "\",\"zone_type\":1}},\"push\":{\"i\":" +
+             std::to_string(i) + "}}";
+      requests.fetch_add(1, std::memory_order_relaxed);
+      auto res = c.Post("/v4/schedules", body, "application/json");
+      if (!res) {
+        stats.transport_errors.fetch_add(1);
+        stats.RecordError("/v4/schedules: " + httplib::to_string(res.error()));
+        continue;
+      }
+      if (res->status != 200 || res->body.find("schedule_id") == std::string::npos) {
+        stats.http_errors.fetch_add(1);
+        stats.RecordError("/v4/schedules: HTTP " + std::to_string(res->status) + " " +
+                          res->body.substr(0, 300));
+        continue;
+      }
+      stats.tasks_created.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  EnqueueResult r;
+  r.seconds = static_cast<double>(MonoNowUs() - t0) / 1e6;
+  r.created = stats.tasks_created;
+  r.requests = requests;
+  r.errors = stats.http_errors + stats.transport_errors;
+  r.first_error = stats.first_error;
+  return r;
+}
+
+}  // namespace
+
+RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
-  r.skipped = true;
-  r.notes.push_back("W4: schedules API not available yet");
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 100000;
+  const int64_t n_due = std::min<int64_t>(1000, n);
+  rx.Reset(static_cast<size_t>(n_due));  // slots 0..n_due-1: the schedules due together
+  BenchOptions o = opts;
+  o.tock_args.push_back("--max-schedules-per-app");
+  o.tock_args.push_back(std::to_string(n + 1000));
+  TockProcess tock(TockOptions(o));
+  App app;
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(o, rx, tock, n, &app, &pool, &r)) return r;
+  WarmUp(*pool);
+  SleepMs(500);
+  Add(&r, "rss_idle", RssMiB(tock.pid()), "MiB", 1, false);
+
+  // The schedules that do not fire during the run: single triggers spread over the next
+  // 300 days (whole seconds), numbered after the due ones so the receiver ignores them.
+  const int64_t day = 86400000;
+  const int64_t far_base = CeilToSecondMs(WallNowMs()) + day;
+  auto far_fire = [far_base](int64_t i) { return far_base + (i * 7919 % 25920) * 1000 * 1000; };
+  const double cpu0 = CpuSeconds(tock.pid());
+  EnqueueResult far = CreateSchedules(*pool, n_due, n, far_fire);
+  if (!CheckEnqueue(far, n - n_due, "create schedules", &r)) return r;
+  AddCpuPerTask(&r, "cpu_create_us_per_schedule", cpu0, CpuSeconds(tock.pid()), n - n_due);
+  Add(&r, "create_rate", far.rate(), "/s");
+  Progress(opts, "W4: %lld schedules in %.1f s; settling 2 s", static_cast<long long>(n - n_due),
+           far.seconds);
+  pool.reset();
+  SleepMs(2000);
+  Add(&r, "rss", RssMiB(tock.pid()), "MiB", 1);
+
+  // Restart with the schedules pending: time to ready and memory after.
+  int rc = StopTock(tock, &r);
+  if (rc != 0) {
+    Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" +
+                 tock.LogTail(kLogTailBytes));
+    return r;
+  }
+  std::string err;
+  if (!tock.Start(&err)) {
+    Fail(&r, "restart: " + err);
+    return r;
+  }
+  Add(&r, "restart_ready", tock.start_to_ready_ms(), "ms", 0);
+  SleepMs(1000);
+  Add(&r, "rss_restart", RssMiB(tock.pid()), "MiB", 1);
+
+  // n_due schedules, all due in the same second, a few seconds after they are created.
+  pool = MakePool(o, tock, app);
+  WarmUp(*pool);
+  const int64_t fire_at = CeilToSecondMs(WallNowMs() + 4000);
+  EnqueueResult due = CreateSchedules(*pool, 0, n_due, [fire_at](int64_t) { return fire_at; });
+  if (!CheckEnqueue(due, n_due, "create due schedules", &r)) return r;
+  if (WallNowMs() >= fire_at) r.notes.push_back("the due schedules were still being created at their fire time");
+  double cpu = 0;
+  std::string why;
+  DeliveryStats d = AwaitDeliveries(opts, "W4", rx, n_due, fire_at + 60000, tock, &cpu, &why);
+  AddDeliveries(&r, d, rx, n_due, why);
+  FinishDeliveryRun(tock, std::move(pool), &r);
   return r;
 }
 

@@ -7,7 +7,9 @@
 //   W2 spread:    N tasks due evenly over S seconds; lateness.
 //   W3 pending:   N tasks due in a day (batches); enqueue time, RSS, disk; SIGTERM and
 //                 restart: exec -> /readyz 200, RSS after restart.
-//   W4 schedules: stub until the schedules API exists.
+//   W4 schedules: N single-trigger schedules (default 100 000) pending over the next 300
+//                 days: creation rate, RSS, restart to ready and RSS after restart; then
+//                 1000 more all due in the same second: fire lateness p50/p99/max.
 //
 // Thread-safety: one workload at a time, from the main thread.
 #pragma once
