@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "config/config_command.h"
 #include "config/settings.h"
 #include "server/server.h"
 
@@ -23,6 +24,7 @@ int Usage(FILE* out) {
                "Usage: tock <command> [options]\n\n"
                "Commands:\n"
                "  serve      run the scheduler (tock serve --help for its settings)\n"
+               "  config     example | check: the config file (tock config --help)\n"
                "  version    print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return Serve(args);
+  if (cmd == "config") return tock::ConfigCommand(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("tock %s\n", kVersion);
     return 0;

@@ -19,7 +19,9 @@ build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tz
   librocksdb-dev libsodium-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libssl-dev libcpp-httplib-dev libsimdjson-dev libfmt-dev libhowardhinnant-date-dev
   libcli11-dev libtomlplusplus-dev)
-test_pkgs=(doctest-dev curl nodejs npm)
+# systemd: its systemd-analyze verifies the packaged unit (installs and works without a
+# running systemd; the test skips that check when it is absent).
+test_pkgs=(doctest-dev curl nodejs npm systemd)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")

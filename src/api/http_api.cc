@@ -8,6 +8,11 @@
 //   server silently shares the port; without it the second Bind() fails clearly.
 // - a pre-routing check refuses bodies over the limit from the Content-Length header, and
 //   chunked bodies, before anything is read.
+// Every request gets a request id (the client's X-Request-Id when it is sane, else 16 random
+// alphanumerics), echoed in the X-Request-Id response header. The post-routing handler,
+// which httplib runs for every response, counts it by route pattern and status and logs one
+// line: info for status >= 400, debug otherwise. Never logged: bodies, query strings,
+// headers other than the request id (so no Authorization, secret keys or signatures).
 
 #include "api/http_api.h"
 
@@ -16,11 +21,14 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include "api/http_util.h"
 #include "api/routes.h"
+#include "auth/signing.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 
 namespace tock {
 
@@ -38,6 +46,103 @@ struct HttpApi::Impl {
 namespace {
 // Marks a response whose request was counted in in_flight; removed before it is sent.
 constexpr const char* kCountedHeader = "X-Tock-In-Flight";
+// The steady-clock time (ns) pre-routing saw the request; removed before it is sent.
+constexpr const char* kStartHeader = "X-Tock-Start-Ns";
+constexpr const char* kRequestIdHeader = "X-Request-Id";
+
+// Metrics of the HTTP API, all of them (process registry, metrics/metrics.h).
+//   tock_http_requests_total{method,route,status}   responses sent
+//   tock_http_request_duration_seconds{route}        pre-routing to response
+// route is the matched pattern (RoutePattern), never the raw path, so series stay bounded.
+struct HttpMetrics {
+  metrics::Family<metrics::Counter>& requests = metrics::Process().AddCounterFamily(
+      "tock_http_requests_total", "HTTP responses sent, by method, route pattern and status.",
+      {"method", "route", "status"});
+  metrics::Family<metrics::Histogram>& duration = metrics::Process().AddHistogramFamily(
+      "tock_http_request_duration_seconds", "Time from routing a request to its response.",
+      {"route"}, metrics::LatencyBuckets());
+};
+
+HttpMetrics& Metrics() {
+  static HttpMetrics* const m = new HttpMetrics();
+  return *m;
+}
+[[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
+
+// The route pattern a path belongs to, for labels and logs; "other" for anything unrouted.
+std::string_view RoutePattern(std::string_view path) {
+  static constexpr std::string_view kFixed[] = {
+      "/healthz",          "/readyz",           "/metrics",
+      "/application/create", "/application/refresh-signature",
+      "/task/create",      "/task/batch-create", "/task/cancel",
+      "/task/detail",      "/task/publish",     "/nsq/publish",
+      "/v4/schedules"};
+  for (std::string_view r : kFixed) {
+    if (path == r) return r;
+  }
+  constexpr std::string_view kSchedules = "/v4/schedules/";
+  if (path.substr(0, kSchedules.size()) == kSchedules) {
+    std::string_view rest = path.substr(kSchedules.size());
+    size_t slash = rest.find('/');
+    if (!rest.empty() && slash == std::string_view::npos) return "/v4/schedules/{id}";
+    if (slash != 0 && slash != std::string_view::npos) {
+      std::string_view tail = rest.substr(slash);
+      if (tail == "/msg-ids" || tail == "/msg_ids") return "/v4/schedules/{id}/msg-ids";
+    }
+  }
+  return "other";
+}
+
+std::string_view MethodLabel(std::string_view m) {
+  for (std::string_view k : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
+    if (m == k) return k;
+  }
+  return "other";
+}
+
+// A client's request id is kept if it is 1..64 characters of [A-Za-z0-9._-].
+bool SaneRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Counts and logs one response. Runs on the HTTP thread that sends it.
+void ObserveResponse(const httplib::Request& req, httplib::Response& res) {
+  std::string rid = res.get_header_value(kRequestIdHeader);
+  if (rid.empty()) {  // never reached pre-routing (httplib answered on its own)
+    rid = RandomAlnum(16);
+    res.set_header(kRequestIdHeader, rid);
+  }
+  double seconds = 0;
+  if (res.has_header(kStartHeader)) {
+    int64_t start = std::strtoll(res.get_header_value(kStartHeader).c_str(), nullptr, 10);
+    res.headers.erase(kStartHeader);
+    if (start > 0) seconds = static_cast<double>(SteadyNs() - start) / 1e9;
+  }
+  const std::string_view route = RoutePattern(req.path);
+  const std::string_view method = MethodLabel(req.method);
+  const int status = res.status;
+  HttpMetrics& m = Metrics();
+  m.requests.With({method, route, std::to_string(status)}).Inc();
+  m.duration.With({route}).Observe(seconds);
+  const log::Level level = status >= 400 ? log::Level::kInfo : log::Level::kDebug;
+  if (log::Enabled(level)) {
+    log::Write(level, "http.request",
+               {{"request_id", rid}, {"method", method}, {"route", route}, {"status", status},
+                {"duration_ms", seconds * 1000.0}});
+  }
+}
 }  // namespace
 
 HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
@@ -60,6 +165,9 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
 
   s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
     impl->requests.fetch_add(1, std::memory_order_relaxed);
+    std::string client_rid = req.get_header_value(kRequestIdHeader);
+    res.set_header(kRequestIdHeader, SaneRequestId(client_rid) ? client_rid : RandomAlnum(16));
+    res.set_header(kStartHeader, std::to_string(SteadyNs()));
     // Count first, then check: once Stop() has seen in_flight reach 0 with stopping set,
     // every later request sees stopping and never reaches a handler.
     impl->in_flight.fetch_add(1);
@@ -90,7 +198,8 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
 
   // Runs for every response just before it is written (httplib calls it from
   // write_response_core), also for requests that never reached pre-routing.
-  s.set_post_routing_handler([impl](const httplib::Request&, httplib::Response& res) {
+  s.set_post_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    ObserveResponse(req, res);
     if (res.has_header(kCountedHeader)) {
       res.headers.erase(kCountedHeader);
       impl->in_flight.fetch_sub(1);
@@ -116,7 +225,8 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
           what = e.what();
         } catch (...) {
         }
-        log::Error("http.exception", {{"path", req.path}, {"error", what}});
+        log::Error("http.exception", {{"request_id", res.get_header_value(kRequestIdHeader)},
+                                      {"path", req.path}, {"error", what}});
         api::SendError(res, Status::Internal("internal error"));
       });
 

@@ -1,8 +1,27 @@
+// DESIGN: one table (Table() below) declares every setting of `tock serve`: its name, kind,
+// bounds, help, and how to set and read it on Settings. Everything else is derived from it:
+// the flag (--name) and environment (TOCK_NAME) names, the TOML keys, `tock serve --help` and
+// the commented example config (`tock config example`, shipped as packaging/tock.toml; a test
+// keeps the two equal). Loading applies the sources in order default < file < environment <
+// flag, each value through the same Apply(), so a rule is checked in one place whatever the
+// source. toml++ is heavy (~4 s per translation unit): it is included here only, never in a
+// header, and built without exceptions (errors come back as values).
 #include "config/settings.h"
 
+#include <errno.h>
+#include <string.h>
+
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
+#include <sstream>
+#include <string_view>
+
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
 
 namespace tock {
 namespace {
@@ -10,7 +29,7 @@ namespace {
 enum class Kind { kString, kInt, kBool, kChoice };
 
 struct Option {
-  const char* name;  // flag is --name, environment TOCK_NAME (upper case, - -> _)
+  const char* name;  // flag --name, environment TOCK_NAME (upper case, - -> _), TOML key name
   Kind kind;
   int64_t min, max;      // kInt
   const char* choices;   // kChoice: "a|b|c"
@@ -70,18 +89,46 @@ const std::vector<Option>& Table() {
   return table;
 }
 
+constexpr const char* kConfigEnv = "TOCK_CONFIG";
+
+const Option* Find(std::string_view name) {
+  for (const Option& o : Table()) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
 std::string EnvName(const char* name) {
   std::string e = "TOCK_";
   for (const char* p = name; *p; ++p) e += *p == '-' ? '_' : static_cast<char>(toupper(*p));
   return e;
 }
 
+// The rule a value of o must follow, as the error messages and the help state it.
+std::string Rule(const Option& o) {
+  switch (o.kind) {
+    case Kind::kString:
+      return "must be a string";
+    case Kind::kInt:
+      return "must be an integer from " + std::to_string(o.min) + " to " + std::to_string(o.max);
+    case Kind::kBool:
+      return "must be true or false";
+    case Kind::kChoice:
+      return "must be one of " + std::string(o.choices);
+  }
+  return "";
+}
+
+Status Bad(const Option& o, const std::string& value, const std::string& source,
+           const std::string& rule) {
+  return Status::Invalid("setting '" + std::string(o.name) + "' (" + source + ") = \"" + value +
+                         "\": " + rule);
+}
+
+// Checks value against o's rule and stores it. source says where it came from ("from
+// TOCK_WORKERS", "from --workers", "from /etc/tock/tock.toml:3").
 Status Apply(const Option& o, const std::string& value, const std::string& source,
              Settings* s) {
-  auto bad = [&](const std::string& rule) {
-    return Status::Invalid("setting '" + std::string(o.name) + "' (" + source + ") = \"" +
-                           value + "\": " + rule);
-  };
   switch (o.kind) {
     case Kind::kString:
       o.set(*s, value, 0);
@@ -91,8 +138,7 @@ Status Apply(const Option& o, const std::string& value, const std::string& sourc
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
       if (value.empty() || ec != std::errc() || p != value.data() + value.size() || v < o.min ||
           v > o.max) {
-        return bad("must be an integer from " + std::to_string(o.min) + " to " +
-                   std::to_string(o.max));
+        return Bad(o, value, source, Rule(o));
       }
       o.set(*s, value, v);
       return Status::Ok();
@@ -103,18 +149,190 @@ Status Apply(const Option& o, const std::string& value, const std::string& sourc
       } else if (value == "false" || value == "0" || value == "no") {
         o.set(*s, value, 0);
       } else {
-        return bad("must be true or false");
+        return Bad(o, value, source, Rule(o));
       }
       return Status::Ok();
     case Kind::kChoice: {
-      std::string choices = o.choices;
-      std::string padded = "|" + choices + "|";
+      std::string padded = "|" + std::string(o.choices) + "|";
       if (value.empty() || padded.find("|" + value + "|") == std::string::npos) {
-        return bad("must be one of " + choices);
+        return Bad(o, value, source, Rule(o));
       }
       o.set(*s, value, 0);
       return Status::Ok();
     }
+  }
+  return Status::Ok();
+}
+
+// --- the config file ---------------------------------------------------------------------
+
+const char* TomlTypeName(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+// The value as the file spelled it (strings without their quotes), for error messages.
+std::string NodeText(const toml::node& node) {
+  if (const auto* str = node.as_string()) return str->get();
+  if (node.is_table()) return "[table]";
+  std::ostringstream os;
+  node.visit([&os](const auto& n) { os << n; });
+  return os.str();
+}
+
+// The TOML type a setting of kind k takes.
+toml::node_type WantedType(Kind k) {
+  switch (k) {
+    case Kind::kInt: return toml::node_type::integer;
+    case Kind::kBool: return toml::node_type::boolean;
+    case Kind::kString:
+    case Kind::kChoice: break;
+  }
+  return toml::node_type::string;
+}
+
+Status ReadFile(const std::string& path, std::string* text) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return Status::Invalid("config file " + path + ": cannot open it: " + strerror(errno));
+  }
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text->append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (failed) return Status::Invalid("config file " + path + ": cannot read it: " + strerror(err));
+  return Status::Ok();
+}
+
+// Applies every key of the TOML file at path. Keys are settings' names at top level; the
+// first problem (in file order) is returned.
+Status ApplyFile(const std::string& path, Settings* s) {
+  std::string text;
+  TOCK_RETURN_IF_ERROR(ReadFile(path, &text));
+  toml::parse_result parsed = toml::parse(text, path);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return Status::Invalid("config file " + path + ":" + std::to_string(e.source().begin.line) +
+                           ":" + std::to_string(e.source().begin.column) +
+                           ": not valid TOML: " + std::string(e.description()));
+  }
+  struct Entry {
+    uint32_t line;
+    std::string key;
+    const toml::node* node;
+  };
+  std::vector<Entry> entries;
+  for (auto&& [key, node] : parsed.table()) {
+    entries.push_back({key.source().begin.line, std::string(key.str()), &node});
+  }
+  // toml::table is ordered by key; report problems in the order the file has them.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.line < b.line; });
+  for (const Entry& e : entries) {
+    std::string where = path + ":" + std::to_string(e.line);
+    const Option* o = Find(e.key);
+    if (o == nullptr) {
+      return Status::Invalid("config file " + where + ": unknown setting '" + e.key +
+                             "' (keys are the flag names of tock serve --help, at top level)");
+    }
+    toml::node_type want = WantedType(o->kind);
+    if (e.node->type() != want) {
+      toml::node_type got = e.node->type();
+      std::string hint;
+      if (got == toml::node_type::string) {
+        hint = "; write it without quotes";
+      } else if (want == toml::node_type::string && e.node->is_value()) {
+        hint = "; write it in quotes";
+      }
+      return Bad(*o, NodeText(*e.node), "from " + where,
+                 Rule(*o) + " (got " + TomlTypeName(got) + hint + ")");
+    }
+    std::string value;
+    if (const auto* i = e.node->as_integer()) {
+      value = std::to_string(i->get());
+    } else if (const auto* b = e.node->as_boolean()) {
+      value = b->get() ? "true" : "false";
+    } else {
+      value = e.node->as_string()->get();
+    }
+    TOCK_RETURN_IF_ERROR(Apply(*o, value, "from " + where, s));
+  }
+  return Status::Ok();
+}
+
+// --- flags ---------------------------------------------------------------------------------
+
+bool IsHelp(const std::string& a) { return a == "--help" || a == "-h"; }
+
+// Applies --name value / --name=value flags. With take_config, --config FILE is accepted and
+// skipped (LoadSettings reads it first); otherwise it is an unknown flag.
+Status ApplyFlags(const std::vector<std::string>& args, bool take_config, Settings* s) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0) return Status::Invalid("unexpected argument \"" + a + "\"");
+    std::string name = a.substr(2), value;
+    size_t eq = name.find('=');
+    std::string key = eq == std::string::npos ? name : name.substr(0, eq);
+    if (take_config && key == "config") {
+      if (eq == std::string::npos) ++i;
+      continue;
+    }
+    const Option* opt = Find(key);
+    if (opt == nullptr) {
+      return Status::Invalid("unknown flag --" + key + " (see tock serve --help)");
+    }
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+    } else if (opt->kind == Kind::kBool &&
+               (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
+      value = "true";
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Status::Invalid("flag --" + key + " needs a value");
+    }
+    TOCK_RETURN_IF_ERROR(Apply(*opt, value, "from --" + key, s));
+  }
+  return Status::Ok();
+}
+
+// Which config file to read: --config (last one), else TOCK_CONFIG, else default_config if it
+// exists. *path is empty when none is to be read.
+Status ConfigPath(const std::vector<std::string>& args, const std::string& default_config,
+                  std::string* path) {
+  bool given = false;
+  if (const char* env = std::getenv(kConfigEnv)) {
+    *path = env;
+    given = true;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) return Status::Invalid("flag --config needs a value");
+      *path = args[++i];
+      given = true;
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      *path = args[i].substr(9);
+      given = true;
+    }
+  }
+  if (!given) {
+    std::error_code ec;
+    *path = !default_config.empty() && std::filesystem::exists(default_config, ec)
+                ? default_config
+                : std::string();
   }
   return Status::Ok();
 }
@@ -125,11 +343,14 @@ Status SplitListen(Settings* s) {
     return Status::Invalid("setting 'listen' = \"" + s->listen + "\": must be host:port");
   }
   std::string host = s->listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
   std::string port = s->listen.substr(colon + 1);
   int p = -1;
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535) {
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 ||
+      p > 65535) {
     return Status::Invalid("setting 'listen' = \"" + s->listen +
                            "\": port must be a number from 0 to 65535");
   }
@@ -138,10 +359,39 @@ Status SplitListen(Settings* s) {
   return Status::Ok();
 }
 
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string TomlString(const std::string& v) {
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string TomlValue(const Option& o, const Settings& s) {
+  return o.kind == Kind::kString || o.kind == Kind::kChoice ? TomlString(o.get(s)) : o.get(s);
+}
+
 }  // namespace
 
 std::string SettingsHelp() {
-  std::string out = "Usage: tock serve [--name value]...\n\nSettings (flag, environment, default):\n";
+  std::string out =
+      "Usage: tock serve [--config FILE] [--name value]...\n\n"
+      "Precedence, lowest first: built-in default < config file < environment < flag.\n"
+      "  --config FILE  (TOCK_CONFIG, default " + std::string(kDefaultConfigPath) +
+      " if it exists)\n"
+      "      TOML file whose keys are the names below (`tock config example` prints one;\n"
+      "      `tock config check` validates one); --config \"\" reads no file\n\n"
+      "Settings (flag, environment, default):\n";
   Settings defaults;
   for (const Option& o : Table()) {
     out += "  --" + std::string(o.name) + "  (" + EnvName(o.name) + ", default \"" +
@@ -156,40 +406,64 @@ std::string SettingsHelp() {
   return out;
 }
 
-Status LoadSettings(const std::vector<std::string>& args, Settings* out, std::string* help_text) {
+std::string ExampleConfig(const Settings& values) {
+  std::string out =
+      "# tock.toml: settings of `tock serve` (generated by `tock config example`).\n"
+      "#\n"
+      "# Keys are the flag names of `tock serve --help`, all at top level. Precedence, lowest\n"
+      "# first: built-in default < this file < environment (TOCK_<NAME>, e.g. TOCK_MAX_PER_APP)\n"
+      "# < flag. A commented-out line shows the built-in default. Check a file with\n"
+      "# `tock config check --config FILE`.\n";
+  Settings defaults;
+  for (const Option& o : Table()) {
+    out += "\n# " + std::string(o.help);
+    if (o.kind == Kind::kInt) {
+      out += "; " + std::to_string(o.min) + " to " + std::to_string(o.max);
+    } else if (o.kind == Kind::kChoice) {
+      out += "; one of " + std::string(o.choices);
+    } else if (o.kind == Kind::kBool) {
+      out += "; true or false";
+    }
+    out += "\n";
+    std::string default_value = TomlValue(o, defaults);
+    std::string value = TomlValue(o, values);
+    if (value == default_value) {
+      out += "#" + std::string(o.name) + " = " + default_value + "\n";
+    } else {
+      out += "# (default: " + default_value + ")\n";
+      out += std::string(o.name) + " = " + value + "\n";
+    }
+  }
+  return out;
+}
+
+Status ParseFlagsOnly(const std::vector<std::string>& args, Settings* out) {
   Settings s;
+  TOCK_RETURN_IF_ERROR(ApplyFlags(args, /*take_config=*/false, &s));
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status LoadSettings(const std::vector<std::string>& args, Settings* out, std::string* help_text) {
+  return LoadSettings(args, kDefaultConfigPath, out, help_text);
+}
+
+Status LoadSettings(const std::vector<std::string>& args, const std::string& default_config,
+                    Settings* out, std::string* help_text) {
+  if (std::any_of(args.begin(), args.end(), IsHelp)) {
+    *help_text = SettingsHelp();
+    return Status::Ok();
+  }
+  Settings s;
+  TOCK_RETURN_IF_ERROR(ConfigPath(args, default_config, &s.config_file));
+  if (!s.config_file.empty()) TOCK_RETURN_IF_ERROR(ApplyFile(s.config_file, &s));
   for (const Option& o : Table()) {
     std::string env = EnvName(o.name);
     if (const char* v = std::getenv(env.c_str())) {
       TOCK_RETURN_IF_ERROR(Apply(o, v, "from " + env, &s));
     }
   }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      *help_text = SettingsHelp();
-      return Status::Ok();
-    }
-    if (a.rfind("--", 0) != 0) return Status::Invalid("unexpected argument \"" + a + "\"");
-    std::string name = a.substr(2), value;
-    size_t eq = name.find('=');
-    const Option* opt = nullptr;
-    std::string key = eq == std::string::npos ? name : name.substr(0, eq);
-    for (const Option& o : Table()) {
-      if (key == o.name) opt = &o;
-    }
-    if (opt == nullptr) return Status::Invalid("unknown flag --" + key + " (see tock serve --help)");
-    if (eq != std::string::npos) {
-      value = name.substr(eq + 1);
-    } else if (opt->kind == Kind::kBool && (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
-      value = "true";
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Status::Invalid("flag --" + key + " needs a value");
-    }
-    TOCK_RETURN_IF_ERROR(Apply(*opt, value, "from --" + key, &s));
-  }
+  TOCK_RETURN_IF_ERROR(ApplyFlags(args, /*take_config=*/true, &s));
   TOCK_RETURN_IF_ERROR(SplitListen(&s));
   if (s.data_dir.empty()) return Status::Invalid("setting 'data' must not be empty");
   *out = std::move(s);

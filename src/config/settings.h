@@ -1,9 +1,16 @@
 // Settings: every option of `tock serve`, declared once in a table (settings.cc) with its
-// name, environment variable, default, bounds and help. Precedence: built-in default <
-// environment (TOCK_*) < command-line flag (--name value or --name=value).
+// name, environment variable, default, bounds and help. Sources, lowest precedence first:
 //
-// A bad value stops start-up with one line naming the setting, the value and the rule.
-// Thread-safety: a plain value, filled once at start-up.
+//   built-in default < config file (TOML) < environment (TOCK_*) < command-line flag
+//
+// The config file is `--config FILE` (or TOCK_CONFIG); without either, kDefaultConfigPath is
+// read when it exists. An explicitly given file must exist; `--config ""` reads no file. Its
+// keys are the flag names (`listen = "127.0.0.1:9502"`, `max-per-app = 32`), at top level only;
+// an unknown key, a wrong TOML type or a value out of bounds is an error.
+//
+// A bad value stops start-up with one line naming the setting, the value, where it came from
+// and the rule.
+// Thread-safety: a plain value, filled once at start-up. LoadSettings reads the environment.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +20,9 @@
 #include "common/status.h"
 
 namespace tock {
+
+// The config file read when neither --config nor TOCK_CONFIG names one (if it exists).
+inline constexpr const char* kDefaultConfigPath = "/etc/tock/tock.toml";
 
 struct Settings {
   std::string listen = "127.0.0.1:9502";
@@ -37,12 +47,27 @@ struct Settings {
   // Split of `listen`, filled by Load.
   std::string host;
   int port = 0;
+  // The config file that was read; empty when none was.
+  std::string config_file;
 };
 
-// Reads the environment, then args (the words after "serve"). --help fills *help_text.
+// Reads the config file, the environment, then args (the words after "serve"), with
+// kDefaultConfigPath as the default config file. --help fills *help_text and reads nothing.
 Status LoadSettings(const std::vector<std::string>& args, Settings* out, std::string* help_text);
+
+// As above, with another default config file (tests; "" for none).
+Status LoadSettings(const std::vector<std::string>& args, const std::string& default_config,
+                    Settings* out, std::string* help_text);
+
+// Reads flags only (no file, no environment) into *out: `tock config example --data DIR`.
+Status ParseFlagsOnly(const std::vector<std::string>& args, Settings* out);
 
 // The help text generated from the table.
 std::string SettingsHelp();
+
+// A commented example config generated from the table: each setting with its help, bounds and
+// environment variable. Settings whose value in `values` differs from the default are written
+// as active lines; the others as commented-out defaults (`#workers = 64`).
+std::string ExampleConfig(const Settings& values);
 
 }  // namespace tock

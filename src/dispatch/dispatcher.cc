@@ -11,16 +11,63 @@
 
 #include "dispatch/dispatcher.h"
 
+#include <algorithm>
+
 #include "callback/sender.h"
 #include "common/log.h"
 #include "dispatch/callback_builder.h"
 #include "dispatch/outcome.h"
+#include "metrics/metrics.h"
 #include "schedules/schedule_service.h"
 #include "storage/keys.h"
 #include "tasks/app_registry.h"
 #include "tasks/task_service.h"
 
 namespace tock {
+
+namespace {
+// Metrics of the dispatcher, all of them (process registry, metrics/metrics.h).
+//   tock_deliveries_total{outcome}            attempts recorded, by outcome
+//   tock_delivery_lateness_seconds{attempt}   attempt start (wall) minus due time; attempt is
+//                                             "first" for a task's first attempt ever,
+//                                             "retry" for later ones (retries, re-runs)
+//   tock_delivery_duration_seconds            time from sending to the classified answer
+// Attempts handed back at shutdown are not counted (they are not recorded either).
+struct DispatchMetrics {
+  metrics::Family<metrics::Counter>& deliveries = metrics::Process().AddCounterFamily(
+      "tock_deliveries_total", "Callback attempts recorded, by outcome.", {"outcome"});
+  metrics::Counter* by_outcome[5] = {
+      &deliveries.With({"success"}), &deliveries.With({"failure"}),
+      &deliveries.With({"timeout"}), &deliveries.With({"error"}), &deliveries.With({"gone"})};
+  metrics::Family<metrics::Histogram>& lateness = metrics::Process().AddHistogramFamily(
+      "tock_delivery_lateness_seconds",
+      "Attempt start minus due time; attempt=first: a task's first attempt, retry: later ones.",
+      {"attempt"}, metrics::LatenessBuckets());
+  metrics::Histogram& lateness_first = lateness.With({"first"});
+  metrics::Histogram& lateness_retry = lateness.With({"retry"});
+  metrics::Histogram& duration = metrics::Process().AddHistogram(
+      "tock_delivery_duration_seconds", "Callback attempt duration, sending to answer.",
+      metrics::LatenessBuckets());
+
+  metrics::Counter& Outcome(AttemptOutcome o) {
+    switch (o) {
+      case AttemptOutcome::kSuccess: return *by_outcome[0];
+      case AttemptOutcome::kFailure: return *by_outcome[1];
+      case AttemptOutcome::kTimeout: return *by_outcome[2];
+      case AttemptOutcome::kError: return *by_outcome[3];
+      case AttemptOutcome::kGone: return *by_outcome[4];
+    }
+    return *by_outcome[3];
+  }
+};
+
+DispatchMetrics& Metrics() {
+  static DispatchMetrics* const m = new DispatchMetrics();
+  return *m;
+}
+// Registered at load, so the families are on /metrics (at 0) before the first delivery.
+[[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
+}  // namespace
 
 Dispatcher::Dispatcher(TaskService& tasks, AppRegistry& apps, Sender& sender,
                        const Clock& clock, DispatcherOptions opts, ScheduleService* schedules)
@@ -177,6 +224,7 @@ void Dispatcher::RunOne(const Item& item) {
 
   Attempt attempt;
   attempt.started_ms = clock_.WallMs();
+  const bool first_attempt = ticket.task.round == 0;
   CallbackResult res = sender_.Send(req);
 
   if (shutting_down_.load()) {
@@ -195,6 +243,11 @@ void Dispatcher::RunOne(const Item& item) {
       case AttemptOutcome::kError: n_error_.fetch_add(1); break;
       case AttemptOutcome::kGone: n_gone_.fetch_add(1); break;
     }
+    DispatchMetrics& m = Metrics();
+    m.Outcome(attempt.outcome).Inc();
+    const int64_t late_ms = std::max<int64_t>(0, attempt.started_ms - item.due_ms);
+    (first_attempt ? m.lateness_first : m.lateness_retry).Observe(late_ms / 1000.0);
+    m.duration.Observe(static_cast<double>(res.duration_ms) / 1000.0);
     if (attempt.outcome != AttemptOutcome::kSuccess) {
       log::Info("delivery.failed", {{"task_id", item.id}, {"attempt", number},
                                     {"status", res.http_status},

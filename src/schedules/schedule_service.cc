@@ -21,10 +21,10 @@
 // any, fires once instead.
 //
 // Locks: schedule_locks_[hash(id) % 256] around every read-modify-write of one schedule
-// (update, delete, fire, sweep), held across the synced write; app_locks_[hash(app) % 256]
-// around count-then-create, so two concurrent creates cannot both take the last slot. Lock
-// order: app stripe, then schedule stripe. Arming timers happens after the locks are
-// released.
+// (update, delete, fire, sweep), held across the synced write. counts_mu_ guards the
+// per-application counts: a create reserves its slot under it (so two concurrent creates
+// cannot both take the last one) and writes without it; it is never held across I/O except
+// at start-up (LoadCounts). Arming timers happens after the locks are released.
 
 #include "schedules/schedule_service.h"
 
@@ -33,6 +33,7 @@
 
 #include "auth/signing.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 #include "tasks/due_loader.h"
@@ -79,25 +80,29 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   std::optional<int64_t> next = NextFireAfter(spec.trigger, now);
   if (!next) return Status::Invalid("trigger: would never fire");
 
-  std::lock_guard<std::mutex> app_lock(
-      app_locks_[std::hash<std::string>()(app.app_key) % kStripes]);
-  // O(unexpired schedules of the app), at most max_per_app keys: the index holds only
-  // unexpired schedules, so its size is the count that the limit is about.
-  int64_t count = 0;
-  int64_t last_created = INT64_MIN;
-  TOCK_RETURN_IF_ERROR(
-      store_.ScanScheduleIndex(app.app_key, [&](int64_t created, std::string_view) {
-        last_created = created;
-        return ++count < opts_.max_per_app;
-      }));
-  if (count >= opts_.max_per_app) {
-    return Status::Invalid("schedules: the application already has " +
-                           std::to_string(opts_.max_per_app) +
-                           " unexpired schedules, the limit; delete one first");
+  // Reserve a slot under the counts lock; the synced write happens without it, so
+  // concurrent creates share fsyncs. A failed write gives the slot back.
+  int64_t created_ms;
+  {
+    std::lock_guard<std::mutex> l(counts_mu_);
+    AppCount& c = counts_[app.app_key];
+    if (c.unexpired >= opts_.max_per_app) {
+      return Status::Invalid("schedules: the application already has " +
+                             std::to_string(opts_.max_per_app) +
+                             " unexpired schedules, the limit; delete one first");
+    }
+    ++c.unexpired;
+    // Creation order is listing order: a create in the same millisecond as the app's
+    // newest schedule is stamped one millisecond later.
+    created_ms = c.last_created == INT64_MIN ? now : std::max(now, c.last_created + 1);
+    c.last_created = created_ms;
   }
 
   Result<uint64_t> n = store_.AllocateTaskIds(1);
-  if (!n.ok()) return n.status();
+  if (!n.ok()) {
+    AdjustUnexpired(app.app_key, -1);
+    return n.status();
+  }
   Schedule s;
   s.id = RandomUuid();
   s.app_key = app.app_key;
@@ -107,16 +112,18 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.push_json = std::move(spec.push_json);
   s.timer_id = keys::kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
-  // Creation order is listing order: a create in the same millisecond as the app's newest
-  // schedule is stamped one millisecond later (creates of one app hold its stripe).
-  s.created_ms = s.updated_ms = last_created == INT64_MIN ? now : std::max(now, last_created + 1);
+  s.created_ms = s.updated_ms = created_ms;
 
   Store::Batch b(store_);
   b.PutSchedule(s);
   b.PutScheduleIndex(s.app_key, s.created_ms, s.id);
   b.PutScheduleTimer(s.timer_id, s.id);
   b.PutDue(s.next_fire_ms, s.timer_id);
-  TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+  Status written = store_.Write(b, /*sync=*/true);
+  if (!written.ok()) {
+    AdjustUnexpired(app.app_key, -1);
+    return written;
+  }
   loader_.Arm(s.timer_id, s.next_fire_ms);
   log::Info("schedule.created", {{"app", s.app_key}, {"schedule", s.id},
                                  {"next_fire_ms", s.next_fire_ms}});
@@ -224,6 +231,7 @@ Status ScheduleService::Delete(const App& app, std::string_view id) {
     b.DeleteScheduleTimer(s.timer_id);
     b.DeleteMsgIds(s.id);
     TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+    if (s.expired_ms == 0) AdjustUnexpired(s.app_key, -1);
     timer_id = s.timer_id;
   }
   loader_.Disarm(timer_id);
@@ -321,10 +329,40 @@ Status ScheduleService::Fire(uint64_t timer_id, int64_t due_ms) {
     // Synced: an accepted fire's message is as durable as an accepted task.
     Status st = store_.Write(b, /*sync=*/true);
     if (!st.ok()) return st;
-    if (!next) log::Info("schedule.expired", {{"schedule", s.id}, {"app", s.app_key}});
+    if (!next) {
+      AdjustUnexpired(s.app_key, -1);
+      log::Info("schedule.expired", {{"schedule", s.id}, {"app", s.app_key}});
+    }
   }
-  if (message) tasks_.Arm(*message);
+  if (message) {
+    tasks_.Arm(*message);
+    // The schedule service's one metric (process registry, metrics/metrics.h).
+    static metrics::Counter& fired = metrics::Process().AddCounter(
+        "tock_schedules_fired_total", "Schedule fires that created a message task.");
+    fired.Inc();
+  }
   if (next) loader_.Arm(timer_id, *next);
+  return Status::Ok();
+}
+
+void ScheduleService::AdjustUnexpired(const std::string& app_key, int64_t delta) {
+  std::lock_guard<std::mutex> l(counts_mu_);
+  counts_[app_key].unexpired += delta;
+}
+
+Status ScheduleService::LoadCounts(const std::vector<std::string>& app_keys) {
+  std::unordered_map<std::string, AppCount> counts;
+  for (const std::string& key : app_keys) {
+    AppCount c;
+    TOCK_RETURN_IF_ERROR(store_.ScanScheduleIndex(key, [&](int64_t created, std::string_view) {
+      ++c.unexpired;
+      c.last_created = std::max(c.last_created, created);
+      return true;
+    }));
+    counts.emplace(key, c);
+  }
+  std::lock_guard<std::mutex> l(counts_mu_);
+  counts_ = std::move(counts);
   return Status::Ok();
 }
 

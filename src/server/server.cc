@@ -16,6 +16,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "dispatch/dispatcher.h"
+#include "metrics/exposition.h"
+#include "metrics/metrics.h"
+#include "metrics/process.h"
 #include "schedules/schedule_service.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
@@ -112,6 +115,11 @@ Status TockServer::Start() {
   so.misfire_grace_ms = settings_.misfire_grace_s * 1000;
   so.server_zone = *tz;
   schedules_ = std::make_unique<ScheduleService>(*store_, *tasks_, *loader_, clock, so);
+  {
+    std::vector<std::string> app_keys;
+    for (const auto& app : apps_->List()) app_keys.push_back(app->app_key);
+    TOCK_RETURN_IF_ERROR(schedules_->LoadCounts(app_keys));
+  }
   DispatcherOptions dop;
   dop.workers = static_cast<int>(settings_.workers);
   dop.max_per_app = static_cast<int>(settings_.max_per_app);
@@ -132,7 +140,9 @@ Status TockServer::Start() {
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
-                          {"data", settings_.data_dir}});
+                          {"data", settings_.data_dir},
+                          {"config", settings_.config_file.empty() ? "none"
+                                                                   : settings_.config_file}});
 
   dispatcher_->Start();
   timers_->Start();
@@ -202,32 +212,55 @@ void TockServer::JanitorLoop() {
   }
 }
 
+// Metrics sampled at scrape time from the parts this server owns (gauges of live objects);
+// the counters and histograms of every module come from the process registry
+// (metrics/metrics.h): tasks (tasks/task_service.cc), deliveries (dispatch/dispatcher.cc),
+// schedules (schedules/schedule_service.cc), HTTP (api/http_api.cc).
+// Tasks by state: waiting is tock_due_index_entries (an estimate; storage keeps no exact
+// count and in-memory gauges would drift across restarts); finished states are counters of
+// transitions, tock_tasks_finished_total{state}.
 std::string TockServer::MetricsText() {
-  std::string out;
-  auto gauge = [&out](const char* name, const char* help, uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
-           " " + std::to_string(v) + "\n";
+  metrics::TextWriter w;
+  metrics::Process().WriteTo(w);
+  auto gauge = [&w](const char* name, const char* help, uint64_t v) {
+    w.Family(name, help, metrics::Type::kGauge);
+    w.Sample(name, {}, v);
   };
-  auto counter = [&out](const char* name, const char* help, const char* label,
-                        std::initializer_list<std::pair<const char*, uint64_t>> values) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
-    for (auto& [l, v] : values) {
-      out += std::string(name) + "{" + label + "=\"" + l + "\"} " + std::to_string(v) + "\n";
-    }
-  };
-  DispatcherStats ds = dispatcher_->stats();
-  counter("tock_deliveries_total", "Callback attempts by outcome.", "outcome",
-          {{"success", ds.success}, {"failure", ds.failure}, {"timeout", ds.timeout},
-           {"error", ds.error}, {"gone", ds.gone}});
   gauge("tock_wheel_timers", "Timers in the timing wheel.", timers_->Size());
-  gauge("tock_dispatch_queued", "Fired tasks waiting for a worker.", dispatcher_->queued());
-  gauge("tock_callbacks_in_flight", "Callback attempts in flight.", dispatcher_->busy());
-  gauge("tock_due_index_entries", "Waiting tasks in the due index (estimate).",
+  gauge("tock_due_index_entries",
+        "Entries in the due index: waiting tasks and schedule timers (RocksDB estimate).",
         store_->EstimateDueEntries());
+  gauge("tock_tasks_stored", "Task records in storage, any state (RocksDB estimate).",
+        store_->EstimateTasks());
+  gauge("tock_dispatch_queued", "Fired tasks waiting for a worker or an application slot.",
+        dispatcher_->queued());
+  gauge("tock_dispatch_busy_workers", "Workers running an attempt or a schedule fire.",
+        dispatcher_->busy());
+  w.Family("tock_callbacks_in_flight", "Callback attempts in flight, by application key.",
+           metrics::Type::kGauge);
+  for (const auto& [app, n] : dispatcher_->InFlightByApp()) {
+    w.Sample("tock_callbacks_in_flight", {{"app", app}}, static_cast<int64_t>(n));
+  }
+  gauge("tock_applications", "Registered applications.", apps_->size());
+  gauge("tock_storage_healthy", "1 while storage accepts writes, 0 after a write failed.",
+        store_->healthy() ? 1 : 0);
   gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
         store_->IntProperty("rocksdb.total-sst-files-size"));
-  gauge("tock_applications", "Registered applications.", apps_->size());
-  return out;
+  gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.",
+        store_->IntProperty("rocksdb.cur-size-all-mem-tables"));
+  gauge("tock_rocksdb_pending_compaction_bytes",
+        "Bytes RocksDB estimates compaction must rewrite.",
+        store_->IntProperty("rocksdb.estimate-pending-compaction-bytes"));
+  gauge("tock_rocksdb_write_stopped", "1 while RocksDB stops writes (write stall).",
+        store_->IntProperty("rocksdb.is-write-stopped") > 0 ? 1 : 0);
+  metrics::ProcessFigures pf = metrics::ReadProcessFigures();
+  gauge("tock_process_resident_memory_bytes", "Resident memory of the process.",
+        pf.resident_bytes);
+  w.Family("tock_process_start_time_seconds", "Start time of the process (Unix seconds).",
+           metrics::Type::kGauge);
+  w.Sample("tock_process_start_time_seconds", {}, pf.start_time_s);
+  gauge("tock_process_open_fds", "Open file descriptors.", pf.open_fds);
+  return w.Take();
 }
 
 }  // namespace tock

@@ -18,11 +18,41 @@
 
 #include "auth/signing.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "storage/store.h"
 #include "tasks/due_loader.h"
 #include "tasks/retry_policy.h"
 
 namespace tock {
+
+namespace {
+// Metrics of the task service, all of them (process registry, metrics/metrics.h). Counters
+// of transitions, counted once the write that makes them is done; storage holds no count
+// of tasks by state (waiting ones are estimated by tock_due_index_entries, server.cc).
+//   tock_tasks_created_total               new tasks: API creates and schedule messages
+//   tock_tasks_finished_total{state}       waiting -> success | failed | cancelled
+//   tock_tasks_published_total             publish: run now, or a new round after failed
+//   tock_delivery_retries_total            retries scheduled after a failed attempt
+struct TaskMetrics {
+  metrics::Counter& created =
+      metrics::Process().AddCounter("tock_tasks_created_total", "Tasks created.");
+  metrics::Family<metrics::Counter>& finished = metrics::Process().AddCounterFamily(
+      "tock_tasks_finished_total", "Tasks that reached a final state, by state.", {"state"});
+  metrics::Counter& success = finished.With({"success"});
+  metrics::Counter& failed = finished.With({"failed"});
+  metrics::Counter& cancelled = finished.With({"cancelled"});
+  metrics::Counter& published = metrics::Process().AddCounter(
+      "tock_tasks_published_total", "Tasks run now or re-armed through publish.");
+  metrics::Counter& retries = metrics::Process().AddCounter(
+      "tock_delivery_retries_total", "Retries scheduled after a failed attempt.");
+};
+
+TaskMetrics& Metrics() {
+  static TaskMetrics* const m = new TaskMetrics();
+  return *m;
+}
+[[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
+}  // namespace
 
 TaskService::TaskService(Store& store, DueLoader& loader, const Clock& clock,
                          TaskServiceOptions opts)
@@ -115,7 +145,10 @@ TaskToArm TaskService::AddCreateToBatch(Store::Batch& batch, const std::string& 
   return TaskToArm{t.id, t.next_run_ms};
 }
 
-void TaskService::Arm(const TaskToArm& task) { loader_.Arm(task.id, task.due_ms); }
+void TaskService::Arm(const TaskToArm& task) {
+  Metrics().created.Inc();  // every new task passes here once, after its batch is written
+  loader_.Arm(task.id, task.due_ms);
+}
 
 Result<Task> TaskService::LoadOwned(const App& app, uint64_t id) {
   Result<Task> t = store_.GetTask(id);
@@ -152,6 +185,7 @@ Status TaskService::Cancel(const App& app, uint64_t id) {
     b.PutRetire(now + opts_.retention_ms, id);
     Status st = store_.Write(b, /*sync=*/true);
     if (!st.ok()) return st;
+    Metrics().cancelled.Inc();
     std::lock_guard<std::mutex> fl(flight_mu_);
     auto it = in_flight_.find(id);
     if (it != in_flight_.end()) flag = it->second;
@@ -195,6 +229,7 @@ Status TaskService::Publish(const App& app, uint64_t id) {
     b.PutTask(t);
     Status st = store_.Write(b, /*sync=*/true);
     if (!st.ok()) return st;
+    Metrics().published.Inc();
     due = now;
   }
   loader_.Arm(id, due);
@@ -243,6 +278,7 @@ void TaskService::AbandonAttempt(const AttemptTicket& ticket) {
 Status TaskService::FinishAttempt(const AttemptTicket& ticket, const App& app, Attempt attempt) {
   const uint64_t id = ticket.task.id;
   std::optional<int64_t> rearm;
+  metrics::Counter* transition = nullptr;  // counted once the write succeeded
   Status st;
   {
     std::lock_guard<std::mutex> l(TaskLock(id));
@@ -269,18 +305,24 @@ Status TaskService::FinishAttempt(const AttemptTicket& ticket, const App& app, A
           t.next_run_ms = d.next_run_ms;
           b.PutDue(t.next_run_ms, id);
           rearm = t.next_run_ms;
+          transition = &Metrics().retries;
         } else {
           t.status = attempt.outcome == AttemptOutcome::kSuccess ? TaskStatus::kSuccess
                                                                  : TaskStatus::kFailed;
           t.next_run_ms = 0;
           t.finished_ms = now;
           b.PutRetire(now + opts_.retention_ms, id);
+          transition = t.status == TaskStatus::kSuccess ? &Metrics().success : &Metrics().failed;
         }
       }
       b.PutTask(t);
       // Not synced: a lost outcome only repeats the delivery (same webhook-id).
       st = store_.Write(b, /*sync=*/false);
-      if (!st.ok()) rearm.reset();
+      if (!st.ok()) {
+        rearm.reset();
+      } else if (transition != nullptr) {
+        transition->Inc();
+      }
     } else if (r.status().code() != Code::kNotFound) {
       st = r.status();
     }

@@ -194,8 +194,9 @@ bool TockProcess::Start(std::string* error) {
   }
 
   ExecArgs args;
-  args.storage_argv = {options_.binary, "serve", "--listen", options_.listen, "--data",
-                       data_dir_};
+  // --config "": no config file, so an installed /etc/tock/tock.toml cannot change a test.
+  args.storage_argv = {options_.binary, "serve", "--config", "", "--listen", options_.listen,
+                       "--data", data_dir_};
   for (const auto& a : options_.extra_args) args.storage_argv.push_back(a);
   for (char** e = environ; *e; ++e) {
     std::string_view kv(*e);
