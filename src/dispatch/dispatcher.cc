@@ -123,17 +123,6 @@ size_t Dispatcher::queued() const {
   return n;
 }
 
-DispatcherStats Dispatcher::stats() const {
-  DispatcherStats s;
-  s.success = n_success_.load();
-  s.failure = n_failure_.load();
-  s.timeout = n_timeout_.load();
-  s.error = n_error_.load();
-  s.gone = n_gone_.load();
-  s.retries_scheduled = n_retries_.load();
-  return s;
-}
-
 std::vector<std::pair<std::string, int>> Dispatcher::InFlightByApp() const {
   std::lock_guard<std::mutex> l(mu_);
   return {app_busy_.begin(), app_busy_.end()};
@@ -236,13 +225,6 @@ void Dispatcher::RunOne(const Item& item) {
     attempt.outcome = ClassifyOutcome(res, app->success_mode);
     attempt.error = res.error;
     attempt.response = res.body_prefix;
-    switch (attempt.outcome) {
-      case AttemptOutcome::kSuccess: n_success_.fetch_add(1); break;
-      case AttemptOutcome::kFailure: n_failure_.fetch_add(1); break;
-      case AttemptOutcome::kTimeout: n_timeout_.fetch_add(1); break;
-      case AttemptOutcome::kError: n_error_.fetch_add(1); break;
-      case AttemptOutcome::kGone: n_gone_.fetch_add(1); break;
-    }
     DispatchMetrics& m = Metrics();
     m.Outcome(attempt.outcome).Inc();
     const int64_t late_ms = std::max<int64_t>(0, attempt.started_ms - item.due_ms);

@@ -46,11 +46,6 @@ struct DispatcherOptions {
   int64_t grace_ms = 10'000;
 };
 
-struct DispatcherStats {
-  uint64_t success = 0, failure = 0, timeout = 0, error = 0, gone = 0;
-  uint64_t retries_scheduled = 0;
-};
-
 class Dispatcher {
  public:
   // `schedules` may be null (no schedule timers are then expected).
@@ -66,7 +61,6 @@ class Dispatcher {
 
   size_t queued() const;
   size_t busy() const { return busy_.load(); }
-  DispatcherStats stats() const;
   // Attempts in flight per application (for metrics).
   std::vector<std::pair<std::string, int>> InFlightByApp() const;
 
@@ -96,8 +90,6 @@ class Dispatcher {
   std::atomic<bool> shutting_down_{false};
   std::vector<std::thread> threads_;
 
-  std::atomic<uint64_t> n_success_{0}, n_failure_{0}, n_timeout_{0}, n_error_{0}, n_gone_{0};
-  std::atomic<uint64_t> n_retries_{0};
 };
 
 }  // namespace tock
