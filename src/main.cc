@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/commands.h"
 #include "common/log.h"
 #include "config/config_command.h"
 #include "config/settings.h"
@@ -25,6 +26,9 @@ int Usage(FILE* out) {
                "Commands:\n"
                "  serve      run the scheduler (tock serve --help for its settings)\n"
                "  config     example | check: the config file (tock config --help)\n"
+               "  app        create | list | show applications on a running server\n"
+               "  backup     an online backup of a running server (tock backup --to DIR)\n"
+               "  verify     check a received callback's signature (tock verify --help)\n"
                "  version    print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -79,6 +83,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return Serve(args);
   if (cmd == "config") return tock::ConfigCommand(args);
+  if (cmd == "app") return tock::cli::AppCommand(args);
+  if (cmd == "backup") return tock::cli::BackupCommand(args);
+  if (cmd == "verify") return tock::cli::VerifyCommand(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("tock %s\n", kVersion);
     return 0;

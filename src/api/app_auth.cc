@@ -27,6 +27,11 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(const AuthInpu
     // application keys exist.
     static const std::string kDummy(32, 'x');
     bool match = ConstantTimeEquals(app ? app->secret_key : kDummy, creds->second);
+    // During a rotation's grace period the previous secret is accepted too. Both compares
+    // run (non-short-circuit |), so timing does not tell which secret matched.
+    if (app && PreviousSecretActive(*app, clock_.WallMs())) {
+      match = ConstantTimeEquals(app->previous_secret, creds->second) | match;
+    }
     if (!app || !match) return Status::Unauthorized("invalid application credentials");
     return app;
   }
@@ -38,8 +43,17 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(const AuthInpu
   }
   std::shared_ptr<const App> app = apps_.Find(h.app_key);
   if (!app) return Status::Unauthorized("header 'app_key': unknown application");
-  const int64_t now_s = clock_.WallMs() / 1000;
+  const int64_t now_ms = clock_.WallMs();
+  const int64_t now_s = now_ms / 1000;
   Status s = VerifySignedRequest(h, app->secret_key, in.body, now_s, policy_);
+  // During a rotation's grace period a request signed with the previous secret passes too.
+  // The checks before the HMAC do not depend on the secret, so only a signature mismatch can
+  // turn ok here; on failure the first error (naming the broken header) is returned.
+  // Cost: a second SHA-256 of the body and HMAC, only for failing requests in a grace period.
+  if (!s.ok() && PreviousSecretActive(*app, now_ms) &&
+      VerifySignedRequest(h, app->previous_secret, in.body, now_s, policy_).ok()) {
+    s = Status::Ok();
+  }
   if (!s.ok()) return s;
   std::optional<int64_t> ts = ParseTimestamps(h.timestamps);
   if (!ts || !replay_.CheckAndRemember(h.app_key, h.nonce, *ts, now_s)) {

@@ -4,6 +4,9 @@
 //   Authorization: Basic base64(appKey:secretKey)         (the EngageLab form)
 //   app_key, nonce, timestamps, payload, signature headers (the Serendipity form), with a
 //   300 s timestamp window, nonce replay protection and payload = SHA-256 of the body.
+// Either form also accepts the application's previous secret while a secret rotation's
+// grace period lasts (App::previous_secret_until_ms); the replay rules are the same, and a
+// nonce is one nonce per application whichever secret signed it.
 // Accepted nonces are remembered in memory (ReplayGuard) and written to the nonces column
 // family, so a replay is refused across a restart too.
 //

@@ -73,12 +73,18 @@ HttpMetrics& Metrics() {
 std::string_view RoutePattern(std::string_view path) {
   static constexpr std::string_view kFixed[] = {
       "/healthz",          "/readyz",           "/metrics",
-      "/application/create", "/application/refresh-signature",
+      "/application/create", "/application/refresh-signature", "/application/rotate-secret",
+      "/admin/backup",     "/admin/apps",
       "/task/create",      "/task/batch-create", "/task/cancel",
       "/task/detail",      "/task/publish",     "/nsq/publish",
       "/v4/schedules"};
   for (std::string_view r : kFixed) {
     if (path == r) return r;
+  }
+  constexpr std::string_view kAdminApps = "/admin/apps/";
+  if (path.size() > kAdminApps.size() && path.substr(0, kAdminApps.size()) == kAdminApps &&
+      path.find('/', kAdminApps.size()) == std::string_view::npos) {
+    return "/admin/apps/{appKey}";
   }
   constexpr std::string_view kSchedules = "/v4/schedules/";
   if (path.substr(0, kSchedules.size()) == kSchedules) {
@@ -244,6 +250,7 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   });
 
   api::RegisterSerendipityRoutes(s, impl->services, impl->opts);
+  api::RegisterAdminRoutes(s, impl->services, impl->opts);
   if (impl->services.schedules != nullptr) api::RegisterScheduleRoutes(s, impl->services);
 }
 

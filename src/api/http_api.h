@@ -1,7 +1,7 @@
 // HttpApi: tock's HTTP server (cpp-httplib underneath, kept out of this header).
 //
 // Routes: the Serendipity surface (api/serendipity_routes.cc), the EngageLab schedules
-// surface (api/schedules_routes.cc) and health
+// surface (api/schedules_routes.cc), operator routes (api/admin_routes.cc) and health
 // (/healthz, /readyz). Limits applied before any handler runs: request bodies over
 // max_body_bytes get 413 from the Content-Length alone, without reading the body; bodies
 // without a Content-Length (chunked) get 411.
@@ -25,6 +25,7 @@ class AppRegistry;
 class ScheduleService;
 class TaskService;
 class AppAuthenticator;
+class Store;
 
 struct HttpApiOptions {
   std::string host = "127.0.0.1";
@@ -44,6 +45,7 @@ struct ApiServices {
   std::function<bool()> ready;                // /readyz
   std::function<std::string()> metrics_text;  // /metrics (Prometheus text); may be empty
   ScheduleService* schedules = nullptr;       // /v4/schedules; not served when null
+  Store* store = nullptr;                     // POST /admin/backup; 503 when null
 };
 
 class HttpApi {

@@ -23,6 +23,9 @@ namespace tock::api {
 namespace {
 
 constexpr size_t kMaxBatch = 1000;
+// Secret rotation: how long the previous secret keeps working, by default and at most.
+constexpr int64_t kDefaultGraceS = 86400;   // 24 h
+constexpr int64_t kMaxGraceS = 7 * 86400;   // 7 days
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
@@ -57,14 +60,14 @@ Handler AppRoute(ApiServices& svc,
 
 // A signed header tuple a legacy client can send with a body-less request (payload is the
 // SHA-256 of the empty body). Single use: the nonce is remembered once it is accepted.
-void WriteSignedTuple(JsonWriter& w, const App& app, int64_t now_s) {
+void WriteSignedTuple(JsonWriter& w, std::string_view secret, int64_t now_s) {
   std::string ts = std::to_string(now_s);
   std::string nonce = RandomAlnum(16);
   std::string payload = Sha256Hex("");
   w.Key("nonce"); w.String(nonce);
   w.Key("timestamps"); w.String(ts);
   w.Key("payload"); w.String(payload);
-  w.Key("signature"); w.String(SerendipitySignature(app.secret_key, ts, nonce, payload));
+  w.Key("signature"); w.String(SerendipitySignature(secret, ts, nonce, payload));
 }
 
 void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request& req,
@@ -88,7 +91,7 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const httpl
              w.Key("appKey"); w.String(app.app_key);
              w.Key("secretKey"); w.String(app.secret_key);
              w.Key("webhookSecret"); w.String(WebhookSecretFor(app.secret_key));
-             WriteSignedTuple(w, app, app.created_ms / 1000);
+             WriteSignedTuple(w, app.secret_key, app.created_ms / 1000);
            }));
 }
 
@@ -104,12 +107,95 @@ void RefreshSignature(ApiServices& svc, const httplib::Request& req, httplib::Re
   if (!s.ok()) return SendError(res, s.status());
   if (!s->has_value()) return SendError(res, f.Missing("secret_key"));
   std::shared_ptr<const App> app = svc.apps.Find(**k);
-  if (!app || !ConstantTimeEquals(app->secret_key, **s)) {
+  const int64_t now_ms = svc.clock.WallMs();
+  // The tuple is signed with the secret the caller proved: during a rotation's grace period
+  // a client still holding the previous secret gets a tuple that secret can sign too (and
+  // that stops working with it).
+  std::string_view signing_secret;
+  if (app && ConstantTimeEquals(app->secret_key, **s)) {
+    signing_secret = app->secret_key;
+  } else if (app && PreviousSecretActive(*app, now_ms) &&
+             ConstantTimeEquals(app->previous_secret, **s)) {
+    signing_secret = app->previous_secret;
+  } else {
     return SendError(res, Status::Unauthorized("invalid application credentials"));
   }
   SendJson(res, 200, OkBody([&](JsonWriter& w) {
              w.Key("appKey"); w.String(app->app_key);
-             WriteSignedTuple(w, *app, svc.clock.WallMs() / 1000);
+             WriteSignedTuple(w, signing_secret, now_ms / 1000);
+           }));
+}
+
+// POST /application/rotate-secret. Either the application's CURRENT secret in the body
+// ({app_key, secret_key}, as refresh-signature; the previous secret cannot rotate) or the
+// admin bearer token with {app_key}. The rotated-out secret stays valid for `graceSeconds`
+// (0-604800, default 86400): it still authenticates requests and still signs callbacks as a
+// second webhook-signature. 0 ends it at once. A rotation during a grace period replaces
+// the previous secret with the one rotated out now; the older one stops working at once.
+void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request& req,
+                  httplib::Response& res) {
+  const bool has_authz = req.has_header("Authorization");
+  const bool admin = has_authz && IsAdmin(req, opts.admin_token);
+  if (has_authz && !admin) {
+    return SendError(res, Status::Unauthorized(
+                              "header 'Authorization': must be Bearer <admin token> (or send "
+                              "none and put app_key and secret_key in the body)"));
+  }
+  Result<simdjson::dom::object> body = ParseJsonBody(req.body);
+  if (!body.ok()) return SendError(res, body.status());
+  FieldReader f(*body);
+  Result<std::optional<std::string>> k = f.String("app_key", 1, 64);
+  if (!k.ok()) return SendError(res, k.status());
+  if (!k->has_value()) return SendError(res, f.Missing("app_key"));
+  Result<std::optional<std::string>> s = f.String("secret_key", 1, 64);
+  if (!s.ok()) return SendError(res, s.status());
+  if (!admin && !s->has_value()) return SendError(res, f.Missing("secret_key"));
+  Result<std::optional<int64_t>> g = f.Int("graceSeconds", 0, kMaxGraceS);
+  if (!g.ok()) return SendError(res, g.status());
+  const int64_t grace_s = g->value_or(kDefaultGraceS);
+
+  const std::string new_secret = RandomAlnum(32);
+  const int64_t now_ms = svc.clock.WallMs();
+  // The secret is checked inside Update, under the registry's writer lock: of two
+  // concurrent rotations with the same secret, the second finds it no longer current (401).
+  Result<std::shared_ptr<const App>> updated = svc.apps.Update(**k, [&](App& a) {
+    if (!admin && !ConstantTimeEquals(a.secret_key, **s)) {
+      return Status::Unauthorized("invalid application credentials");
+    }
+    if (grace_s > 0) {
+      a.previous_secret = a.secret_key;
+      a.previous_secret_until_ms = now_ms + grace_s * 1000;
+    } else {
+      a.previous_secret.clear();
+      a.previous_secret_until_ms = 0;
+    }
+    a.secret_key = new_secret;
+    return Status::Ok();
+  });
+  if (!updated.ok()) {
+    // Without the admin token, an unknown key looks like a wrong secret.
+    if (!admin && updated.status().code() == Code::kNotFound) {
+      return SendError(res, Status::Unauthorized("invalid application credentials"));
+    }
+    if (updated.status().code() == Code::kNotFound) {
+      return SendError(res, Status::NotFound("field 'app_key': no such application"));
+    }
+    return SendError(res, updated.status());
+  }
+  const App& app = **updated;
+  log::Info("app.secret_rotated", {{"app", app.app_key},
+                                   {"grace_s", grace_s},
+                                   {"by", admin ? "admin" : "app"}});
+  SendJson(res, 200, OkBody([&](JsonWriter& w) {
+             w.Key("appKey"); w.String(app.app_key);
+             w.Key("secretKey"); w.String(app.secret_key);
+             w.Key("webhookSecret"); w.String(WebhookSecretFor(app.secret_key));
+             w.Key("previousSecretValidUntil");
+             if (PreviousSecretActive(app, now_ms)) {
+               w.Int(app.previous_secret_until_ms);
+             } else {
+               w.Null();
+             }
            }));
 }
 
@@ -235,6 +321,10 @@ void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& svc,
               [&svc](const httplib::Request& req, httplib::Response& res) {
                 RefreshSignature(svc, req, res);
               });
+  server.Post("/application/rotate-secret", [&svc, &opts](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    RotateSecret(svc, opts, req, res);
+  });
   server.Post("/task/create", AppRoute(svc, [&svc, &opts](const App& app, const auto& req, auto& res) {
                 CreateTask(svc, opts, app, req, res);
               }));

@@ -31,7 +31,8 @@ std::string BuildCallbackBody(const Task& task, uint32_t attempt_number) {
 }
 
 HeaderList BuildCallbackHeaders(const App& app, const Task& task, std::string_view body,
-                                int64_t now_s) {
+                                int64_t now_ms) {
+  const int64_t now_s = now_ms / 1000;
   const std::string id = std::to_string(task.id);
   const std::string ts = std::to_string(now_s);
   const std::string nonce = RandomAlnum(16);
@@ -40,7 +41,13 @@ HeaderList BuildCallbackHeaders(const App& app, const Task& task, std::string_vi
   h.reserve(8);
   h.emplace_back("webhook-id", id);
   h.emplace_back("webhook-timestamp", ts);
-  h.emplace_back("webhook-signature", StandardWebhookSignature(app.secret_key, id, now_s, body));
+  std::string webhook_sig = StandardWebhookSignature(app.secret_key, id, now_s, body);
+  if (PreviousSecretActive(app, now_ms)) {
+    // Standard Webhooks: several signatures, space-delimited; the new one first.
+    webhook_sig += ' ';
+    webhook_sig += StandardWebhookSignature(app.previous_secret, id, now_s, body);
+  }
+  h.emplace_back("webhook-signature", std::move(webhook_sig));
   h.emplace_back("app_key", app.app_key);
   h.emplace_back("nonce", nonce);
   h.emplace_back("timestamps", ts);

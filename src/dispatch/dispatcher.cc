@@ -207,7 +207,7 @@ void Dispatcher::RunOne(const Item& item) {
   CallbackRequest req;
   req.url = app->link_url;
   req.body = BuildCallbackBody(ticket.task, number);
-  req.headers = BuildCallbackHeaders(*app, ticket.task, req.body, clock_.WallMs() / 1000);
+  req.headers = BuildCallbackHeaders(*app, ticket.task, req.body, clock_.WallMs());
   req.timeout_ms = ticket.task.timeout_ms;
   req.cancel = ticket.cancel.get();
 

@@ -137,6 +137,7 @@ Status TockServer::Start() {
   ApiServices services{*apps_, *tasks_, *auth_, clock, *tz,
                        [this] { return ready_.load(); }, [this] { return MetricsText(); },
                        schedules_.get()};
+  services.store = store_.get();
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},

@@ -4,7 +4,9 @@
 
 namespace tock {
 namespace {
-constexpr uint8_t kAppFormat = 1;
+// App: 1 = up to created_ms; 2 adds previous_secret, previous_secret_until_ms. Both decode.
+constexpr uint8_t kAppFormatV1 = 1;
+constexpr uint8_t kAppFormat = 2;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
 constexpr uint8_t kScheduleFormat = 1;
@@ -46,6 +48,8 @@ std::string EncodeApp(const App& a) {
   PutFixed32BE(&out, static_cast<uint32_t>(a.retry_total));
   out.push_back(static_cast<char>(a.success_mode));
   PutInt64BE(&out, a.created_ms);
+  PutString(&out, a.previous_secret);
+  PutInt64BE(&out, a.previous_secret_until_ms);
   return out;
 }
 
@@ -54,10 +58,15 @@ Result<App> DecodeApp(std::string_view bytes) {
   App a;
   uint8_t format, mode;
   uint32_t step, retry;
-  if (!d.GetU8(&format) || format != kAppFormat || !d.GetString(&a.app_key) ||
-      !d.GetString(&a.secret_key) || !d.GetString(&a.name) || !d.GetString(&a.link_url) ||
-      !d.GetString(&a.remark) || !d.GetU32(&step) || !d.GetU32(&retry) || !d.GetU8(&mode) ||
-      !d.GetI64(&a.created_ms)) {
+  if (!d.GetU8(&format) || (format != kAppFormatV1 && format != kAppFormat) ||
+      !d.GetString(&a.app_key) || !d.GetString(&a.secret_key) || !d.GetString(&a.name) ||
+      !d.GetString(&a.link_url) || !d.GetString(&a.remark) || !d.GetU32(&step) ||
+      !d.GetU32(&retry) || !d.GetU8(&mode) || !d.GetI64(&a.created_ms)) {
+    return Corrupt("application");
+  }
+  // Format 1 records end here: no previous secret.
+  if (format >= 2 &&
+      (!d.GetString(&a.previous_secret) || !d.GetI64(&a.previous_secret_until_ms))) {
     return Corrupt("application");
   }
   a.step_s = static_cast<int32_t>(step);

@@ -34,7 +34,17 @@ struct App {
   int32_t retry_total = 5;   // retries after the first attempt, per round
   SuccessMode success_mode = SuccessMode::kBody;
   int64_t created_ms = 0;
+  // Secret rotation (format 2): the secret rotated out, still accepted for incoming requests
+  // and still sent as a second Standard Webhooks signature while now < previous_secret_until_ms.
+  // Both empty/0 when there is none (and in every format 1 record).
+  std::string previous_secret;
+  int64_t previous_secret_until_ms = 0;
 };
+
+// True while app's previous secret is still in its grace period at now_ms.
+inline bool PreviousSecretActive(const App& app, int64_t now_ms) {
+  return !app.previous_secret.empty() && now_ms < app.previous_secret_until_ms;
+}
 
 // DO NOT CHANGE these values: they are on disk and in the API (`status`).
 enum class TaskStatus : uint8_t {

@@ -20,6 +20,25 @@ Status AppRegistry::Load() {
 }
 
 Status AppRegistry::Put(const App& app) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  return PutLocked(app);
+}
+
+Result<std::shared_ptr<const App>> AppRegistry::Update(
+    std::string_view app_key, const std::function<Status(App&)>& change) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  std::shared_ptr<const App> current = Find(app_key);
+  if (!current) return Status::NotFound("application '" + std::string(app_key) + "': not found");
+  App next = *current;
+  Status s = change(next);
+  if (!s.ok()) return s;
+  next.app_key = current->app_key;  // the key is the record's identity
+  s = PutLocked(next);
+  if (!s.ok()) return s;
+  return Find(app_key);
+}
+
+Status AppRegistry::PutLocked(const App& app) {
   Store::Batch b(store_);
   b.PutApp(app);
   Status s = store_.Write(b, /*sync=*/true);

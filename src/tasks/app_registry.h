@@ -4,10 +4,16 @@
 // once at start and kept as immutable snapshots (shared_ptr<const App>); an update
 // replaces the snapshot, readers holding the old one are unaffected.
 //
+// Writers (Put, Update) are serialised by write_mu_, held across the synced write, so a
+// read-modify-write such as a secret rotation cannot lose a concurrent change and the
+// published snapshot always equals what is on disk. Readers never wait for it.
+//
 // Thread-safety: all methods may be called from any thread (shared_mutex inside).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -30,12 +36,21 @@ class AppRegistry {
   Status Load();
   // Persists (synced) and then publishes the application. Replaces one with the same key.
   Status Put(const App& app);
+  // Read-modify-write of one application: copies the current snapshot, lets `change` edit
+  // it, persists (synced) and publishes the result, all under the writer lock. NotFound if
+  // there is no such application; a non-ok Status from `change` is returned and nothing is
+  // written. Returns the new snapshot.
+  Result<std::shared_ptr<const App>> Update(std::string_view app_key,
+                                            const std::function<Status(App&)>& change);
   std::shared_ptr<const App> Find(std::string_view app_key) const;
   std::vector<std::shared_ptr<const App>> List() const;
   size_t size() const;
 
  private:
+  Status PutLocked(const App& app);  // REQUIRES: write_mu_ held
+
   Store& store_;
+  std::mutex write_mu_;  // serialises writers; held across the store write (not readers')
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const App>> apps_;  // GUARDED_BY(mu_)
 };

@@ -1,0 +1,114 @@
+// Record encodings (storage/records.h): the App format 2 round trip and the decoding of
+// format 1 records written before secret rotation existed.
+#include "storage/records.h"
+
+#include <doctest/doctest.h>
+
+#include "common/coding.h"
+
+namespace tock {
+namespace {
+
+App MakeApp() {
+  App a;
+  a.app_key = "AppKey0123456789";
+  a.secret_key = "NewSecretNewSecretNewSecret01234";
+  a.name = "demo";
+  a.link_url = "https://example.com/hook";
+  a.remark = "r";
+  a.step_s = 7;
+  a.retry_total = 3;
+  a.success_mode = SuccessMode::kStatus;
+  a.created_ms = 1'700'000'000'000;
+  return a;
+}
+
+// An App record exactly as format 1 (before secret rotation) wrote it.
+std::string EncodeAppFormat1(const App& a) {
+  std::string out;
+  out.push_back(1);
+  PutString(&out, a.app_key);
+  PutString(&out, a.secret_key);
+  PutString(&out, a.name);
+  PutString(&out, a.link_url);
+  PutString(&out, a.remark);
+  PutFixed32BE(&out, static_cast<uint32_t>(a.step_s));
+  PutFixed32BE(&out, static_cast<uint32_t>(a.retry_total));
+  out.push_back(static_cast<char>(a.success_mode));
+  PutInt64BE(&out, a.created_ms);
+  return out;
+}
+
+void CheckSameBase(const App& got, const App& want) {
+  CHECK(got.app_key == want.app_key);
+  CHECK(got.secret_key == want.secret_key);
+  CHECK(got.name == want.name);
+  CHECK(got.link_url == want.link_url);
+  CHECK(got.remark == want.remark);
+  CHECK(got.step_s == want.step_s);
+  CHECK(got.retry_total == want.retry_total);
+  CHECK(got.success_mode == want.success_mode);
+  CHECK(got.created_ms == want.created_ms);
+}
+
+}  // namespace
+
+TEST_SUITE("Records") {
+  TEST_CASE("an App with a previous secret round-trips in format 2") {
+    App a = MakeApp();
+    a.previous_secret = "OldSecretOldSecretOldSecret01234";
+    a.previous_secret_until_ms = 1'700'000'086'400'000;
+    const std::string bytes = EncodeApp(a);
+    CHECK(static_cast<uint8_t>(bytes[0]) == 2);
+    Result<App> d = DecodeApp(bytes);
+    REQUIRE(d.ok());
+    CheckSameBase(*d, a);
+    CHECK(d->previous_secret == a.previous_secret);
+    CHECK(d->previous_secret_until_ms == a.previous_secret_until_ms);
+  }
+
+  TEST_CASE("an App without a previous secret round-trips with the fields empty") {
+    const App a = MakeApp();
+    Result<App> d = DecodeApp(EncodeApp(a));
+    REQUIRE(d.ok());
+    CheckSameBase(*d, a);
+    CHECK(d->previous_secret.empty());
+    CHECK(d->previous_secret_until_ms == 0);
+    CHECK_FALSE(PreviousSecretActive(*d, a.created_ms));
+  }
+
+  TEST_CASE("a format 1 App record still decodes, with no previous secret") {
+    const App a = MakeApp();
+    Result<App> d = DecodeApp(EncodeAppFormat1(a));
+    REQUIRE_MESSAGE(d.ok(), d.status().message());
+    CheckSameBase(*d, a);
+    CHECK(d->previous_secret.empty());
+    CHECK(d->previous_secret_until_ms == 0);
+  }
+
+  TEST_CASE("truncated or unknown-format App records are errors") {
+    App a = MakeApp();
+    a.previous_secret = "OldSecretOldSecretOldSecret01234";
+    a.previous_secret_until_ms = 5;
+    std::string v2 = EncodeApp(a);
+    // A format 2 record cut where format 1 ended is corrupt, not a format 1 record.
+    CHECK_FALSE(DecodeApp(std::string_view(v2).substr(0, EncodeAppFormat1(a).size())).ok());
+    CHECK_FALSE(DecodeApp(std::string_view(v2).substr(0, v2.size() - 1)).ok());
+    std::string v3 = v2;
+    v3[0] = 3;
+    CHECK_FALSE(DecodeApp(v3).ok());
+    CHECK_FALSE(DecodeApp("").ok());
+  }
+
+  TEST_CASE("the previous secret is active only before its deadline") {
+    App a = MakeApp();
+    a.previous_secret = "old";
+    a.previous_secret_until_ms = 1000;
+    CHECK(PreviousSecretActive(a, 999));
+    CHECK_FALSE(PreviousSecretActive(a, 1000));
+    a.previous_secret.clear();
+    CHECK_FALSE(PreviousSecretActive(a, 0));
+  }
+}
+
+}  // namespace tock
