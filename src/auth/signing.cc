@@ -15,7 +15,8 @@ namespace {
 using HmacState = crypto_auth_hmacsha256_state;
 
 const unsigned char* Bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
+  // Never null: libsodium declares its pointers nonnull even for length 0 (string_view{}).
+  return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
 }
 
 void HmacUpdate(HmacState* state, std::string_view piece) {

@@ -1,0 +1,55 @@
+// libFuzzer target: schedule triggers (schedules/trigger.h). The input is the `trigger` JSON
+// object; what parses is validated, asked for a few fire times, and round-tripped through
+// TriggerToJson, which must give back an equal trigger.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "schedules/trigger.h"
+#include "timeutil/time_zone.h"
+
+namespace {
+
+constexpr int64_t kNowMs = 1795305600000;  // 2026-11-21T00:00:00Z
+
+const tock::TimeZone& NewYork() {
+  static const tock::TimeZone zone = [] {
+    auto z = tock::TimeZone::Load("America/New_York");
+    return z.ok() ? *z : tock::TimeZone::Utc();
+  }();
+  return zone;
+}
+
+void Check(std::string_view json, const tock::TimeZone& server_zone) {
+  auto t = tock::ParseTrigger(json, server_zone);
+  if (!t.ok()) return;
+  (void)tock::ValidateForCreate(*t, kNowMs);
+
+  int64_t after = kNowMs;
+  for (int i = 0; i < 4; ++i) {
+    std::optional<int64_t> next = tock::NextFireAfter(*t, after);
+    if (!next) break;
+    if (*next <= after) std::abort();  // "strictly after"
+    after = *next;
+  }
+  (void)tock::NextFireAfter(*t, t->start_ms);
+  (void)tock::NextFireAfter(*t, t->time_ms);
+
+  std::string canonical = tock::TriggerToJson(*t);
+  auto again = tock::ParseTrigger(canonical, server_zone);
+  if (!again.ok() || !(*again == *t)) std::abort();  // documented round trip
+  if (tock::TriggerToJson(*again) != canonical) std::abort();
+  (void)tock::IsSameKindForUpdate(*t, *again);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view json(reinterpret_cast<const char*>(data), size);
+  Check(json, tock::TimeZone::Utc());
+  Check(json, NewYork());
+  return 0;
+}
