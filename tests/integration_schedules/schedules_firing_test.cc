@@ -23,15 +23,26 @@ std::vector<std::string> ScheduleIdsOf(const std::vector<ReceivedRequest>& reqs)
   return out;
 }
 
+// A receiver and an application on the shared server, with clients for both surfaces.
+struct SharedTockApp {
+  Receiver rx;
+  ApiClient api{ScheduleSharedTock()};
+  ScheduleClient sc{ScheduleSharedTock()};
+  App app = MustCreateApp(api, rx);
+
+  static App MustCreateApp(ApiClient& api, Receiver& rx) {
+    App app = api.CreateApp(rx.Url());
+    REQUIRE(app.ok());
+    return app;
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("ScheduleFiring") {
   TEST_CASE("a single schedule is delivered on time with scheduleId and msgId, then expires") {
-    Receiver rx;
-    ApiClient api(ScheduleSharedTock());
-    ScheduleClient sc(ScheduleSharedTock());
-    App app = api.CreateApp(rx.Url());
-    REQUIRE(app.ok());
+    SharedTockApp f;
+    auto& [rx, api, sc, app] = f;
     const int64_t at = WholeSecondAfter(1500);
     std::string id = sc.MustCreate(app, SingleBody(at, "on time", R"({"alert":"hi","n":[1,2]})"));
 
@@ -68,11 +79,8 @@ TEST_SUITE("ScheduleFiring") {
   }
 
   TEST_CASE("a daily periodical schedule fires at its time of day and records the msg-id") {
-    Receiver rx;
-    ApiClient api(ScheduleSharedTock());
-    ScheduleClient sc(ScheduleSharedTock());
-    App app = api.CreateApp(rx.Url());
-    REQUIRE(app.ok());
+    SharedTockApp f;
+    auto& [rx, api, sc, app] = f;
     const int64_t at = WholeSecondAfter(1500);
     const std::string start = WallTimeString(at - 60'000);
     const std::string end = WallTimeString(at + 2 * 86'400'000LL);
@@ -109,11 +117,8 @@ TEST_SUITE("ScheduleFiring") {
   }
 
   TEST_CASE("deleted and disabled schedules do not fire; a re-triggered one fires when moved") {
-    Receiver rx;
-    ApiClient api(ScheduleSharedTock());
-    ScheduleClient sc(ScheduleSharedTock());
-    App app = api.CreateApp(rx.Url());
-    REQUIRE(app.ok());
+    SharedTockApp f;
+    auto& [rx, api, sc, app] = f;
     const int64_t at = WholeSecondAfter(1500);
     std::string gone = sc.MustCreate(app, SingleBody(at, "deleted"));
     std::string off = sc.MustCreate(app, SingleBody(at, "disabled"));
@@ -135,11 +140,8 @@ TEST_SUITE("ScheduleFiring") {
   }
 
   TEST_CASE("a cron schedule creates one message per fire until it is deleted") {
-    Receiver rx;
-    ApiClient api(ScheduleSharedTock());
-    ScheduleClient sc(ScheduleSharedTock());
-    App app = api.CreateApp(rx.Url());
-    REQUIRE(app.ok());
+    SharedTockApp f;
+    auto& [rx, api, sc, app] = f;
     std::string id = sc.MustCreate(
         app, ScheduleBody("\"every second\"", "true",
                           R"({"cron":{"expr":"* * * * * *","time_zone":"UTC"}})", R"({"c":1})"));
