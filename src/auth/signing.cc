@@ -124,10 +124,22 @@ std::string RandomAlnum(size_t n) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   static constexpr uint32_t kAlphabetSize = sizeof kAlphabet - 1;  // 62
   InitCrypto();
-  std::string out(n, '\0');
-  // randombytes_uniform rejects samples above the largest multiple of 62, so every
-  // character is exactly uniform (a plain "% 62" would favour the first 8 characters).
-  for (char& c : out) c = kAlphabet[randombytes_uniform(kAlphabetSize)];
+  // Bytes at or above 248 (the largest multiple of 62 that fits a byte) are rejected, so
+  // every character is exactly uniform (a plain "% 62" would favour the first 8). Random
+  // bytes are drawn a buffer at a time: one getrandom call per ~2n bytes, not one per
+  // character (this runs for every callback's nonce).
+  static constexpr unsigned kLimit = 256 - 256 % kAlphabetSize;  // 248
+  std::string out;
+  out.reserve(n);
+  std::array<unsigned char, 64> pool;
+  while (out.size() < n) {
+    randombytes_buf(pool.data(), pool.size());
+    for (unsigned char b : pool) {
+      if (b >= kLimit) continue;
+      out.push_back(kAlphabet[b % kAlphabetSize]);
+      if (out.size() == n) break;
+    }
+  }
   return out;
 }
 

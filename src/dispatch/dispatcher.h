@@ -23,7 +23,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -34,7 +36,9 @@
 
 namespace tock {
 
+struct App;
 class AppRegistry;
+struct AttemptTicket;
 class ScheduleService;
 class Sender;
 class TaskService;
@@ -70,8 +74,16 @@ class Dispatcher {
     int64_t due_ms;
   };
   void WorkerLoop();
-  void RunOne(const Item& item);
-  void ReleaseAppSlot(const std::string& app_key);
+  // Runs a popped item, then (holding its application's slot) that application's parked
+  // items for as long as there are any.
+  void RunItem(Item item);
+  // BeginAttempt plus the application's lookup; nullopt when there is nothing to send.
+  std::optional<AttemptTicket> Begin(const Item& item, std::shared_ptr<const App>* app);
+  // Sends one attempt and records its outcome. REQUIRES: the caller holds an app slot.
+  void Deliver(const Item& item, const App& app, AttemptTicket ticket);
+  // Called by the holder of a slot of `app_key` when its attempt is over: moves the slot to
+  // the application's next parked item (returned in *next, true) or frees it (false).
+  bool PassAppSlot(const std::string& app_key, Item* next);
 
   TaskService& tasks_;
   AppRegistry& apps_;

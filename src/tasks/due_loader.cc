@@ -37,8 +37,32 @@ void DueLoader::Arm(uint64_t id, int64_t due_ms) {
 
 void DueLoader::Disarm(uint64_t id) { timers_.Cancel(id); }
 
+void DueLoader::Rewind(uint64_t id, int64_t due_ms) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!rewind_ || due_ms < rewind_ms_ || (due_ms == rewind_ms_ && id < rewind_id_)) {
+    rewind_ = true;
+    rewind_ms_ = due_ms;
+    rewind_id_ = id;
+  }
+}
+
 Result<size_t> DueLoader::LoadOnce() {
   std::lock_guard<std::mutex> scan(scan_mu_);
+  bool rewind;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    rewind = rewind_;
+  }
+  // healthy() may try to resume a disk-full store, so it is asked without mu_ held.
+  if (rewind && store_.healthy()) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (rewind_ms_ < wm_ms_ || (rewind_ms_ == wm_ms_ && rewind_id_ < wm_id_)) {
+      wm_ms_ = rewind_ms_;
+      wm_id_ = rewind_id_;
+    }
+    rewind_ = false;
+    log::Info("loader.rewind", {{"from_ms", wm_ms_}});
+  }
   // While a backlog drains, hand over more only when the wheel has room: memory stays
   // bounded by max_batch timers however many tasks came due during downtime.
   if (!caught_up_.load() && timers_.Size() >= opts_.max_batch) return size_t{0};

@@ -13,6 +13,13 @@
 // A scan hands over at most max_batch entries at a time (a backlog after downtime does not
 // land in memory at once): W then stops just past the last entry handed over.
 //
+// Rewind (an attempt whose outcome could not be written, e.g. disk full): the entry is
+// still in the store but below W, so nothing would hand it over again before a restart.
+// Rewind remembers the lowest such key; the first pass that finds storage healthy lowers W
+// to it and scans forward again (entries already in the wheel are replaced, stale ones are
+// ignored by the dispatcher). While storage refuses writes nothing is handed over again,
+// so a long disk-full spell repeats each unrecorded delivery once, not every second.
+//
 // Thread-safety: Arm/Disarm from any thread. Start/Stop from the owner. One loader thread.
 #pragma once
 
@@ -51,6 +58,9 @@ class DueLoader {
   // REQUIRES: the due entry (due_ms, id) is already written to the store.
   void Arm(uint64_t id, int64_t due_ms);
   void Disarm(uint64_t id);
+  // REQUIRES: the due entry (due_ms, id) is still in the store. Hands it over again on the
+  // first pass after storage is healthy (see the header comment).
+  void Rewind(uint64_t id, int64_t due_ms);
 
   // Runs one loader pass; returns entries handed over. For tests and the loader thread.
   Result<size_t> LoadOnce();
@@ -68,6 +78,9 @@ class DueLoader {
   mutable std::mutex mu_;
   int64_t wm_ms_;     // GUARDED_BY(mu_): watermark key (wm_ms_, wm_id_)
   uint64_t wm_id_;    // GUARDED_BY(mu_)
+  bool rewind_ = false;       // GUARDED_BY(mu_): a Rewind is pending, from key below
+  int64_t rewind_ms_ = 0;     // GUARDED_BY(mu_)
+  uint64_t rewind_id_ = 0;    // GUARDED_BY(mu_)
   std::mutex scan_mu_;  // one scan at a time
   std::atomic<bool> caught_up_{false};
 

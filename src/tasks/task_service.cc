@@ -56,7 +56,17 @@ TaskMetrics& Metrics() {
 
 TaskService::TaskService(Store& store, DueLoader& loader, const Clock& clock,
                          TaskServiceOptions opts)
-    : store_(store), loader_(loader), clock_(clock), opts_(opts) {}
+    : store_(store), loader_(loader), clock_(clock), opts_(opts),
+      recorder_([this] { RecordLoop(); }) {}
+
+TaskService::~TaskService() {
+  {
+    std::lock_guard<std::mutex> l(record_mu_);
+    record_stop_ = true;
+  }
+  record_cv_.notify_all();
+  recorder_.join();
+}
 
 Result<std::vector<CreatedTask>> TaskService::Create(const App& app,
                                                      std::vector<TaskSpec> specs) {
@@ -165,7 +175,6 @@ bool TaskService::IsInFlight(uint64_t id) const {
 }
 
 Status TaskService::Cancel(const App& app, uint64_t id) {
-  std::shared_ptr<std::atomic<bool>> flag;
   {
     std::lock_guard<std::mutex> l(TaskLock(id));
     Result<Task> r = LoadOwned(app, id);
@@ -188,10 +197,11 @@ Status TaskService::Cancel(const App& app, uint64_t id) {
     Metrics().cancelled.Inc();
     std::lock_guard<std::mutex> fl(flight_mu_);
     auto it = in_flight_.find(id);
-    if (it != in_flight_.end()) flag = it->second;
+    // Set under the task's lock: FinishAttempt trusts its ticket's copy of the task only
+    // while this flag is clear. It also aborts the attempt in flight (best effort).
+    if (it != in_flight_.end()) it->second->store(true);
   }
   loader_.Disarm(id);
-  if (flag) flag->store(true);  // best-effort abort of the attempt in flight
   return Status::Ok();
 }
 
@@ -275,64 +285,136 @@ void TaskService::AbandonAttempt(const AttemptTicket& ticket) {
   in_flight_.erase(ticket.task.id);
 }
 
-Status TaskService::FinishAttempt(const AttemptTicket& ticket, const App& app, Attempt attempt) {
-  const uint64_t id = ticket.task.id;
-  std::optional<int64_t> rearm;
-  metrics::Counter* transition = nullptr;  // counted once the write succeeded
-  Status st;
+void TaskService::FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt) {
   {
-    std::lock_guard<std::mutex> l(TaskLock(id));
-    Result<Task> r = store_.GetTask(id);
-    if (r.ok()) {
-      Task& t = *r;
-      const int64_t now = clock_.WallMs();
-      t.round += 1;
-      t.elapsed_ms += attempt.duration_ms;
-      attempt.task_id = id;
-      attempt.number = t.round;
-      Store::Batch b(store_);
-      b.PutAttempt(attempt);
-      // Only a task still waiting on this very attempt moves on; one cancelled while the
-      // attempt ran keeps its state and just gains the attempt's record.
-      if (t.status == TaskStatus::kWaiting && t.next_run_ms == ticket.due_ms) {
-        b.DeleteDue(ticket.due_ms, id);
-        RetryDecision d;
-        if (attempt.outcome != AttemptOutcome::kSuccess) {
-          d = DecideRetry(app.step_s, app.retry_total, t.round - t.round_start, attempt.outcome,
-                          now);
-        }
-        if (d.retry) {
-          t.next_run_ms = d.next_run_ms;
-          b.PutDue(t.next_run_ms, id);
-          rearm = t.next_run_ms;
-          transition = &Metrics().retries;
-        } else {
-          t.status = attempt.outcome == AttemptOutcome::kSuccess ? TaskStatus::kSuccess
-                                                                 : TaskStatus::kFailed;
-          t.next_run_ms = 0;
-          t.finished_ms = now;
-          b.PutRetire(now + opts_.retention_ms, id);
-          transition = t.status == TaskStatus::kSuccess ? &Metrics().success : &Metrics().failed;
-        }
-      }
-      b.PutTask(t);
-      // Not synced: a lost outcome only repeats the delivery (same webhook-id).
-      st = store_.Write(b, /*sync=*/false);
-      if (!st.ok()) {
-        rearm.reset();
-      } else if (transition != nullptr) {
-        transition->Inc();
-      }
-    } else if (r.status().code() != Code::kNotFound) {
-      st = r.status();
+    std::unique_lock<std::mutex> l(record_mu_);
+    record_done_cv_.wait(l, [this] { return records_.size() < kMaxPendingRecords; });
+    records_.push_back({std::move(ticket), app.step_s, app.retry_total, std::move(attempt)});
+    ++records_queued_;
+  }
+  record_cv_.notify_one();
+}
+
+void TaskService::WaitForRecords() {
+  std::unique_lock<std::mutex> l(record_mu_);
+  const uint64_t target = records_queued_;
+  record_done_cv_.wait(l, [&] { return records_written_ >= target; });
+}
+
+void TaskService::RecordLoop() {
+  std::vector<PendingRecord> group;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(record_mu_);
+      record_cv_.wait(l, [this] { return record_stop_ || !records_.empty(); });
+      if (records_.empty()) return;  // stopping, and everything is written
+      group.swap(records_);
     }
+    record_done_cv_.notify_all();  // room again for FinishAttempt callers held back
+    WriteRecords(group);
+    {
+      std::lock_guard<std::mutex> l(record_mu_);
+      records_written_ += group.size();
+    }
+    record_done_cv_.notify_all();
+    group.clear();
+  }
+}
+
+void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
+  // Every task of the group is locked (stripes in ascending order) for the read-modify-write
+  // of its record, and all of them are written in one batch.
+  std::vector<size_t> stripes;
+  stripes.reserve(group.size());
+  for (const PendingRecord& p : group) stripes.push_back(p.ticket.task.id % kStripes);
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(stripes.size());
+  for (size_t i : stripes) held.emplace_back(task_locks_[i]);
+
+  struct Effect {
+    uint64_t id;
+    std::optional<int64_t> rearm;
+    metrics::Counter* transition = nullptr;  // counted once the write succeeded
+  };
+  std::vector<Effect> effects;
+  effects.reserve(group.size());
+  Store::Batch b(store_);
+  const int64_t now = clock_.WallMs();
+  for (PendingRecord& p : group) {
+    const uint64_t id = p.ticket.task.id;
+    Effect& e = effects.emplace_back(Effect{id, std::nullopt, nullptr});
+    // While the attempt was in flight, only Cancel (which raises the ticket's flag under the
+    // task's lock) or shutdown could change the task: Publish refuses a task in flight and
+    // the sweep takes finished tasks only. So with the flag clear the ticket's copy is
+    // current and the read is saved; with it raised, read what Cancel wrote.
+    Result<Task> r = p.ticket.cancel->load() ? store_.GetTask(id)
+                                             : Result<Task>(std::move(p.ticket.task));
+    if (!r.ok()) {
+      // Deleted (not found): nothing to record. A read error: its due entry stays, so the
+      // attempt repeats after a restart.
+      if (r.status().code() != Code::kNotFound) {
+        log::Error("tasks.record_failed", {{"task_id", id}, {"error", r.status().message()}});
+      }
+      continue;
+    }
+    Task& t = *r;
+    Attempt& attempt = p.attempt;
+    t.round += 1;
+    t.elapsed_ms += attempt.duration_ms;
+    attempt.task_id = id;
+    attempt.number = t.round;
+    b.PutAttempt(attempt);
+    // Only a task still waiting on this very attempt moves on; one cancelled while the
+    // attempt ran keeps its state and just gains the attempt's record.
+    if (t.status == TaskStatus::kWaiting && t.next_run_ms == p.ticket.due_ms) {
+      b.DeleteDue(p.ticket.due_ms, id);
+      RetryDecision d;
+      if (attempt.outcome != AttemptOutcome::kSuccess) {
+        d = DecideRetry(p.step_s, p.retry_total, t.round - t.round_start, attempt.outcome, now);
+      }
+      if (d.retry) {
+        t.next_run_ms = d.next_run_ms;
+        b.PutDue(t.next_run_ms, id);
+        e.rearm = t.next_run_ms;
+        e.transition = &Metrics().retries;
+      } else {
+        t.status = attempt.outcome == AttemptOutcome::kSuccess ? TaskStatus::kSuccess
+                                                               : TaskStatus::kFailed;
+        t.next_run_ms = 0;
+        t.finished_ms = now;
+        b.PutRetire(now + opts_.retention_ms, id);
+        e.transition = t.status == TaskStatus::kSuccess ? &Metrics().success : &Metrics().failed;
+      }
+    }
+    b.PutTask(t);
+  }
+  const Status st = b.Count() > 0 ? store_.Write(b, /*sync=*/false) : Status::Ok();
+  held.clear();
+  if (!st.ok()) {
+    // The due entries stay, so these attempts repeat after a restart (same webhook-id).
+    log::Error("tasks.record_failed",
+               {{"attempts", static_cast<uint64_t>(group.size())}, {"error", st.message()}});
   }
   {
     std::lock_guard<std::mutex> fl(flight_mu_);
-    in_flight_.erase(id);
+    for (const Effect& e : effects) in_flight_.erase(e.id);
   }
-  if (rearm) loader_.Arm(id, *rearm);
-  return st;
+  if (!st.ok()) {
+    // Their timers have fired and the loader is past them: without a rewind they would wait
+    // for a restart. Handed over again once storage accepts writes (disk full), after the
+    // erase above so the timer cannot find them still in flight. effects[i] is group[i].
+    for (size_t i = 0; i < effects.size(); ++i) {
+      loader_.Rewind(effects[i].id, group[i].ticket.due_ms);
+    }
+    return;
+  }
+  // Re-armed only once the task is out of flight, or its timer could find it still in flight.
+  for (const Effect& e : effects) {
+    if (e.transition != nullptr) e.transition->Inc();
+    if (e.rearm) loader_.Arm(e.id, *e.rearm);
+  }
 }
 
 Result<size_t> TaskService::SweepRetired(size_t limit) {

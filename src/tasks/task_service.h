@@ -11,18 +11,22 @@
 //
 // Every change to one task is a read-modify-write under that task's lock stripe, written
 // as one batch with its index entries; creation is synced before it returns, attempt
-// outcomes are not (a lost outcome only repeats a delivery, which webhook-id makes safe).
+// outcomes are not (a lost outcome only repeats a delivery, which webhook-id makes safe):
+// one recorder thread writes the outcomes that arrive close together as one batch, so the
+// workers sending callbacks never wait on storage.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -74,7 +78,9 @@ struct TaskServiceOptions {
 
 class TaskService {
  public:
+  // Starts the recorder thread; the destructor writes what is still queued, then stops it.
   TaskService(Store& store, DueLoader& loader, const Clock& clock, TaskServiceOptions opts);
+  ~TaskService();
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
 
@@ -101,8 +107,15 @@ class TaskService {
   // Gives the attempt back without recording anything (shutdown, concurrency limit): the
   // due entry is untouched, so it runs again (after restart, or when re-armed).
   void AbandonAttempt(const AttemptTicket& ticket);
-  // Records the attempt and moves the task on (success, retry, failed).
-  Status FinishAttempt(const AttemptTicket& ticket, const App& app, Attempt attempt);
+  // Records the attempt and moves the task on (success, retry, failed). Returns at once:
+  // the recorder thread writes the outcomes of attempts that end close together as one
+  // unsynced batch (a lost outcome only repeats a delivery, which webhook-id makes safe).
+  // Until its outcome is written the task stays in flight, so it cannot begin again.
+  // Blocks only while kMaxPendingRecords outcomes wait to be written (backpressure).
+  void FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt);
+  // Blocks until every outcome handed to FinishAttempt before the call is written (or its
+  // write failed, which is logged).
+  void WaitForRecords();
 
   // Removes tasks finished longer than the retention ago (at most `limit`); returns count.
   Result<size_t> SweepRetired(size_t limit);
@@ -117,6 +130,18 @@ class TaskService {
   Result<Task> LoadOwned(const App& app, uint64_t id);
   bool IsInFlight(uint64_t id) const;
 
+  // An attempt's outcome waiting for the recorder.
+  struct PendingRecord {
+    AttemptTicket ticket;
+    int32_t step_s = 0;       // the application's retry policy
+    int32_t retry_total = 0;
+    Attempt attempt;
+  };
+  static constexpr size_t kMaxPendingRecords = 4096;
+  void RecordLoop();
+  // Writes one group of outcomes as one batch, then re-arms retries.
+  void WriteRecords(std::vector<PendingRecord>& group);
+
   Store& store_;
   DueLoader& loader_;
   const Clock& clock_;
@@ -127,6 +152,15 @@ class TaskService {
 
   mutable std::mutex flight_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<std::atomic<bool>>> in_flight_;  // GUARDED_BY
+
+  std::mutex record_mu_;
+  std::condition_variable record_cv_;       // records_ gained an entry, or stopping
+  std::condition_variable record_done_cv_;  // a group was written
+  std::vector<PendingRecord> records_;      // GUARDED_BY(record_mu_)
+  uint64_t records_queued_ = 0;             // GUARDED_BY(record_mu_): ever handed over
+  uint64_t records_written_ = 0;            // GUARDED_BY(record_mu_): ever written (or failed)
+  bool record_stop_ = false;                // GUARDED_BY(record_mu_)
+  std::thread recorder_;                    // last: started once the members above exist
 };
 
 }  // namespace tock
