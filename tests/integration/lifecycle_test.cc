@@ -1,5 +1,6 @@
 // A task's life over the API (SPEC §3): create (runtime forms, taskNo), detail, cancel,
 // publish.
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -252,6 +253,52 @@ TEST_SUITE("TaskLifecycle") {
     CheckError(f.api.Publish(f.app, id), 409, "");
     CHECK(f.api.WaitForStatus(f.app, id, 2, 6s).Int("/data/status") == 2);
     CHECK(f.receiver.Count() == 1);
+  }
+
+  TEST_CASE("cancel during an attempt: the task stays cancelled and keeps the attempt") {
+    // The attempt's outcome is written after the cancel; it must not overwrite the state.
+    AppFixture f;
+    f.receiver.SetDefaultReply({200, "success", 1500ms});
+    const int64_t id = f.MustCreate({.timeout = "10000"});
+    REQUIRE(f.receiver.WaitForCount(1, 5s));  // the attempt is now in flight
+    ApiResponse c = f.api.Cancel(f.app, id);
+    INFO("cancel: ", c.Describe());
+    CHECK(c.status == 200);
+    ApiResponse d;
+    for (int i = 0; i < 60; ++i) {  // until the attempt's record is there (<= 6 s)
+      d = f.api.Detail(f.app, id);
+      if (d.Size("/data/attempts") >= 1) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    INFO("detail: ", d.Describe());
+    CHECK(d.Str("/data/state") == "cancelled");
+    CHECK(d.Size("/data/attempts") == 1);
+    // Cancel also aborts the attempt in flight (the receiver answers only after 1.5 s).
+    CHECK(d.Str("/data/attempts/0/outcome") == "error");
+    CHECK(d.Str("/data/attempts/0/error") == "cancelled");
+    CHECK(f.receiver.Count() == 1);
+  }
+
+  TEST_CASE("more due tasks than an application's slots: each is delivered exactly once") {
+    // Two slots for the application and eight workers: items wait parked on the application
+    // and are handed from slot to slot.
+    std::unique_ptr<TockProcess> tock = StartOwnTock({"--max-per-app", "2", "--workers", "8"});
+    AppFixture f(*tock);
+    constexpr int kTasks = 300;
+    std::string body = R"({"tasks":[)";
+    for (int i = 0; i < kTasks; ++i) {
+      body += (i ? "," : "") + std::string(R"({"taskNo":"slot-)") + std::to_string(i) +
+              R"(","content":{"i":)" + std::to_string(i) + "}}";
+    }
+    body += "]}";
+    ApiResponse r = f.api.AppPost(f.app, "/task/batch-create", body);
+    REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    REQUIRE_MESSAGE(f.receiver.WaitForCount(kTasks, 20s), "delivered " << f.receiver.Count());
+    std::this_thread::sleep_for(300ms);  // a duplicate would arrive by now
+    std::set<std::string> ids;
+    for (const ReceivedRequest& req : f.receiver.Requests()) ids.insert(req.Header("webhook-id"));
+    CHECK(f.receiver.Count() == kTasks);
+    CHECK(ids.size() == kTasks);
   }
 }
 
