@@ -11,7 +11,9 @@
 //
 // Failure: after any write fails, the store keeps refusing writes (Unavailable) until
 // restart, and healthy() turns false (as leveldb's bg_error_), because a half-applied view
-// of what was acknowledged is worse than a loud stop.
+// of what was acknowledged is worse than a loud stop. Except disk full: writes are refused
+// (Unavailable, "disk full: ...") only until space is freed; the store resumes by itself,
+// without a restart, on a later Write() or healthy() (store.cc explains how).
 //
 // Thread-safety: every method may be called from any thread. RocksDB headers stay in
 // store.cc; nothing here pulls them in.
@@ -32,7 +34,8 @@ namespace tock {
 
 struct StoreOptions {
   size_t block_cache_bytes = 64u << 20;
-  size_t write_buffer_bytes = 32u << 20;
+  size_t write_buffer_bytes = 32u << 20;    // one memtable of one column family
+  size_t memtable_budget_bytes = 64u << 20; // all memtables together (a flush beyond it)
 };
 
 class Store {
@@ -123,7 +126,8 @@ class Store {
   uint64_t EstimateDueEntries();
   uint64_t EstimateTasks();
 
-  // False after a write failed; the message says why.
+  // False while writes are refused after a failure; the message says why. While the disk is
+  // full this also tries (at most every 500 ms) to resume, so polling it heals the store.
   bool healthy() const;
   std::string health_message() const;
 
