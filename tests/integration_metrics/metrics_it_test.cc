@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -336,6 +338,21 @@ TEST_SUITE("Metrics") {
     auto odd = cli.Get("/healthz", {{"X-Request-Id", "has space and \"quotes\""}});
     REQUIRE(odd);
     CHECK(odd->get_header_value("X-Request-Id").size() == 16);
+    // Fresh ids are alphanumeric and differ from request to request (and connection to
+    // connection: each server thread draws its own sequence).
+    std::set<std::string> fresh;
+    for (int i = 0; i < 50; ++i) {
+      httplib::Client other(tock->host(), tock->port());
+      for (auto* c : {&cli, &other}) {
+        auto r = c->Get("/healthz");
+        REQUIRE(r);
+        const std::string id = r->get_header_value("X-Request-Id");
+        CHECK(std::all_of(id.begin(), id.end(), [](char ch) { return std::isalnum(
+                                                       static_cast<unsigned char>(ch)) != 0; }));
+        fresh.insert(id);
+      }
+    }
+    CHECK(fresh.size() == 100);
 
     // An unrouted path counts as route="other", not as its raw path.
     auto missing = cli.Get("/no/such/route/123");
