@@ -27,8 +27,10 @@
 #include "api/http_util.h"
 #include "api/routes.h"
 #include "auth/signing.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
+#include "storage/store.h"
 
 namespace tock {
 
@@ -123,11 +125,35 @@ int64_t SteadyNs() {
       .count();
 }
 
+// A fresh X-Request-Id: 16 alphanumerics, unique, not secret. Each thread walks its own
+// splitmix64 sequence from a random start, so no system call per request (RandomAlnum
+// costs a getrandom each).
+std::string NewRequestId() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local uint64_t state = [] {
+    uint64_t seed = 0;
+    const std::string r = RandomAlnum(12);  // ~71 random bits, once per thread
+    for (char c : r) seed = seed * 62 + static_cast<uint64_t>(c);
+    return seed;
+  }();
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  std::string id(16, '0');
+  for (char& c : id) {  // 62^16 > 2^64: every 64-bit value gives a distinct id
+    c = kAlphabet[z % 62];
+    z /= 62;
+  }
+  return id;
+}
+
 // Counts and logs one response. Runs on the HTTP thread that sends it.
 void ObserveResponse(const httplib::Request& req, httplib::Response& res) {
   std::string rid = res.get_header_value(kRequestIdHeader);
   if (rid.empty()) {  // never reached pre-routing (httplib answered on its own)
-    rid = RandomAlnum(16);
+    rid = NewRequestId();
     res.set_header(kRequestIdHeader, rid);
   }
   double seconds = 0;
@@ -172,7 +198,7 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
     impl->requests.fetch_add(1, std::memory_order_relaxed);
     std::string client_rid = req.get_header_value(kRequestIdHeader);
-    res.set_header(kRequestIdHeader, SaneRequestId(client_rid) ? client_rid : RandomAlnum(16));
+    res.set_header(kRequestIdHeader, SaneRequestId(client_rid) ? client_rid : NewRequestId());
     res.set_header(kStartHeader, std::to_string(SteadyNs()));
     // Count first, then check: once Stop() has seen in_flight reach 0 with stopping set,
     // every later request sees stopping and never reaches a handler.
@@ -239,10 +265,27 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     api::SendJson(res, 200, R"({"status":"ok"})");
   });
+  // Not ready while starting or stopping, and while storage refuses writes (disk full, or a
+  // failed write): creates would get 503, so a load balancer should send them elsewhere.
+  // Reads still work then, and a disk-full store turns ready again by itself once space is
+  // freed (Store::healthy() retries the resume). /healthz stays 200: a restart cannot help.
   s.Get("/readyz", [impl](const httplib::Request&, httplib::Response& res) {
     bool ready = impl->services.ready && impl->services.ready();
-    api::SendJson(res, ready ? 200 : 503,
-                  ready ? R"({"status":"ready"})" : R"({"status":"starting"})");
+    if (!ready) {
+      api::SendJson(res, 503, R"({"status":"starting"})");
+      return;
+    }
+    Store* store = impl->services.store;
+    if (store != nullptr && !store->healthy()) {
+      JsonWriter w;
+      w.BeginObject();
+      w.Key("status"); w.String("storage_unavailable");
+      w.Key("reason"); w.String(store->health_message());
+      w.EndObject();
+      api::SendJson(res, 503, w.str());
+      return;
+    }
+    api::SendJson(res, 200, R"({"status":"ready"})");
   });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
     std::string text = impl->services.metrics_text ? impl->services.metrics_text() : "";

@@ -148,10 +148,13 @@ void Dispatcher::WorkerLoop() {
   }
 }
 
-bool Dispatcher::PassAppSlot(const std::string& app_key, Item* next) {
+bool Dispatcher::PassAppSlot(const std::string& app_key, AppLimiter::Signal signal,
+                             Item* next) {
   std::lock_guard<std::mutex> l(mu_);
+  limiter_.Record(app_key, signal);
   auto p = parked_.find(app_key);
-  if (p != parked_.end() && !stopping_) {
+  // Passed on only while the application is within its (possibly just lowered) limit.
+  if (p != parked_.end() && !stopping_ && app_busy_[app_key] <= limiter_.Limit(app_key)) {
     *next = p->second.front();
     p->second.pop_front();
     if (p->second.empty()) parked_.erase(p);
@@ -181,7 +184,7 @@ void Dispatcher::RunItem(Item item) {
     if (ticket && slot_app.empty()) {
       std::lock_guard<std::mutex> l(mu_);
       int& busy = app_busy_[app->app_key];
-      if (busy >= opts_.max_per_app) {
+      if (busy >= limiter_.Limit(app->app_key)) {
         parked_[app->app_key].push_back(item);
         tasks_.AbandonAttempt(*ticket);
         return;
@@ -189,9 +192,10 @@ void Dispatcher::RunItem(Item item) {
       ++busy;
       slot_app = app->app_key;
     }
-    if (ticket) Deliver(item, *app, std::move(*ticket));
+    const AppLimiter::Signal signal =
+        ticket ? Deliver(item, *app, std::move(*ticket)) : AppLimiter::Signal::kNone;
     // A parked item is always of the application whose slot frees, so slot_app is its app.
-    if (slot_app.empty() || !PassAppSlot(slot_app, &item)) return;
+    if (slot_app.empty() || !PassAppSlot(slot_app, signal, &item)) return;
   }
 }
 
@@ -212,7 +216,7 @@ std::optional<AttemptTicket> Dispatcher::Begin(const Item& item,
   return std::move(*begun);
 }
 
-void Dispatcher::Deliver(const Item& item, const App& app, AttemptTicket ticket) {
+AppLimiter::Signal Dispatcher::Deliver(const Item& item, const App& app, AttemptTicket ticket) {
   // The wheel may fire up to 1 ms early (both clock readings drop sub-milliseconds); a
   // callback must never go out before its due time.
   const int64_t early_ms = item.due_ms - clock_.WallMs();
@@ -236,6 +240,7 @@ void Dispatcher::Deliver(const Item& item, const App& app, AttemptTicket ticket)
   if (shutting_down_.load()) {
     // Handed back: no record, the due entry stays, the attempt repeats after restart.
     tasks_.AbandonAttempt(ticket);
+    return AppLimiter::Signal::kNone;
   } else {
     attempt.duration_ms = res.duration_ms;
     attempt.http_status = res.http_status;
@@ -253,7 +258,9 @@ void Dispatcher::Deliver(const Item& item, const App& app, AttemptTicket ticket)
                                     {"outcome", AttemptOutcomeName(attempt.outcome)},
                                     {"error", res.error}});
     }
+    const bool timed_out = attempt.outcome == AttemptOutcome::kTimeout;
     tasks_.FinishAttempt(std::move(ticket), app, std::move(attempt));
+    return timed_out ? AppLimiter::Signal::kTimedOut : AppLimiter::Signal::kAnswered;
   }
 }
 

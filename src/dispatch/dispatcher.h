@@ -5,9 +5,11 @@
 // begins an attempt (TaskService), signs and sends it (Sender), and records the outcome.
 //
 // Concurrency limits: at most `workers` attempts in flight in total (one per thread), and
-// at most `max_per_app` per application. An item whose application is at its limit is
-// parked on that application's queue and released when one of its attempts ends, so a slow
-// receiver occupies at most max_per_app workers and the others keep delivering.
+// per application at most its AppLimiter limit (1..max_per_app: it grows while the receiver
+// answers and halves when attempts time out). An item whose application is at its limit is
+// parked on that application's queue and released when one of its attempts ends, so a
+// receiver that hangs occupies a few workers, not max_per_app, and the others keep
+// delivering.
 //
 // Schedule timers: an item whose id has keys::kScheduleTimerBit set is a schedule's fire;
 // it goes to ScheduleService::Fire (which creates the message task) instead of a callback.
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "dispatch/app_limiter.h"
 #include "wheel/timer_service.h"
 
 namespace tock {
@@ -80,10 +83,12 @@ class Dispatcher {
   // BeginAttempt plus the application's lookup; nullopt when there is nothing to send.
   std::optional<AttemptTicket> Begin(const Item& item, std::shared_ptr<const App>* app);
   // Sends one attempt and records its outcome. REQUIRES: the caller holds an app slot.
-  void Deliver(const Item& item, const App& app, AttemptTicket ticket);
+  // Returns what the attempt's end says about the receiver (kNone: handed back).
+  AppLimiter::Signal Deliver(const Item& item, const App& app, AttemptTicket ticket);
   // Called by the holder of a slot of `app_key` when its attempt is over: moves the slot to
   // the application's next parked item (returned in *next, true) or frees it (false).
-  bool PassAppSlot(const std::string& app_key, Item* next);
+  // `signal` (from Deliver) adjusts the application's limit first.
+  bool PassAppSlot(const std::string& app_key, AppLimiter::Signal signal, Item* next);
 
   TaskService& tasks_;
   AppRegistry& apps_;
@@ -97,6 +102,7 @@ class Dispatcher {
   std::deque<Item> queue_;                                     // GUARDED_BY(mu_)
   std::unordered_map<std::string, int> app_busy_;              // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::deque<Item>> parked_;   // GUARDED_BY(mu_)
+  AppLimiter limiter_{opts_.max_per_app};                      // GUARDED_BY(mu_)
   bool stopping_ = false;                                      // GUARDED_BY(mu_)
   std::atomic<size_t> busy_{0};
   std::atomic<bool> shutting_down_{false};

@@ -243,7 +243,7 @@ std::string TockServer::MetricsText() {
     w.Sample("tock_callbacks_in_flight", {{"app", app}}, static_cast<int64_t>(n));
   }
   gauge("tock_applications", "Registered applications.", apps_->size());
-  gauge("tock_storage_healthy", "1 while storage accepts writes, 0 after a write failed.",
+  gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);
   gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
         store_->IntProperty("rocksdb.total-sst-files-size"));

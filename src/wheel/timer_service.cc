@@ -7,6 +7,13 @@
 //
 // Wall times are converted to monotonic deadlines when posted. The wheel runs on MonoMs()
 // only; the wall due time rides along as the wheel's tag and comes back in Fired.
+//
+// Invariant: nothing fires while the wall clock reads earlier than its due time (beyond
+// kEarlyToleranceMs). A wall clock stepped back after a timer was posted makes its
+// monotonic deadline come too soon; at expiry the timer is then put back for the time the
+// wall clock still has to go (re-derived, so a second step is handled the same way). A
+// wall clock stepped forward makes timers already in the wheel fire late (by at most the
+// wait they had left, i.e. the loader's horizon), never early.
 #include "wheel/timer_service.h"
 
 #include <algorithm>
@@ -20,6 +27,9 @@ namespace {
 
 // A single wait is capped so the clock is re-read at least this often.
 constexpr int64_t kMaxWaitMs = 1000;
+// A timer whose wall due time is at most this far ahead fires (both clock readings drop
+// sub-milliseconds; the dispatcher waits out the last few ms before sending).
+constexpr int64_t kEarlyToleranceMs = 5;
 
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t out;
@@ -119,12 +129,27 @@ void TimerService::Iterate() {
   work_.clear();
 
   wheel_.Advance(clock_.MonoMs(), &expired_);
-  size_.store(wheel_.size(), std::memory_order_relaxed);
-  if (expired_.empty()) return;
+  if (expired_.empty()) {
+    size_.store(wheel_.size(), std::memory_order_relaxed);
+    return;
+  }
   batch_.clear();
   batch_.reserve(expired_.size());
-  for (const ExpiredTimer& e : expired_) batch_.push_back(Fired{e.id, e.tag});
+  // Read wall then mono, as Schedule() does. O(expired).
+  const int64_t wall_now = clock_.WallMs();
+  const int64_t mono_now = clock_.MonoMs();
+  for (const ExpiredTimer& e : expired_) {
+    if (SaturatingSub(e.tag, wall_now) > kEarlyToleranceMs) {
+      // The wall clock was stepped back: wait for it to reach the due time.
+      const Op op = MakeScheduleOp(e.id, e.tag, wall_now, mono_now);
+      wheel_.Schedule(op.id, op.mono_deadline_ms, op.due_wall_ms);
+      continue;
+    }
+    batch_.push_back(Fired{e.id, e.tag});
+  }
   expired_.clear();
+  size_.store(wheel_.size(), std::memory_order_relaxed);
+  if (batch_.empty()) return;
   on_fire_(batch_);  // no lock held: on_fire may post back (retries)
   batch_.clear();    // valid even if on_fire moved the contents out
 }

@@ -54,8 +54,10 @@ class TimerService {
   // Schedules id to fire at the wall time due_wall_ms, replacing any timer with that id.
   // The wall due time is converted to the monotonic clock now, at the call:
   //   mono_deadline = clock.MonoMs() + (due_wall_ms - clock.WallMs()),
-  // so a wall clock that steps later neither fires the timer early nor strands it. A due
-  // time in the past fires at the next iteration. The Fired entry carries due_wall_ms.
+  // so a wall clock that steps forward later does not fire the timer early. One that steps
+  // back is caught at expiry: the timer waits again until the wall clock reaches its due
+  // time (see the invariant in timer_service.cc). A due time in the past fires at the next
+  // iteration. The Fired entry carries due_wall_ms.
   void Schedule(uint64_t id, int64_t due_wall_ms);
   // Schedule for many timers under one lock, with one reading of the clocks.
   void ScheduleBatch(const std::vector<Fired>& timers);

@@ -1,0 +1,148 @@
+// DESIGN
+// tock_faults runs the fault scenarios of issue 5 against the real tock binary of this build
+// tree, prints one summary line per scenario (per round for kill -9) and a final verdict,
+// and exits 1 when any promise was broken (see each scenario's header for its promises).
+// The scenarios live in their own files so that tests/integration_faults runs the same code
+// in a shorter form. Every tock runs through TockProcess (fresh temp dir, PR_SET_PDEATHSIG,
+// killed in destructors), every receiver is stopped by its destructor, and SIGINT/SIGTERM
+// set a cancel flag that every wait checks: the run is bounded and leaves nothing behind.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "../bench/bench_util.h"
+#include "bad_receivers_scenario.h"
+#include "disk_full_scenario.h"
+#include "kill9_scenario.h"
+
+#ifndef TOCK_FAULTS_TOCK_BINARY
+#define TOCK_FAULTS_TOCK_BINARY "build/tock"
+#endif
+
+namespace tock::faults {
+namespace {
+
+constexpr const char kUsage[] =
+    "usage: tock_faults [options]\n"
+    "  --scenario S   kill9, bad-receivers, disk-full, a comma list, or all "
+    "(default all)\n"
+    "  --rounds N     kill9 rounds (default 10)\n"
+    "  --tasks N      kill9: tasks per round at most (default 20000);\n"
+    "                 bad-receivers: healthy tasks per phase (default 20000)\n"
+    "  --min-ratio F  bad-receivers: lowest healthy rate ratio accepted "
+    "(default 0.7)\n"
+    "  --seed N       kill moments (default: from the clock; printed)\n"
+    "  --tock BIN     tock binary (default " TOCK_FAULTS_TOCK_BINARY
+    ")\n"
+    "  --tock-arg A   extra argument for `tock serve` (repeatable)\n"
+    "  --quiet        no progress lines\n";
+
+int Main(int argc, char** argv) {
+  CommonOptions common;
+  common.tock_binary = TOCK_FAULTS_TOCK_BINARY;
+  common.verbose = true;
+  common.seed = static_cast<uint64_t>(bench::WallNowUs());
+  common.cancelled = [] { return bench::Cancelled(); };
+  std::string scenarios = "all";
+  int rounds = 10;
+  int64_t tasks = -1;
+  double min_ratio = 0.7;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tock_faults: %s needs a value\n%s", a.c_str(), kUsage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--scenario")
+      scenarios = value();
+    else if (a == "--rounds")
+      rounds = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--tasks")
+      tasks = std::max<int64_t>(1, std::atoll(value().c_str()));
+    else if (a == "--min-ratio")
+      min_ratio = std::atof(value().c_str());
+    else if (a == "--seed")
+      common.seed = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--tock")
+      common.tock_binary = value();
+    else if (a == "--tock-arg")
+      common.tock_args.push_back(value());
+    else if (a == "--quiet")
+      common.verbose = false;
+    else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "tock_faults: unknown argument %s\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  auto wanted = [&](const std::string& name) {
+    return scenarios == "all" ||
+           ("," + scenarios + ",").find("," + name + ",") != std::string::npos;
+  };
+  if (!wanted("kill9") && !wanted("bad-receivers") && !wanted("disk-full")) {
+    std::fprintf(stderr, "tock_faults: unknown scenario '%s'\n%s", scenarios.c_str(), kUsage);
+    return 2;
+  }
+  if (access(common.tock_binary.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "tock_faults: %s is not an executable (build it first)\n",
+                 common.tock_binary.c_str());
+    return 2;
+  }
+  bench::InstallCancelHandlers();
+  std::printf("# tock_faults seed=%llu\n", static_cast<unsigned long long>(common.seed));
+  std::fflush(stdout);
+
+  std::vector<ScenarioResult> all;
+  auto report = [&](const ScenarioResult& r) {
+    std::printf("%s\n%s", r.SummaryLine().c_str(), r.Details().c_str());
+    std::fflush(stdout);
+    all.push_back(r);
+  };
+  if (wanted("kill9") && !bench::Cancelled()) {
+    Kill9Options o;
+    o.common = common;
+    o.rounds = rounds;
+    if (tasks > 0) o.tasks_per_round = tasks;
+    int64_t dups = 0, acked = 0;
+    for (const ScenarioResult& r : RunKill9(o)) {
+      report(r);
+      dups += static_cast<int64_t>(r.Get("duplicates", 0));
+      acked += static_cast<int64_t>(r.Get("acked", 0));
+    }
+    std::printf("kill9 total acked=%lld duplicates=%lld\n", static_cast<long long>(acked),
+                static_cast<long long>(dups));
+  }
+  if (wanted("bad-receivers") && !bench::Cancelled()) {
+    BadReceiversOptions o;
+    o.common = common;
+    o.min_rate_ratio = min_ratio;
+    if (tasks > 0) o.healthy_tasks = tasks;
+    report(RunBadReceivers(o));
+  }
+  if (wanted("disk-full") && !bench::Cancelled()) {
+    DiskFullOptions o;
+    o.common = common;
+    report(RunDiskFull(o));
+  }
+  int failed = 0;
+  for (const auto& r : all) failed += r.ok() ? 0 : 1;
+  if (bench::Cancelled()) {
+    std::printf("tock_faults: cancelled\n");
+    return 130;
+  }
+  std::printf("tock_faults: %zu scenario results, %d failed\n", all.size(), failed);
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace tock::faults
+
+int main(int argc, char** argv) { return tock::faults::Main(argc, argv); }

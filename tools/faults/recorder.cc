@@ -1,0 +1,120 @@
+// DESIGN: a fixed pool of 128 httplib threads (one per keep-alive connection
+// from tock; tock opens at most `workers` of them), a deep listen backlog (see tools/bench
+// fast_receiver.cc for why), long keep-alive so tock's pooled connections are not closed under it
+// (which could make its sender repeat a POST and blur the duplicate counts). One mutex guards the
+// per-task map; at the fault suite's rates (≤ 20 000/s) that is cheap.
+#include "recorder.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../bench/bench_util.h"
+
+namespace tock::faults {
+
+Recorder::Recorder() {
+  server_.new_task_queue = [] { return new httplib::ThreadPool(128); };
+  server_.set_tcp_nodelay(true);
+  server_.set_keep_alive_max_count(1000000000);
+  server_.set_keep_alive_timeout(120);
+  server_.set_read_timeout(60, 0);
+  server_.set_write_timeout(30, 0);
+  server_.Post(".*",
+               [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+  server_.set_socket_options([this](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = sock;
+  });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) {
+    port_ = 0;
+    return;
+  }
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !server_.is_running(); ++i) usleep(1000);
+}
+
+Recorder::~Recorder() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Recorder::Handle(const httplib::Request& req, httplib::Response& res) {
+  const int64_t now = bench::WallNowMs();
+  res.set_content("success", "text/plain");
+  int64_t task_id = -1, attempt = 0, scheduled = 0;
+  const bool parsed = bench::FindJsonInt(req.body, "taskId", &task_id);
+  bench::FindJsonInt(req.body, "attempt", &attempt);
+  bench::FindJsonInt(req.body, "scheduledAt", &scheduled);
+  const std::string webhook_id = req.get_header_value("webhook-id");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++arrivals_;
+    if (!parsed) {
+      ++unparsed_;
+    } else {
+      if (webhook_id != std::to_string(task_id)) ++bad_webhook_ids_;
+      // The wheel may fire up to ~1 ms early by truncation; the dispatcher waits that out, so
+      // anything before scheduledAt is early.
+      if (scheduled > 0 && now < scheduled) ++early_;
+      Task& t = tasks_[task_id];
+      t.scheduled_ms = scheduled;
+      t.arrivals.push_back({now, attempt});
+    }
+  }
+  cv_.notify_all();
+}
+
+int64_t Recorder::arrivals() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return arrivals_;
+}
+int64_t Recorder::bad_webhook_ids() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return bad_webhook_ids_;
+}
+int64_t Recorder::early() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return early_;
+}
+int64_t Recorder::unparsed() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return unparsed_;
+}
+
+Recorder::Task Recorder::Get(int64_t task_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = tasks_.find(task_id);
+  return it == tasks_.end() ? Task{} : it->second;
+}
+
+bool Recorder::Has(int64_t task_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return tasks_.count(task_id) > 0;
+}
+
+std::vector<int64_t> Recorder::FirstArrivals() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<int64_t> out;
+  out.reserve(tasks_.size());
+  for (const auto& [id, t] : tasks_) out.push_back(t.arrivals.front().wall_ms);
+  return out;
+}
+
+bool Recorder::WaitForAll(const std::vector<int64_t>& ids, std::chrono::milliseconds timeout,
+                          const std::function<bool()>& cancelled) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t next = 0;  // ids[0..next) have arrived: arrivals are never removed
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    while (next < ids.size() && tasks_.count(ids[next]) > 0) ++next;
+    if (next == ids.size()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (cancelled && cancelled()) return false;
+    cv_.wait_for(l, std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace tock::faults

@@ -1,0 +1,74 @@
+// Recorder: the healthy callback target of the fault scenarios. An httplib server on 127.0.0.1
+// (port 0) that answers 200 "success" to every POST and records, per taskId (from the body), every
+// arrival: wall time, the `attempt` field, and whether the `webhook-id` header matched the taskId
+// (Standard Webhooks: the id of a message, the same on every attempt). Also counts arrivals before
+// the body's `scheduledAt` (early fires).
+//
+// Owned by one scenario; the destructor stops the server. Thread-safety: any thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace tock::faults {
+
+class Recorder {
+ public:
+  struct Arrival {
+    int64_t wall_ms = 0;
+    int64_t attempt = 0;
+  };
+  struct Task {
+    std::vector<Arrival> arrivals;
+    int64_t scheduled_ms = 0;
+  };
+
+  Recorder();
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  bool ok() const { return port_ > 0; }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+  int64_t arrivals() const;
+  int64_t bad_webhook_ids() const;  // webhook-id missing or not the body's taskId
+  int64_t early() const;            // arrived before scheduledAt
+  int64_t unparsed() const;         // bodies without a taskId
+  // A copy of what arrived for taskId (empty if nothing).
+  Task Get(int64_t task_id) const;
+  bool Has(int64_t task_id) const;
+  // Arrival times (wall ms) of first deliveries, of every task.
+  std::vector<int64_t> FirstArrivals() const;
+
+  // Waits until every id in ids has arrived at least once; false on timeout or cancel.
+  bool WaitForAll(const std::vector<int64_t>& ids, std::chrono::milliseconds timeout,
+                  const std::function<bool()>& cancelled = {}) const;
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res);
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  int listen_fd_ = -1;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::unordered_map<int64_t, Task> tasks_;  // GUARDED_BY(mu_)
+  int64_t arrivals_ = 0;                     // GUARDED_BY(mu_)
+  int64_t bad_webhook_ids_ = 0;              // GUARDED_BY(mu_)
+  int64_t early_ = 0;                        // GUARDED_BY(mu_)
+  int64_t unparsed_ = 0;                     // GUARDED_BY(mu_)
+};
+
+}  // namespace tock::faults

@@ -1,0 +1,76 @@
+#include "scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace tock::faults {
+
+std::string ScenarioResult::SummaryLine() const {
+  std::string line = name;
+  for (const Figure& f : figures) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", f.precision, std::isfinite(f.value) ? f.value : -1.0);
+    line += " " + f.name + "=" + buf + f.unit;
+  }
+  line += ok() ? " ok" : " FAILED";
+  return line;
+}
+
+std::string ScenarioResult::Details() const {
+  std::string out;
+  for (const auto& v : violations) out += "#   VIOLATION: " + v + "\n";
+  for (const auto& n : notes) out += "#   note: " + n + "\n";
+  return out;
+}
+
+bool IsCancelled(const CommonOptions& o) { return o.cancelled && o.cancelled(); }
+
+testing::TockProcess::Options FaultsTockOptions(const CommonOptions& c) {
+  testing::TockProcess::Options o;
+  o.binary = c.tock_binary;
+  o.extra_args = c.tock_args;
+  o.ready_timeout = std::chrono::seconds(60);
+  o.temp_prefix = "tock-faults-";
+  o.keep_env_var = "TOCK_FAULTS_KEEP";
+  o.cancelled = c.cancelled;
+  return o;
+}
+
+std::vector<int64_t> CreateInBatches(testing::ApiClient& api, const testing::App& app, int64_t n,
+                                     const std::function<std::string(int64_t)>& task_json,
+                                     std::string* error) {
+  std::vector<int64_t> ids;
+  ids.reserve(static_cast<size_t>(n));
+  for (int64_t first = 0; first < n; first += 1000) {
+    const int64_t last = std::min(n, first + 1000);
+    std::string body = "{\"tasks\":[";
+    for (int64_t i = first; i < last; ++i) {
+      if (i != first) body += ',';
+      body += task_json(i);
+    }
+    body += "]}";
+    testing::ApiResponse r = api.AppPost(app, "/task/batch-create", body);
+    if (r.status != 200 || r.Size("/data/taskIds") != last - first) {
+      *error = "batch-create: " + r.Describe();
+      return ids;
+    }
+    for (int64_t k = 0; k < last - first; ++k) {
+      ids.push_back(r.Int("/data/taskIds/" + std::to_string(k)));
+    }
+  }
+  return ids;
+}
+
+std::string TaskJson(int64_t runtime_ms, int64_t i, int64_t timeout_ms) {
+  std::string s = "{\"runtime\":" + testing::RuntimeJson(runtime_ms) +
+                  ",\"content\":{\"i\":" + std::to_string(i) + "}";
+  if (timeout_ms > 0) s += ",\"timeout\":" + std::to_string(timeout_ms);
+  return s + "}";
+}
+
+void Progress(const CommonOptions& o, const std::string& line) {
+  if (o.verbose) std::fprintf(stderr, "# faults: %s\n", line.c_str());
+}
+
+}  // namespace tock::faults
