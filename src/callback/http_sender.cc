@@ -42,7 +42,7 @@
 //   stops it (memory bounded by bandwidth x timeout, not by a constant).
 // - Built without CPPHTTPLIB_USE_POLL, httplib waits with select(): once the process has
 //   1024 files open, every new connection fails at once ("connection refused or
-//   unreachable"). Define CPPHTTPLIB_USE_POLL where httplib is compiled (meson.build).
+//   unreachable"). meson.build defines it where httplib is compiled; keep it there.
 #include "callback/http_sender.h"
 
 #include <arpa/inet.h>
