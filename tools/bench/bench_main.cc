@@ -200,13 +200,7 @@ int Main(int argc, char** argv) {
   int receiver_threads = 128;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "tock_bench: %s needs a value\n%s", a.c_str(), kUsage);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto value = [&] { return ArgValue(argc, argv, &i, "tock_bench", kUsage); };
     if (a == "--workload") workloads = value();
     else if (a == "--tasks") opts.tasks = std::atoll(value().c_str());
     else if (a == "--seconds") opts.seconds = std::atoll(value().c_str());
@@ -248,11 +242,7 @@ int Main(int argc, char** argv) {
       start = comma + 1;
     }
   }
-  if (access(opts.tock_binary.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "tock_bench: %s is not an executable (build it first)\n",
-                 opts.tock_binary.c_str());
-    return 2;
-  }
+  if (!CheckExecutable("tock_bench", opts.tock_binary)) return 2;
 
   InstallCancelHandlers();
   FastReceiver rx(receiver_threads);

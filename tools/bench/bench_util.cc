@@ -131,6 +131,20 @@ double DiskUsageMiB(const std::string& dir, double* apparent_mib) {
   return static_cast<double>(blocks) * 512.0 / (1024.0 * 1024.0);
 }
 
+std::string ArgValue(int argc, char** argv, int* i, const char* prog, const char* usage) {
+  if (*i + 1 >= argc) {
+    std::fprintf(stderr, "%s: %s needs a value\n%s", prog, argv[*i], usage);
+    std::exit(2);
+  }
+  return argv[++*i];
+}
+
+bool CheckExecutable(const char* prog, const std::string& path) {
+  if (access(path.c_str(), X_OK) == 0) return true;
+  std::fprintf(stderr, "%s: %s is not an executable (build it first)\n", prog, path.c_str());
+  return false;
+}
+
 double Percentile(const std::vector<double>& sorted, double pct) {
   if (sorted.empty()) return 0;
   // Nearest rank: the smallest value with at least pct% of values at or below it.

@@ -1,6 +1,7 @@
-// Small pieces the benchmark driver shares: clocks, RFC 3339 formatting, /proc readings of a
-// process (RSS, CPU), a du-like walk, percentiles, a cancel flag set by SIGINT/SIGTERM, and
-// ClientPool, the 64 keep-alive HTTP clients that drive tock.
+// Small pieces the benchmark driver shares (and tools/faults reuses): clocks, RFC 3339
+// formatting, /proc readings of a process (RSS, CPU), a du-like walk, percentiles, a cancel flag
+// set by SIGINT/SIGTERM, command-line helpers, and ClientPool, the 64 keep-alive HTTP clients
+// that drive tock.
 //
 // Thread-safety: free functions are thread-safe; ClientPool::Run is called by one thread at a
 // time (it fans out to its own threads).
@@ -49,6 +50,14 @@ double LoadAvg1();
 
 // Disk usage of a tree like `du -s` (allocated blocks), in MiB; apparent bytes in *apparent.
 double DiskUsageMiB(const std::string& dir, double* apparent_mib = nullptr);
+
+// Command-line helpers of the drivers; prog ("tock_bench") starts every message.
+// The value after the option argv[*i], advancing *i to it. When there is none, prints
+// "<prog>: <option> needs a value" and usage to stderr and exits 2.
+std::string ArgValue(int argc, char** argv, int* i, const char* prog, const char* usage);
+// True if path is executable; otherwise prints "<prog>: <path> is not an executable (build it
+// first)" to stderr.
+bool CheckExecutable(const char* prog, const std::string& path);
 
 // Percentile (0..100) of sorted values by nearest rank; 0 for an empty vector.
 double Percentile(const std::vector<double>& sorted, double pct);

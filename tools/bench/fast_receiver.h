@@ -1,13 +1,13 @@
-// FastReceiver: the callback target of the benchmark. An httplib server on 127.0.0.1 (port 0)
-// with a large thread pool (one thread per keep-alive connection from tock), tcp_nodelay and
-// unlimited keep-alive, answering 200 "success" to every POST.
+// FastReceiver: the callback target of the benchmark. A HookServer (hook_server.h: httplib on
+// 127.0.0.1, port 0, a large thread pool, one thread per keep-alive connection from tock,
+// tcp_nodelay, unlimited keep-alive) answering 200 "success" to every POST.
 //
 // Each delivery is recorded without a lock: the body's `"data":{"i":N}` gives the task's slot
 // N in arrays preallocated by Reset(n); the slot keeps the first arrival (wall µs) and the
 // scheduledAt of the body (ms) and counts hits, so duplicates are hits beyond the first.
 // Arrivals with a slot out of range are counted as `unknown`.
 //
-// Owned by the driver; the destructor stops the server and joins its thread.
+// Owned by the driver; destroying it stops the server and joins its thread.
 // Thread-safety: Reset() only while no delivery can arrive (between workloads); the other
 // methods from any thread.
 #pragma once
@@ -18,21 +18,20 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include "hook_server.h"
 
 namespace tock::bench {
 
 class FastReceiver {
  public:
   explicit FastReceiver(int threads = 128);
-  ~FastReceiver();
   FastReceiver(const FastReceiver&) = delete;
   FastReceiver& operator=(const FastReceiver&) = delete;
 
-  bool ok() const { return port_ > 0; }
-  int port() const { return port_; }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  bool ok() const { return server_.ok(); }
+  int port() const { return server_.port(); }
+  std::string Url() const { return server_.Url(); }
 
   // Prepares slots 0..n-1 and zeroes every counter.
   void Reset(size_t n);
@@ -52,11 +51,6 @@ class FastReceiver {
  private:
   void Handle(const httplib::Request& req, httplib::Response& res);
 
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  int listen_fd_ = -1;  // the listening socket (see the constructor)
-
   size_t n_ = 0;
   std::unique_ptr<std::atomic<int64_t>[]> first_us_;
   std::unique_ptr<std::atomic<int64_t>[]> scheduled_ms_;
@@ -66,6 +60,7 @@ class FastReceiver {
   std::atomic<int64_t> unknown_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> last_first_us_{0};
+  HookServer server_;  // last: destroyed (stopped) first, before the slots Handle() writes
 };
 
 }  // namespace tock::bench

@@ -6,9 +6,6 @@
 # Figures go to $BUILD_DIR/bench-results.json unless --json FILE is given.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build_dir="${BUILD_DIR:-build}"
-if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" --fatal-meson-warnings >/dev/null
-fi
-ninja -C "$build_dir" tock tools/bench/tock_bench >/dev/null
+. tools/bench/build_targets.sh
+build_targets tock tools/bench/tock_bench
 exec "$build_dir/tools/bench/tock_bench" "$@"

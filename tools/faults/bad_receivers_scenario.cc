@@ -91,11 +91,7 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
     return res;
   }
   ApiClient api(tock);
-  testing::AppOptions healthy_opts;
-  healthy_opts.name = "faults-healthy";
-  healthy_opts.step = 1;
-  healthy_opts.retry_total = 2;
-  testing::App healthy = api.CreateApp(rx.Url(), healthy_opts);
+  testing::App healthy = api.CreateApp(rx.Url(), ScenarioAppOptions("faults-healthy", 2));
   if (!healthy.ok()) {
     res.Violation("create app: " + healthy.create_response.Describe());
     return res;
@@ -136,11 +132,9 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
       res.Violation(std::string("bad receiver ") + BadReceiver::ModeName(m) + " could not bind");
       return res;
     }
-    testing::AppOptions ao;
-    ao.name = std::string("faults-") + BadReceiver::ModeName(m);
-    ao.step = 1;
-    ao.retry_total = o.retry_total;
-    b.app = api.CreateApp(b.rx->Url(), ao);
+    b.app = api.CreateApp(
+        b.rx->Url(),
+        ScenarioAppOptions(std::string("faults-") + BadReceiver::ModeName(m), o.retry_total));
     if (!b.app.ok()) {
       res.Violation("create app: " + b.app.create_response.Describe());
       return res;

@@ -83,11 +83,7 @@ ScenarioResult RunDiskFull(const DiskFullOptions& o) {
   }
   const pid_t pid = tock.pid();
   ApiClient api(tock);
-  testing::AppOptions ao;
-  ao.name = "faults-disk";
-  ao.step = 1;
-  ao.retry_total = 5;
-  testing::App app = api.CreateApp(rx.Url(), ao);
+  testing::App app = api.CreateApp(rx.Url(), ScenarioAppOptions("faults-disk", 5));
   if (!app.ok()) {
     res.Violation("create app: " + app.create_response.Describe());
     return res;

@@ -6,8 +6,6 @@
 // in a shorter form. Every tock runs through TockProcess (fresh temp dir, PR_SET_PDEATHSIG,
 // killed in destructors), every receiver is stopped by its destructor, and SIGINT/SIGTERM
 // set a cancel flag that every wait checks: the run is bounded and leaves nothing behind.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -52,13 +50,7 @@ int Main(int argc, char** argv) {
   double min_ratio = 0.7;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "tock_faults: %s needs a value\n%s", a.c_str(), kUsage);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto value = [&] { return bench::ArgValue(argc, argv, &i, "tock_faults", kUsage); };
     if (a == "--scenario")
       scenarios = value();
     else if (a == "--rounds")
@@ -91,11 +83,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "tock_faults: unknown scenario '%s'\n%s", scenarios.c_str(), kUsage);
     return 2;
   }
-  if (access(common.tock_binary.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "tock_faults: %s is not an executable (build it first)\n",
-                 common.tock_binary.c_str());
-    return 2;
-  }
+  if (!bench::CheckExecutable("tock_faults", common.tock_binary)) return 2;
   bench::InstallCancelHandlers();
   std::printf("# tock_faults seed=%llu\n", static_cast<unsigned long long>(common.seed));
   std::fflush(stdout);

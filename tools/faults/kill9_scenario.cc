@@ -166,11 +166,7 @@ std::vector<ScenarioResult> RunKill9(const Kill9Options& o) {
   testing::App app;
   {
     ApiClient api(tock);
-    testing::AppOptions ao;
-    ao.name = "faults-kill9";
-    ao.step = 1;
-    ao.retry_total = 5;
-    app = api.CreateApp(rx.Url(), ao);
+    app = api.CreateApp(rx.Url(), ScenarioAppOptions("faults-kill9", 5));
     if (!app.ok()) return fail("create app: " + app.create_response.Describe());
   }
   std::mt19937_64 rng(o.common.seed);

@@ -1,44 +1,17 @@
 // DESIGN: a fixed pool of 128 httplib threads (one per keep-alive connection
 // from tock; tock opens at most `workers` of them), a deep listen backlog (see tools/bench
-// fast_receiver.cc for why), long keep-alive so tock's pooled connections are not closed under it
+// hook_server.cc for why), long keep-alive so tock's pooled connections are not closed under it
 // (which could make its sender repeat a POST and blur the duplicate counts). One mutex guards the
 // per-task map; at the fault suite's rates (≤ 20 000/s) that is cheap.
 #include "recorder.h"
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "../bench/bench_util.h"
 
 namespace tock::faults {
 
 Recorder::Recorder() {
-  server_.new_task_queue = [] { return new httplib::ThreadPool(128); };
-  server_.set_tcp_nodelay(true);
-  server_.set_keep_alive_max_count(1000000000);
-  server_.set_keep_alive_timeout(120);
-  server_.set_read_timeout(60, 0);
-  server_.set_write_timeout(30, 0);
-  server_.Post(".*",
-               [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
-  server_.set_socket_options([this](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd_ = sock;
-  });
-  port_ = server_.bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) {
-    port_ = 0;
-    return;
-  }
-  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
-  for (int i = 0; i < 5000 && !server_.is_running(); ++i) usleep(1000);
-}
-
-Recorder::~Recorder() {
-  server_.stop();
-  if (thread_.joinable()) thread_.join();
+  server_.Start(/*threads=*/128, /*keep_alive_timeout_s=*/120,
+                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
 }
 
 void Recorder::Handle(const httplib::Request& req, httplib::Response& res) {

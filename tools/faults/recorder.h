@@ -1,10 +1,11 @@
-// Recorder: the healthy callback target of the fault scenarios. An httplib server on 127.0.0.1
-// (port 0) that answers 200 "success" to every POST and records, per taskId (from the body), every
-// arrival: wall time, the `attempt` field, and whether the `webhook-id` header matched the taskId
-// (Standard Webhooks: the id of a message, the same on every attempt). Also counts arrivals before
-// the body's `scheduledAt` (early fires).
+// Recorder: the healthy callback target of the fault scenarios. A HookServer
+// (tools/bench/hook_server.h: httplib on 127.0.0.1, port 0) that answers 200 "success" to every
+// POST and records, per taskId (from the body), every arrival: wall time, the `attempt` field,
+// and whether the `webhook-id` header matched the taskId (Standard Webhooks: the id of a
+// message, the same on every attempt). Also counts arrivals before the body's `scheduledAt`
+// (early fires).
 //
-// Owned by one scenario; the destructor stops the server. Thread-safety: any thread.
+// Owned by one scenario; destroying it stops the server. Thread-safety: any thread.
 #pragma once
 
 #include <httplib.h>
@@ -15,9 +16,10 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "../bench/hook_server.h"
 
 namespace tock::faults {
 
@@ -33,12 +35,11 @@ class Recorder {
   };
 
   Recorder();
-  ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
-  bool ok() const { return port_ > 0; }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  bool ok() const { return server_.ok(); }
+  std::string Url() const { return server_.Url(); }
 
   int64_t arrivals() const;
   int64_t bad_webhook_ids() const;  // webhook-id missing or not the body's taskId
@@ -57,11 +58,6 @@ class Recorder {
  private:
   void Handle(const httplib::Request& req, httplib::Response& res);
 
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  int listen_fd_ = -1;
-
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::unordered_map<int64_t, Task> tasks_;  // GUARDED_BY(mu_)
@@ -69,6 +65,7 @@ class Recorder {
   int64_t bad_webhook_ids_ = 0;              // GUARDED_BY(mu_)
   int64_t early_ = 0;                        // GUARDED_BY(mu_)
   int64_t unparsed_ = 0;                     // GUARDED_BY(mu_)
+  bench::HookServer server_;  // last: destroyed (stopped) first, before what Handle() touches
 };
 
 }  // namespace tock::faults

@@ -7,11 +7,8 @@
 # saying so, otherwise). BUILD_DIR selects the build tree (default build/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build_dir="${BUILD_DIR:-build}"
-if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" --fatal-meson-warnings >/dev/null
-fi
-ninja -C "$build_dir" tock tools/faults/tock_faults >/dev/null
+. tools/bench/build_targets.sh
+build_targets tock tools/faults/tock_faults
 # Bounded: SIGINT after FAULTS_TIMEOUT seconds (default 1800) lets the driver stop its tock
 # processes and receivers; SIGKILL 60 s later if it has not.
 exec timeout --signal=INT --kill-after=60 "${FAULTS_TIMEOUT:-1800}" \

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace tock::faults {
 
@@ -34,6 +35,14 @@ testing::TockProcess::Options FaultsTockOptions(const CommonOptions& c) {
   o.temp_prefix = "tock-faults-";
   o.keep_env_var = "TOCK_FAULTS_KEEP";
   o.cancelled = c.cancelled;
+  return o;
+}
+
+testing::AppOptions ScenarioAppOptions(std::string name, int64_t retry_total) {
+  testing::AppOptions o;
+  o.name = std::move(name);
+  o.step = 1;
+  o.retry_total = retry_total;
   return o;
 }
 

@@ -64,6 +64,9 @@ bool IsCancelled(const CommonOptions& o);
 // flag.
 testing::TockProcess::Options FaultsTockOptions(const CommonOptions& o);
 
+// The options of a scenario's application: name, retry_total, and a retry step of 1 s.
+testing::AppOptions ScenarioAppOptions(std::string name, int64_t retry_total);
+
 // Creates n tasks through POST /task/batch-create, 1000 a request; task_json(i) is the JSON object
 // of task i. Returns the taskIds in order; on a refusal stops and fills *error.
 std::vector<int64_t> CreateInBatches(testing::ApiClient& api, const testing::App& app, int64_t n,
