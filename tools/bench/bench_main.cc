@@ -56,7 +56,6 @@ constexpr const char kUsage[] =
     "  --offset S        W1/W2: seconds from enqueue start to the first due task\n"
     "                    (default: computed from a calibration enqueue)\n"
     "  --single-share F  W1: share of the burst created by single requests (default 0.5)\n"
-    "  --receiver-threads N  receiver thread pool (default 128)\n"
     "  --tock BIN        tock binary (default " TOCK_BENCH_TOCK_BINARY ")\n"
     "  --tock-arg ARG    extra argument for `tock serve` (repeatable)\n"
     "  --dump PREFIX     W1/W2: write per-task arrivals to PREFIX.<W>.<ms>.csv\n"
@@ -197,7 +196,6 @@ int Main(int argc, char** argv) {
   std::string json_path = TOCK_BENCH_DEFAULT_JSON;
   std::string workloads = "all";
   int runs = 1;
-  int receiver_threads = 128;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&] { return ArgValue(argc, argv, &i, "tock_bench", kUsage); };
@@ -211,7 +209,6 @@ int Main(int argc, char** argv) {
     else if (a == "--offset") opts.offset_s = std::atof(value().c_str());
     else if (a == "--single-share")
       opts.single_share = std::clamp(std::atof(value().c_str()), 0.0, 1.0);
-    else if (a == "--receiver-threads") receiver_threads = std::max(4, std::atoi(value().c_str()));
     else if (a == "--tock") opts.tock_binary = value();
     else if (a == "--tock-arg") opts.tock_args.push_back(value());
     else if (a == "--dump") opts.dump_path = value();
@@ -245,7 +242,7 @@ int Main(int argc, char** argv) {
   if (!CheckExecutable("tock_bench", opts.tock_binary)) return 2;
 
   InstallCancelHandlers();
-  FastReceiver rx(receiver_threads);
+  FastReceiver rx;
   if (!rx.ok()) {
     std::fprintf(stderr, "tock_bench: the receiver could not bind 127.0.0.1\n");
     return 1;

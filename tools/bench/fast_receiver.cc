@@ -4,10 +4,9 @@
 
 namespace tock::bench {
 
-FastReceiver::FastReceiver(int threads) {
+FastReceiver::FastReceiver() {
   Reset(0);
-  server_.Start(threads, /*keep_alive_timeout_s=*/60,
-                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+  server_.Start([this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
 }
 
 void FastReceiver::Reset(size_t n) {
@@ -28,7 +27,7 @@ void FastReceiver::Reset(size_t n) {
 }
 
 void FastReceiver::Handle(const httplib::Request& req, httplib::Response& res) {
-  // httplib has read the whole request by now; the arrival is taken before any parsing.
+  // The whole request has been read by now; the arrival is taken before any parsing.
   const int64_t now_us = WallNowUs();
   arrivals_.fetch_add(1, std::memory_order_relaxed);
   res.set_content("success", "text/plain");

@@ -1,6 +1,5 @@
-// FastReceiver: the callback target of the benchmark. A HookServer (hook_server.h: httplib on
-// 127.0.0.1, port 0, a large thread pool, one thread per keep-alive connection from tock,
-// tcp_nodelay, unlimited keep-alive) answering 200 "success" to every POST.
+// FastReceiver: the callback target of the benchmark. A HookServer (hook_server.h: one epoll
+// thread on 127.0.0.1, port 0, keep-alive, tcp_nodelay) answering 200 "success" to every POST.
 //
 // Each delivery is recorded without a lock: the body's `"data":{"i":N}` gives the task's slot
 // N in arrays preallocated by Reset(n); the slot keeps the first arrival (wall µs) and the
@@ -25,7 +24,7 @@ namespace tock::bench {
 
 class FastReceiver {
  public:
-  explicit FastReceiver(int threads = 128);
+  FastReceiver();
   FastReceiver(const FastReceiver&) = delete;
   FastReceiver& operator=(const FastReceiver&) = delete;
 

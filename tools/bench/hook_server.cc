@@ -1,45 +1,254 @@
 #include "hook_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <utility>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+#include <unordered_map>
 
 namespace tock::bench {
+namespace {
 
-void HookServer::Start(int threads, int keep_alive_timeout_s, httplib::Server::Handler handler) {
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_tcp_nodelay(true);
-  server_.set_keep_alive_max_count(1000000000);
-  server_.set_keep_alive_timeout(keep_alive_timeout_s);
-  server_.set_read_timeout(60, 0);
-  server_.set_write_timeout(30, 0);
-  server_.Post(".*", std::move(handler));
-  // httplib 0.11.4 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the
-  // shared libhttplib): when tock opens its 32 connections at the start of a burst, the accept
-  // queue overflows and some handshakes stall ~1 s and fail. Keep the fd and listen again
-  // with a deep backlog (Linux lets listen() resize the queue of a listening socket).
-  server_.set_socket_options([this](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd_ = sock;
-  });
-  port_ = server_.bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) {
-    port_ = 0;
-    return;
+constexpr size_t kMaxHead = 64 << 10;
+constexpr size_t kMaxBody = 64 << 20;
+
+struct Conn {
+  std::string in;   // bytes read and not yet parsed
+  std::string out;  // response bytes not yet sent
+  bool close_after_out = false;
+  bool want_write = false;  // EPOLLOUT registered
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
   }
-  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
-  // bind_to_any_port() already listens: connections wait in the backlog until the loop runs.
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
-  // stop() is a no-op until the loop runs (httplib 0.11.4 checks is_running()), so a
-  // destructor that came too early would join a thread that never ends: wait for it.
-  for (int i = 0; i < 5000 && !server_.is_running(); ++i) usleep(1000);
+  return true;
 }
 
-HookServer::~HookServer() {
-  server_.stop();
-  if (thread_.joinable()) thread_.join();
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void AppendResponse(const httplib::Response& res, bool close, std::string* out) {
+  const int status = res.status > 0 ? res.status : 200;
+  *out += "HTTP/1.1 " + std::to_string(status) + (status < 400 ? " OK\r\n" : " Error\r\n");
+  for (const auto& [name, value] : res.headers) {
+    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection")) {
+      continue;
+    }
+    *out += name + ": " + value + "\r\n";
+  }
+  *out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+  if (close) *out += "Connection: close\r\n";
+  *out += "\r\n";
+  *out += res.body;
+}
+
+// Parses and answers every complete request at the front of c->in. False: close now.
+bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler) {
+  for (;;) {
+    const size_t head_end = c->in.find("\r\n\r\n");
+    if (head_end == std::string::npos) return c->in.size() <= kMaxHead;
+    std::string_view head(c->in.data(), head_end);
+    httplib::Request req;
+    size_t line_end = head.find("\r\n");
+    std::string_view line = head.substr(0, line_end);
+    const size_t sp1 = line.find(' ');
+    const size_t sp2 = line.rfind(' ');
+    if (sp1 == std::string_view::npos || sp2 <= sp1) return false;
+    req.method = std::string(line.substr(0, sp1));
+    req.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    req.path = req.target.substr(0, req.target.find('?'));
+    req.version = std::string(line.substr(sp2 + 1));
+    size_t body_len = 0;
+    bool close = req.version == "HTTP/1.0";
+    while (line_end != std::string_view::npos) {
+      const size_t start = line_end + 2;
+      line_end = head.find("\r\n", start);
+      line = head.substr(start, line_end == std::string_view::npos ? std::string_view::npos
+                                                                   : line_end - start);
+      const size_t colon = line.find(':');
+      if (colon == std::string_view::npos) return false;
+      std::string_view name = Trim(line.substr(0, colon));
+      std::string_view value = Trim(line.substr(colon + 1));
+      if (EqualsIgnoreCase(name, "Content-Length")) {
+        body_len = std::strtoull(std::string(value).c_str(), nullptr, 10);
+        if (body_len > kMaxBody) return false;
+      } else if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        httplib::Response res;
+        res.status = 411;
+        AppendResponse(res, /*close=*/true, &c->out);
+        c->close_after_out = true;
+        c->in.clear();
+        return true;
+      } else if (EqualsIgnoreCase(name, "Connection")) {
+        close = EqualsIgnoreCase(value, "close");
+      }
+      req.headers.emplace(std::string(name), std::string(value));
+    }
+    const size_t total = head_end + 4 + body_len;
+    if (c->in.size() < total) return true;  // the body is still arriving
+    req.body.assign(c->in, head_end + 4, body_len);
+    c->in.erase(0, total);
+    httplib::Response res;
+    handler(req, res);
+    AppendResponse(res, close, &c->out);
+    if (close) {
+      c->close_after_out = true;
+      c->in.clear();
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+void HookServer::Start(httplib::Server::Handler handler) {
+  handler_ = std::move(handler);
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return;
+  int yes = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listen_fd_, 4096) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(listen_fd_);
+    listen_fd_ = -1;
+    return;
+  }
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void HookServer::Stop() {
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  thread_.join();
+  close(wake_fd_);
+  close(epoll_fd_);
+  close(listen_fd_);
+  port_ = 0;
+}
+
+void HookServer::Loop() {
+  std::unordered_map<int, Conn> conns;
+  auto drop = [&](int fd) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    close(fd);
+    conns.erase(fd);
+  };
+  // Sends what is pending; registers for EPOLLOUT when the socket is full. False: closed.
+  auto flush = [&](int fd, Conn& c) {
+    while (!c.out.empty()) {
+      ssize_t n = send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        drop(fd);
+        return false;
+      }
+    }
+    if (c.out.empty() && c.close_after_out) {
+      drop(fd);
+      return false;
+    }
+    const bool want_write = !c.out.empty();
+    if (want_write != c.want_write) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
+      ev.data.fd = fd;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+      c.want_write = want_write;
+    }
+    return true;
+  };
+
+  epoll_event events[256];
+  char buf[64 << 10];
+  for (;;) {
+    int n = epoll_wait(epoll_fd_, events, 256, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        for (auto& [cfd, c] : conns) close(cfd);
+        return;
+      }
+      if (fd == listen_fd_) {
+        for (;;) {
+          int cfd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (cfd < 0) break;
+          int yes = 1;
+          setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.fd = cfd;
+          epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
+          conns[cfd];
+        }
+        continue;
+      }
+      auto it = conns.find(fd);
+      if (it == conns.end()) continue;
+      Conn& c = it->second;
+      if ((events[i].events & EPOLLOUT) && !flush(fd, c)) continue;
+      if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+      bool closed = false;
+      for (;;) {
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r > 0) {
+          c.in.append(buf, static_cast<size_t>(r));
+          if (static_cast<size_t>(r) < sizeof buf) break;
+        } else if (r < 0 && errno == EINTR) {
+          continue;
+        } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          break;
+        } else {
+          closed = true;  // end of stream or error
+          break;
+        }
+      }
+      if (closed || !ServeBuffered(&c, handler_)) {
+        drop(fd);
+        continue;
+      }
+      flush(fd, c);
+    }
+  }
 }
 
 }  // namespace tock::bench

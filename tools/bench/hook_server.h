@@ -1,11 +1,21 @@
-// HookServer: the HTTP server under the in-process callback targets of the drivers
-// (bench::FastReceiver, faults::Recorder). An httplib server on 127.0.0.1 (port 0) with a fixed
-// pool of `threads` httplib threads (one per keep-alive connection from tock), tcp_nodelay,
-// unlimited keep-alive requests, a deep listen backlog, and every POST passed to one handler.
+// HookServer: the HTTP server under the drivers' callback targets (bench::FastReceiver,
+// faults::Recorder): a minimal HTTP/1.1 server on 127.0.0.1 (port 0) run by one epoll thread,
+// passing every request to one handler.
+//
+// Why not httplib's server: the receiver shares the 2 cores with tock, and httplib's
+// thread-per-connection model costs the receiver a wake-up and a poll() per read and write
+// of every callback, CPU that the benchmark then does not give to tock. One thread that
+// reads every ready connection per epoll_wait costs a recv and a send per callback.
+//
+// What it speaks: requests with a Content-Length body (or none), keep-alive (HTTP/1.1
+// default; "Connection: close" honoured), pipelining. Not chunked request bodies (answered
+// 411 and closed), not TLS. Request heads over 64 KiB or bodies over 64 MiB close the
+// connection. Header names are kept as sent; httplib::Request's lookup ignores case.
 //
 // Owned by its receiver, declared as the receiver's last member so that it is destroyed first:
-// the destructor stops the server and joins its thread before the state the handler touches
-// goes away. Thread-safety: Start() once, from the owner's constructor; the rest from any thread.
+// the destructor stops the loop before the state the handler touches goes away.
+// Thread-safety: Start() once, from the owner's constructor; the handler runs on the loop
+// thread only, one request at a time; Stop() (or the destructor) from the owner.
 #pragma once
 
 #include <httplib.h>
@@ -18,23 +28,29 @@ namespace tock::bench {
 class HookServer {
  public:
   HookServer() = default;
-  ~HookServer();
+  ~HookServer() { Stop(); }
   HookServer(const HookServer&) = delete;
   HookServer& operator=(const HookServer&) = delete;
 
-  // Binds 127.0.0.1:0 and serves POSTs with handler on a pool of `threads`, keeping idle
-  // connections keep_alive_timeout_s seconds. On a failed bind ok() stays false.
-  void Start(int threads, int keep_alive_timeout_s, httplib::Server::Handler handler);
+  // Binds 127.0.0.1:0 (listen backlog 4096: tock opens its connections all at once at the
+  // start of a burst) and starts the loop thread. On failure ok() stays false.
+  void Start(httplib::Server::Handler handler);
+  // Closes every connection and joins the loop thread. Idempotent.
+  void Stop();
 
   bool ok() const { return port_ > 0; }
   int port() const { return port_; }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
 
  private:
-  httplib::Server server_;
-  std::thread thread_;
+  void Loop();
+
+  httplib::Server::Handler handler_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: Stop() wakes the loop
   int port_ = 0;
-  int listen_fd_ = -1;  // the listening socket (see Start)
+  std::thread thread_;
 };
 
 }  // namespace tock::bench

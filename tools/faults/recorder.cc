@@ -1,8 +1,7 @@
-// DESIGN: a fixed pool of 128 httplib threads (one per keep-alive connection
-// from tock; tock opens at most `workers` of them), a deep listen backlog (see tools/bench
-// hook_server.cc for why), long keep-alive so tock's pooled connections are not closed under it
-// (which could make its sender repeat a POST and blur the duplicate counts). One mutex guards the
-// per-task map; at the fault suite's rates (≤ 20 000/s) that is cheap.
+// DESIGN: the HookServer's one loop thread runs Handle(); connections are never closed by the
+// server while tock keeps them (which could make its sender repeat a POST and blur the
+// duplicate counts). One mutex guards the per-task map against the scenario's readers; at the
+// fault suite's rates (<= 20 000/s) that is cheap.
 #include "recorder.h"
 
 #include "../bench/bench_util.h"
@@ -10,8 +9,7 @@
 namespace tock::faults {
 
 Recorder::Recorder() {
-  server_.Start(/*threads=*/128, /*keep_alive_timeout_s=*/120,
-                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+  server_.Start([this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
 }
 
 void Recorder::Handle(const httplib::Request& req, httplib::Response& res) {

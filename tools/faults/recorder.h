@@ -1,5 +1,5 @@
 // Recorder: the healthy callback target of the fault scenarios. A HookServer
-// (tools/bench/hook_server.h: httplib on 127.0.0.1, port 0) that answers 200 "success" to every
+// (tools/bench/hook_server.h: one epoll thread on 127.0.0.1, port 0) that answers 200 "success" to every
 // POST and records, per taskId (from the body), every arrival: wall time, the `attempt` field,
 // and whether the `webhook-id` header matched the taskId (Standard Webhooks: the id of a
 // message, the same on every attempt). Also counts arrivals before the body's `scheduledAt`
