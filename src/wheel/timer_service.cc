@@ -25,8 +25,11 @@
 namespace tock {
 namespace {
 
-// A single wait is capped so the clock is re-read at least this often.
+// A single wait is capped so the clock is re-read (and deferred posts are taken in) at
+// least this often.
 constexpr int64_t kMaxWaitMs = 1000;
+// Posts that may wait for the thread's own wake-up, at most (bounds the inbox's memory).
+constexpr size_t kMaxDeferredOps = 16384;
 // A timer whose wall due time is at most this far ahead fires (both clock readings drop
 // sub-milliseconds; the dispatcher waits out the last few ms before sending).
 constexpr int64_t kEarlyToleranceMs = 5;
@@ -104,13 +107,20 @@ void TimerService::Cancel(uint64_t id) {
 }
 
 void TimerService::Post(const Op* ops, size_t count) {
-  bool was_empty;
+  // A cancel, or a timer due no earlier than the thread's own wake-up, can wait in the inbox
+  // until then: waking the thread for each would cost a context switch per created task.
+  int64_t earliest = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < count; ++i) {
+    if (!ops[i].cancel) earliest = std::min(earliest, ops[i].mono_deadline_ms);
+  }
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    was_empty = inbox_.empty();
     inbox_.insert(inbox_.end(), ops, ops + count);
+    wake = sleeping_until_ms_ != INT64_MIN &&
+           (earliest < sleeping_until_ms_ || inbox_.size() >= kMaxDeferredOps);
   }
-  if (was_empty) wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void TimerService::Iterate() {
@@ -175,7 +185,9 @@ void TimerService::Run() {
     // (finer) now cannot wake before wake_ms; lateness is under a tick plus scheduling.
     const int64_t wait_ms = std::min(SaturatingSub(wake_ms, now_ms), kMaxWaitMs);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    sleeping_until_ms_ = now_ms + wait_ms;
     wake_.wait_until(lock, deadline, [this] { return stop_ || !inbox_.empty(); });
+    sleeping_until_ms_ = INT64_MIN;
   }
 }
 

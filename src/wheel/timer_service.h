@@ -97,6 +97,10 @@ class TimerService {
   std::condition_variable wake_;
   std::vector<Op> inbox_;  // GUARDED_BY(mu_)
   bool stop_ = false;      // GUARDED_BY(mu_)
+  // While the thread waits: the monotonic ms it will wake at by itself. Post() wakes it only
+  // for an op due before then (or a full inbox); INT64_MIN while it is not waiting (it then
+  // looks at the inbox before it waits again). GUARDED_BY(mu_)
+  int64_t sleeping_until_ms_ = INT64_MIN;
 
   std::thread thread_;  // touched by the owning thread only (Start/Stop)
 

@@ -193,31 +193,4 @@ void PhaseStats::RecordError(const std::string& text) {
   if (has_error.compare_exchange_strong(expected, true)) first_error = text;
 }
 
-ClientPool::ClientPool(const std::string& host, int port, int n,
-                       std::vector<std::pair<std::string, std::string>> headers) {
-  httplib::Headers h;
-  for (auto& [k, v] : headers) h.emplace(k, v);
-  for (int i = 0; i < n; ++i) {
-    auto c = std::make_unique<httplib::Client>(host, port);
-    c->set_tcp_nodelay(true);
-    c->set_keep_alive(true);
-    c->set_connection_timeout(5, 0);
-    c->set_read_timeout(60, 0);
-    c->set_write_timeout(30, 0);
-    c->set_default_headers(h);
-    clients_.push_back(std::move(c));
-  }
-}
-
-ClientPool::~ClientPool() = default;
-
-void ClientPool::Run(const std::function<void(int, httplib::Client&)>& fn) {
-  std::vector<std::thread> threads;
-  threads.reserve(clients_.size());
-  for (size_t i = 0; i < clients_.size(); ++i) {
-    threads.emplace_back([&fn, this, i] { fn(static_cast<int>(i), *clients_[i]); });
-  }
-  for (auto& t : threads) t.join();
-}
-
 }  // namespace tock::bench

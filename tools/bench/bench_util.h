@@ -80,22 +80,4 @@ struct PhaseStats {
   void RecordError(const std::string& text);
 };
 
-// N keep-alive httplib clients to one host:port (tcp_nodelay, keep-alive, bounded timeouts),
-// each with default headers (e.g. Authorization). Run() starts one thread per client and calls
-// fn(index, client) on each, then joins.
-class ClientPool {
- public:
-  ClientPool(const std::string& host, int port, int n,
-             std::vector<std::pair<std::string, std::string>> headers);
-  ~ClientPool();
-  ClientPool(const ClientPool&) = delete;
-  ClientPool& operator=(const ClientPool&) = delete;
-
-  int size() const { return static_cast<int>(clients_.size()); }
-  void Run(const std::function<void(int, httplib::Client&)>& fn);
-
- private:
-  std::vector<std::unique_ptr<httplib::Client>> clients_;
-};
-
 }  // namespace tock::bench

@@ -14,6 +14,7 @@
 
 #include "auth/signing.h"
 #include "bench_util.h"
+#include "client_pool.h"
 #include "fast_receiver.h"
 #include "testutil/tock_process.h"
 
@@ -142,7 +143,16 @@ void AddCpuPerTask(RunResult* r, std::string name, double cpu_from, double cpu_t
 // Opens every client's keep-alive connection (and the tock thread that serves it), so the
 // first measured phase does not pay for connection set-up.
 void WarmUp(ClientPool& pool) {
-  pool.Run([](int, httplib::Client& c) { (void)c.Get("/healthz"); });
+  std::vector<bool> sent(static_cast<size_t>(pool.size()), false);
+  pool.Run(
+      [&](int conn, ClientPool::Call* call) {
+        if (sent[conn]) return false;
+        sent[conn] = true;
+        call->method = "GET";
+        call->path = "/healthz";
+        return true;
+      },
+      [](int, const ClientPool::Call&, const ClientPool::Answer&) {});
 }
 
 void AppendTask(std::string* out, int64_t i, int64_t runtime_ms) {
@@ -163,66 +173,53 @@ struct EnqueueResult {
   double rate() const { return seconds > 0 ? static_cast<double>(created) / seconds : 0; }
 };
 
-// Creates tasks [begin, end): one POST /task/create each (batch == 0) or POST
-// /task/batch-create of `batch` tasks, pulled from a shared counter by every client of the
-// pool (or only the first `max_clients`, if > 0).
-EnqueueResult Enqueue(ClientPool& pool, int64_t begin, int64_t end, int batch,
-                      const RuntimeFn& runtime, int max_clients = 0) {
-  std::atomic<int64_t> next{begin};
+// One creating phase: items [begin, end) in steps of `step`, each step one POST made by
+// make(first, last, &call), sent over the pool's connections (or only the first
+// `max_clients`, if > 0) with one request in flight per connection. An answer is a success
+// if it is a 200 whose body contains `ok_marker`; each success counts last - first created.
+EnqueueResult RunPhase(ClientPool& pool, int64_t begin, int64_t end, int64_t step,
+                       const std::function<void(int64_t, int64_t, ClientPool::Call*)>& make,
+                       std::string_view ok_marker, int max_clients = 0) {
+  int64_t next = begin;
   PhaseStats stats;
-  std::atomic<int64_t> requests{0};
-  std::atomic<int64_t> sample{-1};
-  const int64_t step = batch > 0 ? batch : 1;
+  int64_t requests = 0;
+  int64_t sample = -1;
+  std::vector<std::pair<int64_t, int64_t>> range(static_cast<size_t>(pool.size()));
   const int64_t t0 = MonoNowUs();
-  pool.Run([&](int idx, httplib::Client& c) {
-    if (max_clients > 0 && idx >= max_clients) return;
-    std::string body;
-    while (!Cancelled()) {
-      if (stats.http_errors + stats.transport_errors > kMaxPhaseErrors) return;
-      int64_t first = next.fetch_add(step);
-      if (first >= end) return;
-      int64_t last = std::min(end, first + step);
-      body.clear();
-      const char* path = "/task/create";
-      if (batch > 0) {
-        path = "/task/batch-create";
-        body += "{\"tasks\":[";
-        for (int64_t i = first; i < last; ++i) {
-          if (i != first) body += ',';
-          AppendTask(&body, i, runtime(i));
+  pool.Run(
+      [&](int conn, ClientPool::Call* call) {
+        if (Cancelled() || next >= end) return false;
+        if (stats.http_errors + stats.transport_errors > kMaxPhaseErrors) return false;
+        range[conn] = {next, std::min(end, next + step)};
+        next = range[conn].second;
+        make(range[conn].first, range[conn].second, call);
+        ++requests;
+        return true;
+      },
+      [&](int conn, const ClientPool::Call& call, const ClientPool::Answer& a) {
+        if (a.status == 0) {
+          stats.transport_errors.fetch_add(1);
+          stats.RecordError(call.path + ": " + a.error);
+          return;
         }
-        body += "]}";
-      } else {
-        AppendTask(&body, first, runtime(first));
-      }
-      requests.fetch_add(1, std::memory_order_relaxed);
-      auto res = c.Post(path, body, "application/json");
-      if (!res) {
-        stats.transport_errors.fetch_add(1);
-        stats.RecordError(std::string(path) + ": " + httplib::to_string(res.error()));
-        continue;
-      }
-      if (res->status != 200 || res->body.find("\"code\":0") == std::string::npos) {
-        stats.http_errors.fetch_add(1);
-        stats.RecordError(std::string(path) + ": HTTP " + std::to_string(res->status) + " " +
-                          res->body.substr(0, 300));
-        continue;
-      }
-      stats.tasks_created.fetch_add(last - first, std::memory_order_relaxed);
-      if (sample.load(std::memory_order_relaxed) < 0) {
-        // {"code":0,"msg":"ok","data":{"taskIds":[N,...]}} or {"data":{"taskId":N}}
-        int64_t id = -1;
-        size_t p = res->body.find("\"taskIds\":[");
-        if (p != std::string::npos) {
-          id = std::strtoll(res->body.c_str() + p + 11, nullptr, 10);
-        } else if (!FindJsonInt(res->body, "taskId", &id)) {
-          id = -1;
+        if (a.status != 200 || a.body.find(ok_marker) == std::string::npos) {
+          stats.http_errors.fetch_add(1);
+          stats.RecordError(call.path + ": HTTP " + std::to_string(a.status) + " " +
+                            a.body.substr(0, 300));
+          return;
         }
-        int64_t none = -1;
-        sample.compare_exchange_strong(none, id);
-      }
-    }
-  });
+        stats.tasks_created.fetch_add(range[conn].second - range[conn].first);
+        if (sample < 0) {
+          // {"code":0,"msg":"ok","data":{"taskIds":[N,...]}} or {"data":{"taskId":N}}
+          size_t p = a.body.find("\"taskIds\":[");
+          if (p != std::string::npos) {
+            sample = std::strtoll(a.body.c_str() + p + 11, nullptr, 10);
+          } else if (!FindJsonInt(a.body, "taskId", &sample)) {
+            sample = -1;
+          }
+        }
+      },
+      max_clients);
   EnqueueResult r;
   r.seconds = static_cast<double>(MonoNowUs() - t0) / 1e6;
   r.created = stats.tasks_created;
@@ -235,6 +232,29 @@ EnqueueResult Enqueue(ClientPool& pool, int64_t begin, int64_t end, int batch,
     if (r.first_error.empty()) r.first_error = "cancelled";
   }
   return r;
+}
+
+// Creates tasks [begin, end): one POST /task/create each (batch == 0) or POST
+// /task/batch-create of `batch` tasks (or only over the first `max_clients` connections).
+EnqueueResult Enqueue(ClientPool& pool, int64_t begin, int64_t end, int batch,
+                      const RuntimeFn& runtime, int max_clients = 0) {
+  return RunPhase(
+      pool, begin, end, batch > 0 ? batch : 1,
+      [&](int64_t first, int64_t last, ClientPool::Call* call) {
+        if (batch > 0) {
+          call->path = "/task/batch-create";
+          call->body = "{\"tasks\":[";
+          for (int64_t i = first; i < last; ++i) {
+            if (i != first) call->body += ',';
+            AppendTask(&call->body, i, runtime(i));
+          }
+          call->body += "]}";
+        } else {
+          call->path = "/task/create";
+          AppendTask(&call->body, first, runtime(first));
+        }
+      },
+      "\"code\":0", max_clients);
 }
 
 bool CheckEnqueue(const EnqueueResult& e, int64_t expected, const char* phase, RunResult* r) {
@@ -585,53 +605,26 @@ std::string UtcDateTime(int64_t ms) {
   time_t secs = static_cast<time_t>(ms / 1000);
   tm t;
   gmtime_r(&secs, &t);
-  char buf[32];
+  char buf[80];  // room for any int fields, so GCC sees no truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
                 t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
   return buf;
 }
 
 // Creates single-trigger schedules [begin, end), one POST /v4/schedules each, firing at
-// fire_ms(i) (whole seconds) with push {"i":i}, pulled from a shared counter by every client.
+// fire_ms(i) (whole seconds) with push {"i":i}.
 EnqueueResult CreateSchedules(ClientPool& pool, int64_t begin, int64_t end,
                               const RuntimeFn& fire_ms) {
-  std::atomic<int64_t> next{begin};
-  PhaseStats stats;
-  std::atomic<int64_t> requests{0};
-  const int64_t t0 = MonoNowUs();
-  pool.Run([&](int, httplib::Client& c) {
-    std::string body;
-    while (!Cancelled()) {
-      if (stats.http_errors + stats.transport_errors > kMaxPhaseErrors) return;
-      int64_t i = next.fetch_add(1);
-      if (i >= end) return;
-      body = "{\"name\":\"bench " + std::to_string(i) +
-             "\",\"enabled\":true,\"trigger\":{\"single\":{\"time\":\"" +
-             UtcDateTime(fire_ms(i)) + "\",\"zone_type\":1}},\"push\":{\"i\":" +
-             std::to_string(i) + "}}";
-      requests.fetch_add(1, std::memory_order_relaxed);
-      auto res = c.Post("/v4/schedules", body, "application/json");
-      if (!res) {
-        stats.transport_errors.fetch_add(1);
-        stats.RecordError("/v4/schedules: " + httplib::to_string(res.error()));
-        continue;
-      }
-      if (res->status != 200 || res->body.find("schedule_id") == std::string::npos) {
-        stats.http_errors.fetch_add(1);
-        stats.RecordError("/v4/schedules: HTTP " + std::to_string(res->status) + " " +
-                          res->body.substr(0, 300));
-        continue;
-      }
-      stats.tasks_created.fetch_add(1, std::memory_order_relaxed);
-    }
-  });
-  EnqueueResult r;
-  r.seconds = static_cast<double>(MonoNowUs() - t0) / 1e6;
-  r.created = stats.tasks_created;
-  r.requests = requests;
-  r.errors = stats.http_errors + stats.transport_errors;
-  r.first_error = stats.first_error;
-  return r;
+  return RunPhase(
+      pool, begin, end, 1,
+      [&](int64_t i, int64_t, ClientPool::Call* call) {
+        call->path = "/v4/schedules";
+        call->body = "{\"name\":\"bench " + std::to_string(i) +
+                     "\",\"enabled\":true,\"trigger\":{\"single\":{\"time\":\"" +
+                     UtcDateTime(fire_ms(i)) + "\",\"zone_type\":1}},\"push\":{\"i\":" +
+                     std::to_string(i) + "}}";
+      },
+      "schedule_id");
 }
 
 }  // namespace
