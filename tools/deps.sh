@@ -21,7 +21,10 @@ build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tz
   libcli11-dev libtomlplusplus-dev)
 # systemd: its systemd-analyze verifies the packaged unit (installs and works without a
 # running systemd; the test skips that check when it is absent).
-test_pkgs=(doctest-dev curl nodejs npm systemd)
+# clang-14 + libclang-rt-14-dev: the libFuzzer targets' ASan+UBSan build (tools/fuzz; the
+# sanitizer and libFuzzer runtimes are only a Recommends of clang-14); llvm-14: its
+# llvm-symbolizer-14 turns sanitizer stack traces into function names and lines.
+test_pkgs=(doctest-dev curl nodejs npm systemd clang-14 libclang-rt-14-dev llvm-14)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds, and runs every test.
-# Ends with one line "N passed, N failed" (test cases, summed over all test binaries)
-# and exits non-zero if anything failed.
+# Ends with one line "N passed, N failed" (test cases, summed over all test binaries, plus
+# one per libFuzzer target) and exits non-zero if anything failed.
 #
 # Usage: tools/test.sh [doctest options, e.g. -tc="Wheel*"]
+# Environment:
+#   TOCK_BUILD_DIR     the build dir of tock and its tests (default build)
+#   TOCK_FUZZ_SECONDS  seconds each fuzz target runs (default 20; 0 = replay the stored
+#                      inputs only); TOCK_FUZZ_JOBS targets at a time (default 2).
+#                      TOCK_FUZZ=0 skips the fuzz stage (e.g. on a machine without clang).
+# The fuzz stage (tools/fuzz/run.sh) builds the targets with clang, ASan and UBSan in
+# build-fuzz/ (configured once, then incremental), replays tools/fuzz/seeds/ and
+# tools/fuzz/regressions/ through every target and fuzzes each for TOCK_FUZZ_SECONDS; each
+# target counts as one test case, failed on any crash, leak, UBSan report or timeout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +21,13 @@ bash tools/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
-logdir=build/test-logs
+BUILD=${TOCK_BUILD_DIR:-build}
+logdir=$BUILD/test-logs
 mkdir -p "$logdir"
 for bin in tock_unit tock_integration; do
   log=$logdir/$bin.log
   echo "== $bin"
-  ./build/tests/$bin --no-version --duration=false "$@" 2>&1 | tee "$log"
+  "$BUILD/tests/$bin" --no-version --duration=false "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -1)
   if [ -z "$summary" ]; then
@@ -32,6 +42,20 @@ for bin in tock_unit tock_integration; do
   failed=$((failed + f))
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
 done
+
+if [ "${TOCK_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz (${TOCK_FUZZ_SECONDS:-20} s per target, ${TOCK_FUZZ_JOBS:-2} at a time)"
+  fuzz_log=build-fuzz/run.log
+  mkdir -p build-fuzz
+  FUZZ_JOBS=${TOCK_FUZZ_JOBS:-2} bash tools/fuzz/run.sh "${TOCK_FUZZ_SECONDS:-20}" 2>&1 | tee "$fuzz_log"
+  rc=${PIPESTATUS[0]}
+  p=$(grep -cE '^fuzz_[a-z_]+ +ok ' "$fuzz_log")
+  f=$(grep -cE '^fuzz_[a-z_]+ +FAILED ' "$fuzz_log")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  # The build failed, or run.sh failed without naming a target: one failure.
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then echo "fuzz: exit $rc"; failed=$((failed + 1)); fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

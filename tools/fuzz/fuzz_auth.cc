@@ -1,14 +1,18 @@
 // libFuzzer target: authentication header parsing (auth/basic_auth.h, auth/signed_request.h)
 // and the `tock verify` message parser (cli/verify.h). The whole input is tried as one
 // Authorization header and as an HTTP message; split at '\n' it fills the signed header set
-// (app_key, nonce, timestamps, payload, signature, secret, body).
+// (app_key, nonce, timestamps, payload, signature, secret, body), verified as sent, then
+// with a correct signature (the accepting path), and the nonce goes through the ReplayGuard
+// as AppAuthenticator::Authenticate feeds it.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/basic_auth.h"
+#include "auth/replay_guard.h"
 #include "auth/signed_request.h"
 #include "auth/signing.h"
 #include "cli/verify.h"
@@ -55,6 +59,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)tock::VerifySignedRequest(h, secret, body, kNowS, loose);
   h.payload = tock::Sha256Hex(body);
   (void)tock::VerifySignedRequest(h, secret, body, kNowS, strict);
+  // Correctly signed: must pass exactly when the headers are well formed.
+  h.signature = tock::SerendipitySignature(secret, h.timestamps, h.nonce, h.payload);
+  tock::Status ok = tock::VerifySignedRequest(h, secret, body, kNowS, strict);
+  const bool well_formed = !h.app_key.empty() && tock::IsValidNonce(h.nonce);
+  if (ok.ok() != well_formed) std::abort();
+  if (ok.ok()) {
+    // Authenticate's replay check: the first use passes, the second is a replay, in the
+    // same application only.
+    tock::ReplayGuard guard;
+    if (!guard.CheckAndRemember(h.app_key, h.nonce, kNowS, kNowS)) std::abort();
+    if (guard.CheckAndRemember(h.app_key, h.nonce, kNowS, kNowS + 1)) std::abort();
+    if (!guard.CheckAndRemember(h.app_key + "x", h.nonce, kNowS, kNowS)) std::abort();
+  }
 
   tock::cli::HttpMessage m = tock::cli::ParseHttpMessage(in);
   (void)tock::cli::VerifyWebhook("whsec_" + std::string(secret), m, kNowS, {});

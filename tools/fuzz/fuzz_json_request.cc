@@ -1,6 +1,8 @@
-// libFuzzer target: request JSON decoding (api/json_fields.h, api/requests.h).
-// The input is a raw request body, parsed the way the /task/create, /task/batch-create and
-// /application/create handlers parse it; "content" is minified as the task would store it.
+// libFuzzer target: request JSON decoding (api/json_fields.h, api/requests.h,
+// api/schedule_requests.h). The input is a raw request body, parsed the way the /task/create,
+// /task/batch-create, /application/create, /application/rotate-secret, /task/cancel and the
+// /v4/schedules create and update handlers parse it; "content" is minified as the task would
+// store it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "api/json_fields.h"
 #include "api/requests.h"
+#include "api/schedule_requests.h"
 #include "timeutil/time_zone.h"
 
 namespace {
@@ -30,6 +33,19 @@ void CheckTask(const tock::api::FieldReader& f) {
   if (auto content = f.Get("content")) (void)tock::api::MinifyJson(*content);
 }
 
+// POST /v4/schedules (every section required, in the handler's order) and
+// PUT /v4/schedules/{id} (the sections present), with the server zone `zone`.
+void CheckSchedule(const tock::api::FieldReader& f, const tock::TimeZone& zone) {
+  auto name = tock::api::ReadScheduleName(f);
+  auto enabled = tock::api::ReadScheduleEnabled(f);
+  auto trigger = tock::api::ReadScheduleTrigger(f, zone);
+  auto push = tock::api::ReadSchedulePush(f);
+  if (trigger.ok()) (void)tock::ValidateForCreate(*trigger, kNowMs);
+  if (f.Has("name")) (void)tock::api::ReadScheduleName(f);
+  if (f.Has("enabled")) (void)tock::api::ReadScheduleEnabled(f);
+  (void)name, (void)enabled, (void)push;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -44,6 +60,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)f.Bool("enabled");
   (void)f.Int("timeout", 1, 600000);
   (void)f.String("name", 0, 64);
+  (void)f.String("app_key", 1, 64);   // refresh-signature, rotate-secret
+  (void)f.Int("graceSeconds", 0, 7 * 86400);
+  (void)tock::api::ReadId(f.Get("id"), "id");            // /task/cancel, /task/detail
+  (void)tock::api::ReadId(f.Get("task_id"), "task_id");  // /task/publish
+  if (auto id = f.Get("id")) {
+    std::string_view text;
+    if (id->get_string().get(text) == simdjson::SUCCESS) {
+      (void)tock::api::ParseIdText(text, "id");  // the query-string form
+      (void)tock::api::LooksLikeScheduleId(text);
+    }
+  }
+
+  CheckSchedule(f, tock::TimeZone::Utc());
+  CheckSchedule(f, NewYork());
 
   // /task/batch-create: {"tasks": [ {...}, ... ]}
   if (auto tasks = f.Get("tasks")) {

@@ -1,0 +1,37 @@
+// Validation of the EngageLab schedules request bodies (SPEC §4, /v4/schedules): each
+// function reads one section of a create or update body. Errors are Status::Invalid naming
+// the field path and the rule ("name: ...", "trigger.single.time: ...").
+//
+// Include only from api/*.cc and the fuzz targets (pulls in simdjson through json_fields.h).
+// Thread-safety: pure functions (ReadScheduleTrigger uses ParseTrigger's thread-local parser).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "api/json_fields.h"
+#include "common/status.h"
+#include "schedules/trigger.h"
+#include "timeutil/time_zone.h"
+
+namespace tock::api {
+
+// `name`: required, 1-255 bytes of letters (any script), digits, '_', ' ' and '-'.
+Result<std::string> ReadScheduleName(const FieldReader& f);
+
+// `enabled`: required, true or false.
+Result<bool> ReadScheduleEnabled(const FieldReader& f);
+
+// `trigger`: required; the object minified and parsed by ParseTrigger (`zone` is the
+// server's zone, zone_type 1).
+Result<Trigger> ReadScheduleTrigger(const FieldReader& f, const TimeZone& zone);
+
+// `push`: required, a non-empty JSON object of at most 64 KiB minified; returns that text.
+// The routes report these errors with code 28105 (the original's "no push target"), not
+// 28100, so they come back as the message alone.
+Result<std::string> ReadSchedulePush(const FieldReader& f);
+
+// A schedule id is a 36-character UUID; anything else cannot name a schedule (404).
+bool LooksLikeScheduleId(std::string_view id);
+
+}  // namespace tock::api
