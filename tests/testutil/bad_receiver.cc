@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "testutil/socket_io.h"
+
 namespace tock::testing {
 namespace {
 
@@ -72,23 +74,10 @@ const char* BadReceiver::ModeName(Mode mode) {
 
 BadReceiver::BadReceiver(Mode mode, std::string redirect_to)
     : mode_(mode), redirect_to_(std::move(redirect_to)) {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int port = 0;
+  listen_fd_ = ListenLoopback(SOMAXCONN, /*nonblocking=*/false, &port);
   if (listen_fd_ < 0) return;
-  int yes = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listen_fd_, SOMAXCONN) != 0 ||
-      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(listen_fd_);
-    listen_fd_ = -1;
-    return;
-  }
-  port_ = ntohs(addr.sin_port);
+  port_ = port;
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
 

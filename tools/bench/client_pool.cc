@@ -1,5 +1,7 @@
 #include "client_pool.h"
 
+#include "testutil/socket_io.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -175,40 +177,14 @@ class Runner {
   // Sends what is pending on i; false when the connection failed.
   bool Flush(int i) {
     ConnState& s = st_[i];
-    while (!s.out.empty()) {
-      ssize_t w = send(fds_[i], s.out.data(), s.out.size(), MSG_NOSIGNAL);
-      if (w > 0) {
-        s.out.erase(0, static_cast<size_t>(w));
-      } else if (w < 0 && errno == EINTR) {
-        continue;
-      } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        return false;
-      }
-    }
+    if (!testing::SendAvailable(fds_[i], &s.out)) return false;
     if (s.out.empty() == s.want_write) Watch(i, !s.out.empty());
     return true;
   }
 
   void OnReadable(int i) {
     ConnState& s = st_[i];
-    char buf[64 << 10];
-    bool eof = false;
-    for (;;) {
-      ssize_t r = recv(fds_[i], buf, sizeof buf, 0);
-      if (r > 0) {
-        s.in.append(buf, static_cast<size_t>(r));
-        if (static_cast<size_t>(r) < sizeof buf) break;
-      } else if (r < 0 && errno == EINTR) {
-        continue;
-      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        eof = true;
-        break;
-      }
-    }
+    const bool eof = !testing::ReadAvailable(fds_[i], &s.in);
     if (!s.in_flight) {  // an idle connection the server closed (or garbage): reopen later
       if (eof || !s.in.empty()) Drop(i);
       s.in.clear();

@@ -1,5 +1,7 @@
 #include "hook_server.h"
 
+#include "testutil/socket_io.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -120,22 +122,9 @@ bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler) {
 
 void HookServer::Start(httplib::Server::Handler handler) {
   handler_ = std::move(handler);
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int port = 0;
+  listen_fd_ = testing::ListenLoopback(4096, /*nonblocking=*/true, &port);
   if (listen_fd_ < 0) return;
-  int yes = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listen_fd_, 4096) != 0 ||
-      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(listen_fd_);
-    listen_fd_ = -1;
-    return;
-  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -144,7 +133,7 @@ void HookServer::Start(httplib::Server::Handler handler) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  port_ = ntohs(addr.sin_port);
+  port_ = port;
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -168,18 +157,9 @@ void HookServer::Loop() {
   };
   // Sends what is pending; registers for EPOLLOUT when the socket is full. False: closed.
   auto flush = [&](int fd, Conn& c) {
-    while (!c.out.empty()) {
-      ssize_t n = send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        c.out.erase(0, static_cast<size_t>(n));
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        drop(fd);
-        return false;
-      }
+    if (!testing::SendAvailable(fd, &c.out)) {
+      drop(fd);
+      return false;
     }
     if (c.out.empty() && c.close_after_out) {
       drop(fd);
@@ -197,7 +177,6 @@ void HookServer::Loop() {
   };
 
   epoll_event events[256];
-  char buf[64 << 10];
   for (;;) {
     int n = epoll_wait(epoll_fd_, events, 256, -1);
     if (n < 0 && errno == EINTR) continue;
@@ -227,21 +206,7 @@ void HookServer::Loop() {
       Conn& c = it->second;
       if ((events[i].events & EPOLLOUT) && !flush(fd, c)) continue;
       if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-      bool closed = false;
-      for (;;) {
-        ssize_t r = recv(fd, buf, sizeof buf, 0);
-        if (r > 0) {
-          c.in.append(buf, static_cast<size_t>(r));
-          if (static_cast<size_t>(r) < sizeof buf) break;
-        } else if (r < 0 && errno == EINTR) {
-          continue;
-        } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          break;
-        } else {
-          closed = true;  // end of stream or error
-          break;
-        }
-      }
+      const bool closed = !testing::ReadAvailable(fd, &c.in);  // end of stream or error
       if (closed || !ServeBuffered(&c, handler_)) {
         drop(fd);
         continue;
