@@ -555,6 +555,17 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   SleepMs(2000);
   Add(&r, "rss", RssMiB(tock.pid()), "MiB", 1);
   Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+  // What of the RSS is RocksDB's memtables (bounded by the store's memtable budget).
+  {
+    httplib::Client c("127.0.0.1", tock.port());
+    auto m = c.Get("/metrics");
+    const std::string key = "\ntock_rocksdb_memtable_bytes ";
+    size_t p = m ? m->body.find(key) : std::string::npos;
+    if (p != std::string::npos) {
+      Add(&r, "memtables", std::strtod(m->body.c_str() + p + key.size(), nullptr) / 1048576.0,
+          "MiB", 1, false);
+    }
+  }
   double apparent = 0;
   Add(&r, "disk", DiskUsageMiB(tock.data_dir(), &apparent), "MiB", 1);
   Add(&r, "disk_apparent", apparent, "MiB", 1, false);
