@@ -127,7 +127,7 @@ int64_t SteadyNs() {
 
 // A fresh X-Request-Id: 16 alphanumerics, unique, not secret. Each thread walks its own
 // splitmix64 sequence from a random start, so no system call per request (RandomAlnum
-// costs a getrandom each).
+// costs a getrandom each). Two outputs give 8 characters each (62^8 < 2^64), so all 16 vary.
 std::string NewRequestId() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -137,14 +137,19 @@ std::string NewRequestId() {
     for (char c : r) seed = seed * 62 + static_cast<uint64_t>(c);
     return seed;
   }();
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  auto next = [] {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
   std::string id(16, '0');
-  for (char& c : id) {  // 62^16 > 2^64: every 64-bit value gives a distinct id
-    c = kAlphabet[z % 62];
-    z /= 62;
+  for (int half = 0; half < 2; ++half) {
+    uint64_t z = next();
+    for (int i = 0; i < 8; ++i) {
+      id[half * 8 + i] = kAlphabet[z % 62];
+      z /= 62;
+    }
   }
   return id;
 }
