@@ -1,7 +1,5 @@
 #include "client_pool.h"
 
-#include "testutil/socket_io.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,18 +11,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include "bench_util.h"
+#include "testutil/socket_io.h"
+
 namespace tock::bench {
 namespace {
-
-int64_t SteadyUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The Content-Length of a response head (0 when absent: tock's bodiless answers).
 size_t ContentLength(std::string_view head) {
@@ -99,7 +93,7 @@ class Runner {
         }
         if (events[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable(i);
       }
-      const int64_t now = SteadyUs();
+      const int64_t now = MonoNowUs();
       for (size_t i = 0; i < st_.size(); ++i) {
         if (st_[i].in_flight && now > st_[i].deadline_us) {
           Drop(static_cast<int>(i));
@@ -151,7 +145,7 @@ class Runner {
     s.in_flight = true;
     s.retried = false;
     s.in.clear();
-    s.deadline_us = SteadyUs() + timeout_us_;
+    s.deadline_us = MonoNowUs() + timeout_us_;
     Send(i);
   }
 
