@@ -129,8 +129,6 @@ int64_t SteadyNs() {
 // splitmix64 sequence from a random start, so no system call per request (RandomAlnum
 // costs a getrandom each). Two outputs give 8 characters each (62^8 < 2^64), so all 16 vary.
 std::string NewRequestId() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   thread_local uint64_t state = [] {
     uint64_t seed = 0;
     const std::string r = RandomAlnum(12);  // ~71 random bits, once per thread
@@ -147,7 +145,7 @@ std::string NewRequestId() {
   for (int half = 0; half < 2; ++half) {
     uint64_t z = next();
     for (int i = 0; i < 8; ++i) {
-      id[half * 8 + i] = kAlphabet[z % 62];
+      id[half * 8 + i] = kAlnumAlphabet[z % 62];
       z /= 62;
     }
   }

@@ -120,9 +120,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string RandomAlnum(size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  static constexpr uint32_t kAlphabetSize = sizeof kAlphabet - 1;  // 62
+  static constexpr uint32_t kAlphabetSize = sizeof kAlnumAlphabet - 1;  // 62
   InitCrypto();
   // Bytes at or above 248 (the largest multiple of 62 that fits a byte) are rejected, so
   // every character is exactly uniform (a plain "% 62" would favour the first 8). Random
@@ -136,7 +134,7 @@ std::string RandomAlnum(size_t n) {
     randombytes_buf(pool.data(), pool.size());
     for (unsigned char b : pool) {
       if (b >= kLimit) continue;
-      out.push_back(kAlphabet[b % kAlphabetSize]);
+      out.push_back(kAlnumAlphabet[b % kAlphabetSize]);
       if (out.size() == n) break;
     }
   }

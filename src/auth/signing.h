@@ -39,6 +39,9 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // n characters from [A-Za-z0-9], from the OS CSPRNG.
 std::string RandomAlnum(size_t n);
+// The 62 characters RandomAlnum draws from (A-Z, a-z, 0-9), for other generators of ids.
+inline constexpr char kAlnumAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 // A random version-4 UUID, lowercase "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string RandomUuid();
