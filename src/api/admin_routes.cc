@@ -37,12 +37,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+using Handler = std::function<void(const http::Request&, http::Response&)>;
 
 // Wraps a handler: the admin bearer token first.
 Handler AdminRoute(const HttpApiOptions& opts, Handler fn) {
-  return [&opts, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-    auto bearer = ParseBearer(req.get_header_value("Authorization"));
+  return [&opts, fn = std::move(fn)](const http::Request& req, http::Response& res) {
+    auto bearer = ParseBearer(std::string(req.Header("Authorization")));
     if (!bearer || opts.admin_token.empty() || !ConstantTimeEquals(*bearer, opts.admin_token)) {
       return SendError(res, Status::Unauthorized(
                                 "header 'Authorization': must be Bearer <admin token>"));
@@ -74,8 +74,8 @@ Status WriteToken(const std::string& path, const std::string& token) {
   return ok ? Status::Ok() : Status::Internal("cannot write " + path);
 }
 
-void Backup(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request& req,
-            httplib::Response& res) {
+void Backup(ApiServices& svc, const HttpApiOptions& opts, const http::Request& req,
+            http::Response& res) {
   if (svc.store == nullptr) return SendError(res, Status::Unavailable("backup is not available"));
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendError(res, body.status());
@@ -125,7 +125,7 @@ void Backup(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request
            }));
 }
 
-void ListApps(ApiServices& svc, httplib::Response& res) {
+void ListApps(ApiServices& svc, http::Response& res) {
   std::vector<std::shared_ptr<const App>> apps = svc.apps.List();
   std::sort(apps.begin(), apps.end(), [](const auto& a, const auto& b) {
     return a->created_ms != b->created_ms ? a->created_ms < b->created_ms
@@ -143,7 +143,7 @@ void ListApps(ApiServices& svc, httplib::Response& res) {
            }));
 }
 
-void ShowApp(ApiServices& svc, const std::string& app_key, httplib::Response& res) {
+void ShowApp(ApiServices& svc, const std::string& app_key, http::Response& res) {
   std::shared_ptr<const App> app = svc.apps.Find(app_key);
   if (!app) return SendError(res, Status::NotFound("no application " + app_key));
   SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteAppFields(w, *app); }));
@@ -151,18 +151,18 @@ void ShowApp(ApiServices& svc, const std::string& app_key, httplib::Response& re
 
 }  // namespace
 
-void RegisterAdminRoutes(httplib::Server& server, ApiServices& svc, const HttpApiOptions& opts) {
-  server.Post("/admin/backup",
-              AdminRoute(opts, [&svc, &opts](const httplib::Request& req, httplib::Response& res) {
+void RegisterAdminRoutes(http::Router& router, ApiServices& svc, const HttpApiOptions& opts) {
+  router.Add("POST", "/admin/backup",
+              AdminRoute(opts, [&svc, &opts](const http::Request& req, http::Response& res) {
                 Backup(svc, opts, req, res);
               }));
-  server.Get("/admin/apps",
-             AdminRoute(opts, [&svc](const httplib::Request&, httplib::Response& res) {
+  router.Add("GET", "/admin/apps",
+             AdminRoute(opts, [&svc](const http::Request&, http::Response& res) {
                ListApps(svc, res);
              }));
-  server.Get(R"(/admin/apps/([^/]+))",
-             AdminRoute(opts, [&svc](const httplib::Request& req, httplib::Response& res) {
-               ShowApp(svc, req.matches[1], res);
+  router.Add("GET", "/admin/apps/{appKey}",
+             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+               ShowApp(svc, req.path_params[0], res);
              }));
 }
 

@@ -1,31 +1,20 @@
 // DESIGN
-// cpp-httplib 0.11.4 serves with a thread per keep-alive connection from a fixed pool. The
-// settings that matter, each measured or known to bite:
-// - set_tcp_nodelay(true): without it a keep-alive POST stalls ~40 ms on Nagle + delayed
-//   ACK (1 300 req/s vs 47 000 req/s measured, BUILD-NOTES).
-// - keep-alive max count raised from 5, so clients keep their connections.
-// - socket options without SO_REUSEPORT: httplib's default sets it, and then a second
-//   server silently shares the port; without it the second Bind() fails clearly.
-// - a pre-routing check refuses bodies over the limit from the Content-Length header, and
-//   chunked bodies, before anything is read.
-// Every request gets a request id (the client's X-Request-Id when it is sane, else 16 random
-// alphanumerics), echoed in the X-Request-Id response header. The post-routing handler,
-// which httplib runs for every response, counts it by route pattern and status and logs one
-// line: info for status >= 400, debug otherwise. Never logged: bodies, query strings,
-// headers other than the request id (so no Authorization, secret keys or signatures).
+// The server (http/server.h) parses and answers; this file decides what every request gets
+// besides its route: a request id (the client's X-Request-Id when it is sane, else 16
+// random alphanumerics), echoed in the X-Request-Id response header; and, for every
+// response, a count by route pattern and status and one log line: info for status >= 400,
+// debug otherwise. Never logged: bodies, query strings, headers other than the request id
+// (so no Authorization, secret keys or signatures). Errors the server makes itself (bad
+// heads, 404, 405, 413, 503 while stopping) get tock's JSON error body.
 
 #include "api/http_api.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <string_view>
-#include <thread>
 
 #include "api/http_util.h"
 #include "api/routes.h"
+#include "http/server.h"
 #include "auth/signing.h"
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -37,19 +26,10 @@ namespace tock {
 struct HttpApi::Impl {
   ApiServices services;
   HttpApiOptions opts;
-  httplib::Server server;
-  int port = -1;
-  std::atomic<uint64_t> requests{0};
-  // Requests between pre-routing and their response: handlers that may touch services.
-  std::atomic<int64_t> in_flight{0};
-  std::atomic<bool> stopping{false};
+  std::unique_ptr<http::Server> server;
 };
 
 namespace {
-// Marks a response whose request was counted in in_flight; removed before it is sent.
-constexpr const char* kCountedHeader = "X-Tock-In-Flight";
-// The steady-clock time (ns) pre-routing saw the request; removed before it is sent.
-constexpr const char* kStartHeader = "X-Tock-Start-Ns";
 constexpr const char* kRequestIdHeader = "X-Request-Id";
 
 // Metrics of the HTTP API, all of them (process registry, metrics/metrics.h).
@@ -70,36 +50,6 @@ HttpMetrics& Metrics() {
   return *m;
 }
 [[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
-
-// The route pattern a path belongs to, for labels and logs; "other" for anything unrouted.
-std::string_view RoutePattern(std::string_view path) {
-  static constexpr std::string_view kFixed[] = {
-      "/healthz",          "/readyz",           "/metrics",
-      "/application/create", "/application/refresh-signature", "/application/rotate-secret",
-      "/admin/backup",     "/admin/apps",
-      "/task/create",      "/task/batch-create", "/task/cancel",
-      "/task/detail",      "/task/publish",     "/nsq/publish",
-      "/v4/schedules"};
-  for (std::string_view r : kFixed) {
-    if (path == r) return r;
-  }
-  constexpr std::string_view kAdminApps = "/admin/apps/";
-  if (path.size() > kAdminApps.size() && path.substr(0, kAdminApps.size()) == kAdminApps &&
-      path.find('/', kAdminApps.size()) == std::string_view::npos) {
-    return "/admin/apps/{appKey}";
-  }
-  constexpr std::string_view kSchedules = "/v4/schedules/";
-  if (path.substr(0, kSchedules.size()) == kSchedules) {
-    std::string_view rest = path.substr(kSchedules.size());
-    size_t slash = rest.find('/');
-    if (!rest.empty() && slash == std::string_view::npos) return "/v4/schedules/{id}";
-    if (slash != 0 && slash != std::string_view::npos) {
-      std::string_view tail = rest.substr(slash);
-      if (tail == "/msg-ids" || tail == "/msg_ids") return "/v4/schedules/{id}/msg-ids";
-    }
-  }
-  return "other";
-}
 
 std::string_view MethodLabel(std::string_view m) {
   for (std::string_view k : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
@@ -152,20 +102,14 @@ std::string NewRequestId() {
   return id;
 }
 
-// Counts and logs one response. Runs on the HTTP thread that sends it.
-void ObserveResponse(const httplib::Request& req, httplib::Response& res) {
-  std::string rid = res.get_header_value(kRequestIdHeader);
-  if (rid.empty()) {  // never reached pre-routing (httplib answered on its own)
-    rid = NewRequestId();
-    res.set_header(kRequestIdHeader, rid);
-  }
-  double seconds = 0;
-  if (res.has_header(kStartHeader)) {
-    int64_t start = std::strtoll(res.get_header_value(kStartHeader).c_str(), nullptr, 10);
-    res.headers.erase(kStartHeader);
-    if (start > 0) seconds = static_cast<double>(SteadyNs() - start) / 1e9;
-  }
-  const std::string_view route = RoutePattern(req.path);
+// Counts and logs one response. Runs on the event loop that sends it.
+void ObserveResponse(const http::Request& req, http::Response& res) {
+  std::string rid = req.request_id;
+  if (rid.empty()) rid = NewRequestId();  // a head too bad to reach on_request
+  res.SetHeader(kRequestIdHeader, rid);
+  const double seconds =
+      req.received_ns > 0 ? static_cast<double>(SteadyNs() - req.received_ns) / 1e9 : 0.0;
+  const std::string_view route = req.route.empty() ? std::string_view("other") : req.route;
   const std::string_view method = MethodLabel(req.method);
   const int status = res.status;
   HttpMetrics& m = Metrics();
@@ -178,101 +122,21 @@ void ObserveResponse(const httplib::Request& req, httplib::Response& res) {
                 {"duration_ms", seconds * 1000.0}});
   }
 }
+
 }  // namespace
 
 HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
-    : impl_(new Impl{std::move(services), std::move(opts), {}, -1}) {
-  httplib::Server& s = impl_->server;
+    : impl_(new Impl{std::move(services), std::move(opts), nullptr}) {
   Impl* impl = impl_.get();
-  const int threads = impl->opts.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_tcp_nodelay(true);
-  s.set_keep_alive_max_count(100000);
-  // An idle keep-alive connection holds its thread, and delays shutdown, this long.
-  s.set_keep_alive_timeout(5);
-  s.set_read_timeout(30, 0);
-  s.set_write_timeout(30, 0);
-  s.set_payload_max_length(impl->opts.max_body_bytes);
-  s.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-
-  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    impl->requests.fetch_add(1, std::memory_order_relaxed);
-    std::string client_rid = req.get_header_value(kRequestIdHeader);
-    res.set_header(kRequestIdHeader, SaneRequestId(client_rid) ? client_rid : NewRequestId());
-    res.set_header(kStartHeader, std::to_string(SteadyNs()));
-    // Count first, then check: once Stop() has seen in_flight reach 0 with stopping set,
-    // every later request sees stopping and never reaches a handler.
-    impl->in_flight.fetch_add(1);
-    res.set_header(kCountedHeader, "1");
-    if (impl->stopping.load()) {
-      res.set_header("Connection", "close");
-      api::SendError(res, Status::Unavailable("shutting down"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.has_header("Content-Length")) {
-      uint64_t len = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-      if (len > impl->opts.max_body_bytes) {
-        res.set_header("Connection", "close");
-        api::SendError(res, Status::TooLarge("request body is " + std::to_string(len) +
-                                             " bytes; the limit is " +
-                                             std::to_string(impl->opts.max_body_bytes)));
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    } else if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-      res.set_header("Connection", "close");
-      api::SendJson(res, 411,
-                    api::ErrorBody(Status::Invalid(
-                        "header 'Content-Length': is required (chunked bodies are not accepted)")));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-
-  // Runs for every response just before it is written (httplib calls it from
-  // write_response_core), also for requests that never reached pre-routing.
-  s.set_post_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    ObserveResponse(req, res);
-    if (res.has_header(kCountedHeader)) {
-      res.headers.erase(kCountedHeader);
-      impl->in_flight.fetch_sub(1);
-    }
-  });
-
-  // Whatever httplib answers on its own (404 route, 400 parse, 413...) gets a JSON body.
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) -> httplib::Server::HandlerResponse {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    Status st = res.status == 404   ? Status::NotFound("no such route")
-                : res.status == 413 ? Status::TooLarge("request body too large")
-                                    : Status::Invalid("bad request (HTTP " + std::to_string(res.status) + ")");
-    res.set_content(api::ErrorBody(st), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log::Error("http.exception", {{"request_id", res.get_header_value(kRequestIdHeader)},
-                                      {"path", req.path}, {"error", what}});
-        api::SendError(res, Status::Internal("internal error"));
-      });
-
-  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  http::Router router;
+  router.Add("GET", "/healthz", [](const http::Request&, http::Response& res) {
     api::SendJson(res, 200, R"({"status":"ok"})");
   });
   // Not ready while starting or stopping, and while storage refuses writes (disk full, or a
   // failed write): creates would get 503, so a load balancer should send them elsewhere.
   // Reads still work then, and a disk-full store turns ready again by itself once space is
   // freed (Store::healthy() retries the resume). /healthz stays 200: a restart cannot help.
-  s.Get("/readyz", [impl](const httplib::Request&, httplib::Response& res) {
+  router.Add("GET", "/readyz", [impl](const http::Request&, http::Response& res) {
     bool ready = impl->services.ready && impl->services.ready();
     if (!ready) {
       api::SendJson(res, 503, R"({"status":"starting"})");
@@ -290,49 +154,52 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
     }
     api::SendJson(res, 200, R"({"status":"ready"})");
   });
-  s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
+  router.Add("GET", "/metrics", [impl](const http::Request&, http::Response& res) {
     std::string text = impl->services.metrics_text ? impl->services.metrics_text() : "";
-    res.set_content(std::move(text), "text/plain; version=0.0.4");
+    res.SetBody(200, std::move(text), "text/plain; version=0.0.4");
   });
+  api::RegisterSerendipityRoutes(router, impl->services, impl->opts);
+  api::RegisterAdminRoutes(router, impl->services, impl->opts);
+  if (impl->services.schedules != nullptr) api::RegisterScheduleRoutes(router, impl->services);
 
-  api::RegisterSerendipityRoutes(s, impl->services, impl->opts);
-  api::RegisterAdminRoutes(s, impl->services, impl->opts);
-  if (impl->services.schedules != nullptr) api::RegisterScheduleRoutes(s, impl->services);
+  http::ServerHooks hooks;
+  hooks.on_request = [](http::Request& req) {
+    std::string_view client_rid = req.Header(kRequestIdHeader);
+    req.request_id = SaneRequestId(client_rid) ? std::string(client_rid) : NewRequestId();
+  };
+  hooks.on_response = ObserveResponse;
+  hooks.error_body = [](int status, std::string_view message, http::Response* res) {
+    Status st = status == 404   ? Status::NotFound(std::string(message))
+                : status == 413 ? Status::TooLarge(std::string(message))
+                : status == 503 ? Status::Unavailable(std::string(message))
+                : status >= 500 && status != 501 && status != 505
+                    ? Status::Internal(std::string(message))
+                    : Status::Invalid(std::string(message));
+    api::SendJson(*res, status, api::ErrorBody(st));
+  };
+
+  http::ServerOptions so;
+  so.host = impl->opts.host;
+  so.port = impl->opts.port;
+  so.loops = impl->opts.loops;
+  so.handler_threads = impl->opts.threads;
+  so.max_connections = impl->opts.max_connections;
+  so.limits.max_body_bytes = impl->opts.max_body_bytes;
+  impl->server = std::make_unique<http::Server>(std::move(so), std::move(router), std::move(hooks));
 }
 
-HttpApi::~HttpApi() { Stop(); }
+HttpApi::~HttpApi() = default;  // the server's destructor shuts down and joins
 
-Status HttpApi::Bind() {
-  httplib::Server& s = impl_->server;
-  if (impl_->opts.port == 0) {
-    impl_->port = s.bind_to_any_port(impl_->opts.host);
-  } else {
-    impl_->port = s.bind_to_port(impl_->opts.host, impl_->opts.port) ? impl_->opts.port : -1;
-  }
-  if (impl_->port <= 0) {
-    return Status::Unavailable("cannot listen on " + impl_->opts.host + ":" +
-                               std::to_string(impl_->opts.port) +
-                               " (address in use, or not an address of this host)");
-  }
-  return Status::Ok();
-}
+Status HttpApi::Bind() { return impl_->server->Bind(); }
 
-int HttpApi::port() const { return impl_->port; }
+int HttpApi::port() const { return impl_->server->port(); }
 
-void HttpApi::Serve() { impl_->server.listen_after_bind(); }
+void HttpApi::Serve() { impl_->server->Serve(); }
 
-void HttpApi::Stop() {
-  impl_->stopping.store(true);
-  if (impl_->server.is_running()) impl_->server.stop();
-}
+void HttpApi::Stop() { impl_->server->StopAccepting(); }
 
-bool HttpApi::WaitForHandlers(int64_t timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (impl_->in_flight.load() > 0) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+bool HttpApi::WaitForHandlers(int64_t timeout_ms) { return impl_->server->WaitIdle(timeout_ms); }
+
+void HttpApi::Shutdown() { impl_->server->Shutdown(); }
 
 }  // namespace tock

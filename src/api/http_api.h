@@ -1,4 +1,4 @@
-// HttpApi: tock's HTTP server (cpp-httplib underneath, kept out of this header).
+// HttpApi: tock's HTTP API on its own event-loop server (http/server.h).
 //
 // Routes: the Serendipity surface (api/serendipity_routes.cc), the EngageLab schedules
 // surface (api/schedules_routes.cc), operator routes (api/admin_routes.cc) and health
@@ -6,9 +6,10 @@
 // max_body_bytes get 413 from the Content-Length alone, without reading the body; bodies
 // without a Content-Length (chunked) get 411.
 //
-// Threads: a pool of `threads` HTTP threads (each keep-alive connection holds one while it
-// is open). Handlers run on them and call into services that are thread-safe.
-// Owned by main; Serve() blocks the calling thread until Stop() is called from another.
+// Threads: `loops` event-loop threads parse requests and run the task creates, which wait
+// for the task service's group commit without holding a thread; `threads` pool threads run
+// every other handler (they may wait on storage). Services they call are thread-safe.
+// Owned by main; Serve() blocks the calling thread until Shutdown().
 #pragma once
 
 #include <functional>
@@ -31,7 +32,9 @@ struct HttpApiOptions {
   std::string host = "127.0.0.1";
   int port = 9502;
   size_t max_body_bytes = 1u << 20;
-  int threads = 128;
+  int threads = 64;
+  int loops = 1;
+  size_t max_connections = 10000;
   std::string admin_token;
   int64_t max_delay_ms = 365LL * 24 * 3600 * 1000;
 };
@@ -58,15 +61,15 @@ class HttpApi {
   // Binds the listening socket (port 0 picks a free one). Fails if the address is in use.
   Status Bind();
   int port() const;
-  // Accepts and serves until Stop(). REQUIRES: Bind() succeeded.
+  // Accepts and serves until Shutdown(). REQUIRES: Bind() succeeded.
   void Serve();
-  // Stops accepting and closes the listener. Requests that arrive afterwards on open
-  // keep-alive connections get 503 without reaching a handler. Serve() returns only once
-  // idle keep-alive connections time out (httplib joins their threads), so a process that
-  // is exiting waits for WaitForHandlers() instead and does not join Serve().
+  // Stops accepting and closes the listener and idle connections. Requests that arrive
+  // afterwards on open keep-alive connections get 503 without reaching a handler.
   void Stop();
-  // After Stop(): waits until no handler is running (true), or the timeout passes (false).
+  // After Stop(): waits until every request is answered (true), or the timeout passes.
   bool WaitForHandlers(int64_t timeout_ms);
+  // Ends Serve(): the event loops stop and every connection closes.
+  void Shutdown();
 
  private:
   struct Impl;

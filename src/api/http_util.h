@@ -1,23 +1,29 @@
-// Helpers shared by the route files. Includes cpp-httplib: include only from api/*.cc.
+// Helpers shared by the route files.
 #pragma once
-
-#include <httplib.h>
 
 #include <string>
 
 #include "api/responses.h"
 #include "common/status.h"
+#include "http/router.h"
+#include "http/server.h"
 
 namespace tock::api {
 
-inline void SendJson(httplib::Response& res, int status, std::string body) {
-  res.status = status;
-  res.set_content(std::move(body), "application/json");
+inline void SendJson(http::Response& res, int status, std::string body) {
+  res.SetBody(status, std::move(body), "application/json");
 }
 
 // A Serendipity-style error: the HTTP status from the Status code, body {"code":1,...}.
-inline void SendError(httplib::Response& res, const Status& st) {
+inline void SendError(http::Response& res, const Status& st) {
   SendJson(res, HttpStatusFor(st.code()), ErrorBody(st));
+}
+
+// The same, answered through a Responder (asynchronous routes).
+inline void AnswerError(http::Responder& responder, const Status& st) {
+  http::Response res;
+  SendError(res, st);
+  responder.Send(std::move(res));
 }
 
 }  // namespace tock::api

@@ -1,24 +1,23 @@
-// Route registration, one function per API surface. Each takes the httplib server by
-// forward declaration so this header stays light.
+// Route registration, one function per API surface, into the server's router.
 #pragma once
 
 #include <string>
-
-namespace httplib {
-class Server;
-}
 
 namespace tock {
 struct ApiServices;
 struct HttpApiOptions;
 
+namespace http {
+class Router;
+}
+
 namespace api {
-void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& services,
+void RegisterSerendipityRoutes(http::Router& router, ApiServices& services,
                                const HttpApiOptions& opts);
 // The EngageLab /v4/schedules surface (SPEC §4). REQUIRES: services.schedules is set.
-void RegisterScheduleRoutes(httplib::Server& server, ApiServices& services);
+void RegisterScheduleRoutes(http::Router& router, ApiServices& services);
 // Operator routes under /admin (admin bearer token): backup, application list and detail.
-void RegisterAdminRoutes(httplib::Server& server, ApiServices& services,
+void RegisterAdminRoutes(http::Router& router, ApiServices& services,
                          const HttpApiOptions& opts);
 }  // namespace api
 }  // namespace tock

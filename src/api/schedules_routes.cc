@@ -38,7 +38,7 @@ constexpr int kCodeNoPush = 28105;
 constexpr int kCodeInternal = 28200;
 constexpr int kCodeBusy = 28203;
 
-void SendEngageError(httplib::Response& res, int http_status, int code,
+void SendEngageError(http::Response& res, int http_status, int code,
                      const std::string& message) {
   JsonWriter w;
   w.BeginObject();
@@ -54,7 +54,7 @@ void SendEngageError(httplib::Response& res, int http_status, int code,
 }
 
 // The one Status -> (HTTP status, EngageLab code) mapping of this surface.
-void SendScheduleError(httplib::Response& res, const Status& st) {
+void SendScheduleError(http::Response& res, const Status& st) {
   switch (st.code()) {
     case Code::kInvalid:
     case Code::kConflict:
@@ -102,12 +102,12 @@ std::string ScheduleJson(const Schedule& s) {
 // --- handlers ------------------------------------------------------------------------------
 
 using AppHandler =
-    std::function<void(const App&, const httplib::Request&, httplib::Response&)>;
+    std::function<void(const App&, const http::Request&, http::Response&)>;
 
 // Basic auth only (the EngageLab form); the signed Serendipity headers are not accepted here.
-httplib::Server::Handler BasicRoute(ApiServices& svc, AppHandler fn) {
-  return [&svc, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-    std::string authz = req.get_header_value("Authorization");
+http::Handler BasicRoute(ApiServices& svc, AppHandler fn) {
+  return [&svc, fn = std::move(fn)](const http::Request& req, http::Response& res) {
+    std::string authz(req.Header("Authorization"));
     if (authz.size() < 6 || strncasecmp(authz.c_str(), "Basic ", 6) != 0) {
       return SendEngageError(res, 401, kCodeAuth,
                              "Basic authentication failed: header 'Authorization' must be "
@@ -129,8 +129,8 @@ Status NoSuchSchedule(std::string_view id) {
   return Status::NotFound("schedule " + std::string(id) + " does not exist");
 }
 
-void CreateSchedule(ApiServices& svc, const App& app, const httplib::Request& req,
-                    httplib::Response& res) {
+void CreateSchedule(ApiServices& svc, const App& app, const http::Request& req,
+                    http::Response& res) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendScheduleError(res, body.status());
   FieldReader f(*body);
@@ -161,10 +161,11 @@ void CreateSchedule(ApiServices& svc, const App& app, const httplib::Request& re
   SendJson(res, 200, w.Take());
 }
 
-void ListSchedules(ApiServices& svc, const App& app, const httplib::Request& req,
-                   httplib::Response& res) {
+void ListSchedules(ApiServices& svc, const App& app, const http::Request& req,
+                   http::Response& res) {
   int64_t page = 1;
-  std::string text = req.has_param("page") ? req.get_param_value("page") : "";
+  const std::string* page_param = req.Query("page");
+  std::string text = page_param != nullptr ? *page_param : "";
   if (!text.empty()) {  // "?page=" means the first page, as in the original
     bool digits = text.size() <= 10 &&
                   std::all_of(text.begin(), text.end(),
@@ -194,7 +195,7 @@ void ListSchedules(ApiServices& svc, const App& app, const httplib::Request& req
 }
 
 void GetSchedule(ApiServices& svc, const App& app, const std::string& id,
-                 httplib::Response& res) {
+                 http::Response& res) {
   if (!LooksLikeScheduleId(id)) return SendScheduleError(res, NoSuchSchedule(id));
   Result<Schedule> s = svc.schedules->Get(app, id);
   if (!s.ok()) return SendScheduleError(res, s.status());
@@ -202,7 +203,7 @@ void GetSchedule(ApiServices& svc, const App& app, const std::string& id,
 }
 
 void GetMsgIds(ApiServices& svc, const App& app, const std::string& id,
-               httplib::Response& res) {
+               http::Response& res) {
   if (!LooksLikeScheduleId(id)) return SendScheduleError(res, NoSuchSchedule(id));
   Result<std::vector<uint64_t>> ids = svc.schedules->MsgIds(app, id);
   if (!ids.ok()) return SendScheduleError(res, ids.status());
@@ -218,7 +219,7 @@ void GetMsgIds(ApiServices& svc, const App& app, const std::string& id,
 }
 
 void UpdateSchedule(ApiServices& svc, const App& app, const std::string& id,
-                    const httplib::Request& req, httplib::Response& res) {
+                    const http::Request& req, http::Response& res) {
   if (!LooksLikeScheduleId(id)) return SendScheduleError(res, NoSuchSchedule(id));
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendScheduleError(res, body.status());
@@ -256,7 +257,7 @@ void UpdateSchedule(ApiServices& svc, const App& app, const std::string& id,
 }
 
 void DeleteSchedule(ApiServices& svc, const App& app, const std::string& id,
-                    httplib::Response& res) {
+                    http::Response& res) {
   if (!LooksLikeScheduleId(id)) return SendScheduleError(res, NoSuchSchedule(id));
   Status st = svc.schedules->Delete(app, id);
   if (!st.ok()) return SendScheduleError(res, st);
@@ -265,41 +266,37 @@ void DeleteSchedule(ApiServices& svc, const App& app, const std::string& id,
 
 }  // namespace
 
-void RegisterScheduleRoutes(httplib::Server& server, ApiServices& svc) {
-  server.Post("/v4/schedules", BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
+void RegisterScheduleRoutes(http::Router& router, ApiServices& svc) {
+  router.Add("POST", "/v4/schedules", BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                 CreateSchedule(svc, app, req, res);
               }));
-  server.Get("/v4/schedules", BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
+  router.Add("GET", "/v4/schedules", BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                ListSchedules(svc, app, req, res);
              }));
   // msg-ids: the original's docs spell it both msg-ids and msg_ids.
-  server.Get(R"(/v4/schedules/([^/]+)/msg[-_]ids)",
+  AppHandler msg_ids = [&svc](const App& app, const auto& req, auto& res) {
+    GetMsgIds(svc, app, req.path_params[0], res);
+  };
+  router.Add("GET", "/v4/schedules/{id}/msg-ids", BasicRoute(svc, msg_ids));
+  router.Add("GET", "/v4/schedules/{id}/msg_ids", BasicRoute(svc, msg_ids));
+  router.Add("GET", "/v4/schedules/{id}",
              BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
-               GetMsgIds(svc, app, req.matches[1], res);
+               GetSchedule(svc, app, req.path_params[0], res);
              }));
-  server.Get(R"(/v4/schedules/([^/]+))",
+  router.Add("PUT", "/v4/schedules/{id}",
              BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
-               GetSchedule(svc, app, req.matches[1], res);
+               UpdateSchedule(svc, app, req.path_params[0], req, res);
              }));
-  server.Put(R"(/v4/schedules/([^/]+))",
-             BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
-               UpdateSchedule(svc, app, req.matches[1], req, res);
-             }));
-  server.Delete(R"(/v4/schedules/([^/]+))",
+  router.Add("DELETE", "/v4/schedules/{id}",
                 BasicRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
-                  DeleteSchedule(svc, app, req.matches[1], res);
+                  DeleteSchedule(svc, app, req.path_params[0], res);
                 }));
   // Any other form under /v4/schedules: 404 in this surface's error shape.
-  httplib::Server::Handler unknown = [](const httplib::Request& req, httplib::Response& res) {
+  http::Handler unknown = [](const http::Request& req, http::Response& res) {
     SendEngageError(res, 404, kCodeNotFound,
                     "no such route: " + req.method + " " + req.path);
   };
-  const char* const kAny = R"(/v4/schedules(/.*)?)";
-  server.Get(kAny, unknown);
-  server.Post(kAny, unknown);
-  server.Put(kAny, unknown);
-  server.Delete(kAny, unknown);
-  server.Patch(kAny, unknown);
+  router.AddFallback("/v4/schedules", unknown);
 }
 
 }  // namespace tock::api

@@ -2,6 +2,10 @@
 //
 // Every handler follows one shape: authenticate, parse and validate the whole request,
 // call one service method, write one response. Validation failures never reach a service.
+// The two creates are asynchronous routes: they run on the event loop and answer when the
+// task service's committer has made them durable (TaskService::CreateAsync), so a create
+// holds no thread while it waits for its fsync. Authentication runs on the loop too: Basic
+// is a lookup and a compare; the signed form also writes its nonce, unsynced.
 
 #include <string>
 #include <vector>
@@ -27,35 +31,61 @@ constexpr size_t kMaxBatch = 1000;
 constexpr int64_t kDefaultGraceS = 86400;   // 24 h
 constexpr int64_t kMaxGraceS = 7 * 86400;   // 7 days
 
-using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+using Handler = http::Handler;
 
-bool IsAdmin(const httplib::Request& req, const std::string& token) {
-  auto bearer = ParseBearer(req.get_header_value("Authorization"));
+bool IsAdmin(const http::Request& req, const std::string& token) {
+  auto bearer = ParseBearer(std::string(req.Header("Authorization")));
   return bearer && !token.empty() && ConstantTimeEquals(*bearer, token);
 }
 
 Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc,
-                                                    const httplib::Request& req) {
+                                                    const http::Request& req) {
   AuthInput in;
-  std::string authz = req.get_header_value("Authorization");
+  std::string authz(req.Header("Authorization"));
   in.authorization = authz;
-  in.signed_headers.app_key = req.get_header_value("app_key");
-  in.signed_headers.nonce = req.get_header_value("nonce");
-  in.signed_headers.timestamps = req.get_header_value("timestamps");
-  in.signed_headers.payload = req.get_header_value("payload");
-  in.signed_headers.signature = req.get_header_value("signature");
+  in.signed_headers.app_key = std::string(req.Header("app_key"));
+  in.signed_headers.nonce = std::string(req.Header("nonce"));
+  in.signed_headers.timestamps = std::string(req.Header("timestamps"));
+  in.signed_headers.payload = std::string(req.Header("payload"));
+  in.signed_headers.signature = std::string(req.Header("signature"));
   in.body = req.body;
   return svc.auth.Authenticate(in);
 }
 
 // Wraps an application-scoped handler: authentication first.
 Handler AppRoute(ApiServices& svc,
-                 std::function<void(const App&, const httplib::Request&, httplib::Response&)> fn) {
-  return [&svc, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+                 std::function<void(const App&, const http::Request&, http::Response&)> fn) {
+  return [&svc, fn = std::move(fn)](const http::Request& req, http::Response& res) {
     Result<std::shared_ptr<const App>> app = AuthenticateApp(svc, req);
     if (!app.ok()) return SendError(res, app.status());
     fn(**app, req, res);
   };
+}
+
+using AsyncAppHandler = std::function<void(const App&, const http::Request&, http::Responder)>;
+
+// The same for an asynchronous route.
+http::AsyncHandler AsyncAppRoute(ApiServices& svc, AsyncAppHandler fn) {
+  return [&svc, fn = std::move(fn)](http::Request& req, http::Responder responder) {
+    Result<std::shared_ptr<const App>> app = AuthenticateApp(svc, req);
+    if (!app.ok()) return AnswerError(responder, app.status());
+    fn(**app, req, std::move(responder));
+  };
+}
+
+// Hands specs to the committer; answers with `write_ok` once they are durable.
+void CreateAndAnswer(ApiServices& svc, const App& app, std::vector<TaskSpec> specs,
+                     http::Responder responder,
+                     void (*write_ok)(JsonWriter&, const std::vector<CreatedTask>&)) {
+  // CreateDone is a std::function, which must be copyable; the Responder is not.
+  auto shared = std::make_shared<http::Responder>(std::move(responder));
+  svc.tasks.CreateAsync(app, std::move(specs),
+                        [shared, write_ok](Result<std::vector<CreatedTask>> created) {
+                          if (!created.ok()) return AnswerError(*shared, created.status());
+                          http::Response res;
+                          SendJson(res, 200, OkBody([&](JsonWriter& w) { write_ok(w, *created); }));
+                          shared->Send(std::move(res));
+                        });
 }
 
 // A signed header tuple a legacy client can send with a body-less request (payload is the
@@ -70,8 +100,8 @@ void WriteSignedTuple(JsonWriter& w, std::string_view secret, int64_t now_s) {
   w.Key("signature"); w.String(SerendipitySignature(secret, ts, nonce, payload));
 }
 
-void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request& req,
-                       httplib::Response& res) {
+void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http::Request& req,
+                       http::Response& res) {
   if (!IsAdmin(req, opts.admin_token)) {
     return SendError(res, Status::Unauthorized(
                               "header 'Authorization': must be Bearer <admin token>"));
@@ -95,7 +125,7 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const httpl
            }));
 }
 
-void RefreshSignature(ApiServices& svc, const httplib::Request& req, httplib::Response& res) {
+void RefreshSignature(ApiServices& svc, const http::Request& req, http::Response& res) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendError(res, body.status());
   FieldReader f(*body);
@@ -132,9 +162,9 @@ void RefreshSignature(ApiServices& svc, const httplib::Request& req, httplib::Re
 // (0-604800, default 86400): it still authenticates requests and still signs callbacks as a
 // second webhook-signature. 0 ends it at once. A rotation during a grace period replaces
 // the previous secret with the one rotated out now; the older one stops working at once.
-void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const httplib::Request& req,
-                  httplib::Response& res) {
-  const bool has_authz = req.has_header("Authorization");
+void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const http::Request& req,
+                  http::Response& res) {
+  const bool has_authz = req.HasHeader("Authorization");
   const bool admin = has_authz && IsAdmin(req, opts.admin_token);
   if (has_authz && !admin) {
     return SendError(res, Status::Unauthorized(
@@ -200,40 +230,39 @@ void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const httplib::R
 }
 
 void CreateTask(ApiServices& svc, const HttpApiOptions& opts, const App& app,
-                const httplib::Request& req, httplib::Response& res) {
+                const http::Request& req, http::Responder responder) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
-  if (!body.ok()) return SendError(res, body.status());
+  if (!body.ok()) return AnswerError(responder, body.status());
   TaskLimits limits;
   limits.max_delay_ms = opts.max_delay_ms;
   Result<TaskSpec> spec = ParseTaskSpec(FieldReader(*body), svc.time_zone, svc.clock.WallMs(), limits);
-  if (!spec.ok()) return SendError(res, spec.status());
+  if (!spec.ok()) return AnswerError(responder, spec.status());
   std::vector<TaskSpec> specs;
   specs.push_back(std::move(spec).value());
-  Result<std::vector<CreatedTask>> created = svc.tasks.Create(app, std::move(specs));
-  if (!created.ok()) return SendError(res, created.status());
-  const CreatedTask& c = created->front();
-  SendJson(res, 200, OkBody([&](JsonWriter& w) {
-             w.Key("taskId"); w.Uint(c.id);
-             if (c.duplicate) { w.Key("duplicate"); w.Bool(true); }
-           }));
+  CreateAndAnswer(svc, app, std::move(specs), std::move(responder),
+                  [](JsonWriter& w, const std::vector<CreatedTask>& created) {
+                    const CreatedTask& c = created.front();
+                    w.Key("taskId"); w.Uint(c.id);
+                    if (c.duplicate) { w.Key("duplicate"); w.Bool(true); }
+                  });
 }
 
 void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, const App& app,
-                      const httplib::Request& req, httplib::Response& res) {
+                      const http::Request& req, http::Responder responder) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
-  if (!body.ok()) return SendError(res, body.status());
+  if (!body.ok()) return AnswerError(responder, body.status());
   FieldReader f(*body);
   auto tasks = f.Get("tasks");
-  if (!tasks) return SendError(res, f.Missing("tasks"));
+  if (!tasks) return AnswerError(responder, f.Missing("tasks"));
   simdjson::dom::array arr;
   if (tasks->get_array().get(arr)) {
-    return SendError(res, Status::Invalid("field 'tasks': must be an array of task objects"));
+    return AnswerError(responder, Status::Invalid("field 'tasks': must be an array of task objects"));
   }
   size_t n = arr.size();
   if (n < 1 || n > kMaxBatch) {
-    return SendError(res, Status::Invalid("field 'tasks': must hold 1 to " +
-                                          std::to_string(kMaxBatch) + " tasks (got " +
-                                          std::to_string(n) + ")"));
+    return AnswerError(responder, Status::Invalid("field 'tasks': must hold 1 to " +
+                                                  std::to_string(kMaxBatch) + " tasks (got " +
+                                                  std::to_string(n) + ")"));
   }
   TaskLimits limits;
   limits.max_delay_ms = opts.max_delay_ms;
@@ -245,28 +274,27 @@ void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, const App& a
     std::string prefix = "tasks[" + std::to_string(i) + "].";
     simdjson::dom::object obj;
     if (item.get_object().get(obj)) {
-      return SendError(res, Status::Invalid("field 'tasks[" + std::to_string(i) +
-                                            "]': must be a task object"));
+      return AnswerError(responder, Status::Invalid("field 'tasks[" + std::to_string(i) +
+                                                    "]': must be a task object"));
     }
     Result<TaskSpec> spec = ParseTaskSpec(FieldReader(obj, prefix), svc.time_zone, now, limits);
-    if (!spec.ok()) return SendError(res, spec.status());
+    if (!spec.ok()) return AnswerError(responder, spec.status());
     specs.push_back(std::move(spec).value());
     ++i;
   }
-  Result<std::vector<CreatedTask>> created = svc.tasks.Create(app, std::move(specs));
-  if (!created.ok()) return SendError(res, created.status());
-  SendJson(res, 200, OkBody([&](JsonWriter& w) {
-             w.Key("taskIds");
-             w.BeginArray();
-             for (const CreatedTask& c : *created) w.Uint(c.id);
-             w.EndArray();
-           }));
+  CreateAndAnswer(svc, app, std::move(specs), std::move(responder),
+                  [](JsonWriter& w, const std::vector<CreatedTask>& created) {
+                    w.Key("taskIds");
+                    w.BeginArray();
+                    for (const CreatedTask& c : created) w.Uint(c.id);
+                    w.EndArray();
+                  });
 }
 
 // The id of /task/cancel, /task/detail (body or query) and publish (`task_id`).
-Result<uint64_t> RequestId(const httplib::Request& req, const char* name) {
+Result<uint64_t> RequestId(const http::Request& req, const char* name) {
   if (req.body.empty() || req.method == "GET") {
-    if (req.has_param(name)) return ParseIdText(req.get_param_value(name), name);
+    if (const std::string* v = req.Query(name)) return ParseIdText(*v, name);
     if (req.body.empty()) return Status::Invalid(std::string("field '") + name + "': is required");
   }
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
@@ -311,28 +339,31 @@ void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz) {
 
 }  // namespace
 
-void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& svc,
+void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                                const HttpApiOptions& opts) {
-  server.Post("/application/create", [&svc, &opts](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  router.Add("POST", "/application/create", [&svc, &opts](const http::Request& req,
+                                                   http::Response& res) {
     CreateApplication(svc, opts, req, res);
   });
-  server.Post("/application/refresh-signature",
-              [&svc](const httplib::Request& req, httplib::Response& res) {
+  router.Add("POST", "/application/refresh-signature",
+              [&svc](const http::Request& req, http::Response& res) {
                 RefreshSignature(svc, req, res);
               });
-  server.Post("/application/rotate-secret", [&svc, &opts](const httplib::Request& req,
-                                                          httplib::Response& res) {
+  router.Add("POST", "/application/rotate-secret", [&svc, &opts](const http::Request& req,
+                                                          http::Response& res) {
     RotateSecret(svc, opts, req, res);
   });
-  server.Post("/task/create", AppRoute(svc, [&svc, &opts](const App& app, const auto& req, auto& res) {
-                CreateTask(svc, opts, app, req, res);
-              }));
-  server.Post("/task/batch-create",
-              AppRoute(svc, [&svc, &opts](const App& app, const auto& req, auto& res) {
-                BatchCreateTasks(svc, opts, app, req, res);
-              }));
-  server.Post("/task/cancel", AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
+  router.AddAsync("POST", "/task/create",
+                  AsyncAppRoute(svc, [&svc, &opts](const App& app, const http::Request& req,
+                                                   http::Responder responder) {
+                    CreateTask(svc, opts, app, req, std::move(responder));
+                  }));
+  router.AddAsync("POST", "/task/batch-create",
+                  AsyncAppRoute(svc, [&svc, &opts](const App& app, const http::Request& req,
+                                                   http::Responder responder) {
+                    BatchCreateTasks(svc, opts, app, req, std::move(responder));
+                  }));
+  router.Add("POST", "/task/cancel", AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                 Result<uint64_t> id = RequestId(req, "id");
                 if (!id.ok()) return SendError(res, id.status());
                 Status st = svc.tasks.Cancel(app, *id);
@@ -349,8 +380,8 @@ void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& svc,
     if (!d.ok()) return SendError(res, d.status());
     SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteDetail(w, *d, svc.time_zone); }));
   });
-  server.Get("/task/detail", detail);
-  server.Post("/task/detail", detail);
+  router.Add("GET", "/task/detail", detail);
+  router.Add("POST", "/task/detail", detail);
   Handler publish = AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
     Result<uint64_t> id = RequestId(req, "task_id");
     if (!id.ok()) return SendError(res, id.status());
@@ -358,8 +389,8 @@ void RegisterSerendipityRoutes(httplib::Server& server, ApiServices& svc,
     if (!st.ok()) return SendError(res, st);
     SendJson(res, 200, OkBody([&](JsonWriter& w) { w.Key("taskId"); w.Uint(*id); }));
   });
-  server.Post("/task/publish", publish);
-  server.Post("/nsq/publish", publish);
+  router.Add("POST", "/task/publish", publish);
+  router.Add("POST", "/nsq/publish", publish);
 }
 
 }  // namespace tock::api

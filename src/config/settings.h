@@ -31,7 +31,9 @@ struct Settings {
   std::string time_zone = "UTC";
   int64_t workers = 64;
   int64_t max_per_app = 32;
-  int64_t http_threads = 128;
+  int64_t http_threads = 64;
+  int64_t http_loops = 1;
+  int64_t max_connections = 10000;
   int64_t wheel_horizon_s = 60;
   int64_t retention_days = 7;
   int64_t max_delay_days = 365;

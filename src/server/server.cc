@@ -34,8 +34,7 @@ TockServer::TockServer(Settings settings) : settings_(std::move(settings)) {}
 TockServer::~TockServer() {
   Stop();
   if (janitor_.joinable()) janitor_.join();
-  // Waits for httplib to close idle keep-alive connections (up to their 5 s timeout); the
-  // tock binary exits without running this destructor.
+  if (http_) http_->Shutdown();
   if (serve_thread_.joinable()) serve_thread_.join();
 }
 
@@ -131,6 +130,8 @@ Status TockServer::Start() {
   ho.host = settings_.host;
   ho.port = settings_.port;
   ho.threads = static_cast<int>(settings_.http_threads);
+  ho.loops = static_cast<int>(settings_.http_loops);
+  ho.max_connections = static_cast<size_t>(settings_.max_connections);
   ho.max_body_bytes = static_cast<size_t>(settings_.max_body_bytes);
   ho.admin_token = settings_.admin_token;
   ho.max_delay_ms = settings_.max_delay_days * 86400LL * 1000;
@@ -162,11 +163,12 @@ void TockServer::Run() {
     std::unique_lock<std::mutex> l(stop_mu_);
     stop_cv_.wait(l, [this] { return stop_requested_.load(); });
   }
-  // Stop() has closed the listener. Let running handlers finish, then shut down in reverse
-  // order of start. Idle keep-alive connections are not waited for (see HttpApi::Stop).
+  // Stop() has closed the listener and the idle connections. Let running handlers finish
+  // and their answers go out, then shut down in reverse order of start.
   ready_.store(false);
   log::Info("stopping");
   if (!http_->WaitForHandlers(10'000)) log::Warn("http.handlers_still_running");
+  http_->Shutdown();
   loader_->Stop();
   timers_->Stop();
   dispatcher_->Stop();

@@ -44,8 +44,7 @@ class TockServer {
   // Opens storage, loads state, binds the port. A failure leaves nothing running.
   Status Start();
   // Serves until Stop(); then shuts everything down in order and returns with storage
-  // closed. HTTP threads holding idle keep-alive connections may still be alive: a process
-  // can exit right away (tock does); the destructor joins them.
+  // closed. The thread that ran the HTTP loop is joined by the destructor.
   void Run();
   void Stop();
 

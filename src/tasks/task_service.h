@@ -10,10 +10,13 @@
 // attempt leaves the task due, and it is attempted again after restart (at-least-once).
 //
 // Every change to one task is a read-modify-write under that task's lock stripe, written
-// as one batch with its index entries; creation is synced before it returns, attempt
-// outcomes are not (a lost outcome only repeats a delivery, which webhook-id makes safe):
-// one recorder thread writes the outcomes that arrive close together as one batch, so the
-// workers sending callbacks never wait on storage.
+// as one batch with its index entries. Two threads of its own write in groups:
+// - the committer writes the creates that arrive close together as one synced batch, and
+//   only then answers them, so a create is durable before its caller hears of it; it alone
+//   resolves taskNos, so two creates with the same taskNo yield one task without locks;
+// - the recorder writes attempt outcomes the same way, unsynced (a lost outcome only
+//   repeats a delivery, which webhook-id makes safe), so the workers sending callbacks never
+//   wait on storage.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -22,6 +25,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,14 +82,21 @@ struct TaskServiceOptions {
 
 class TaskService {
  public:
-  // Starts the recorder thread; the destructor writes what is still queued, then stops it.
+  // Starts the committer and recorder threads; the destructor writes what is still queued,
+  // then stops them.
   TaskService(Store& store, DueLoader& loader, const Clock& clock, TaskServiceOptions opts);
   ~TaskService();
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
 
-  // Creates all or none, in one synced batch. A taskNo already used by the application (or
-  // twice in the batch) yields the existing/first id with duplicate = true.
+  using CreateDone = std::function<void(Result<std::vector<CreatedTask>>)>;
+  // Creates all or none: the committer writes them, with the other creates waiting at that
+  // moment, as one synced batch, then calls `done` on its own thread (so `done` must not
+  // block) with one CreatedTask per spec, in order. A taskNo already used by the
+  // application, or earlier in this or a concurrent create, yields the existing/first id
+  // with duplicate = true. Returns at once; never calls `done` before returning.
+  void CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done);
+  // CreateAsync, waiting for the result.
   Result<std::vector<CreatedTask>> Create(const App& app, std::vector<TaskSpec> specs);
   // The one piece of code that builds a new task's writes: its record, due entry and taskNo
   // entry, added to `batch` (which the caller writes, e.g. together with a schedule's fire).
@@ -130,6 +141,18 @@ class TaskService {
   Result<Task> LoadOwned(const App& app, uint64_t id);
   bool IsInFlight(uint64_t id) const;
 
+  // A create waiting for the committer.
+  struct PendingCreate {
+    std::string app_key;
+    std::vector<TaskSpec> specs;
+    CreateDone done;
+  };
+  // The committer takes whole creates until a group holds this many tasks.
+  static constexpr size_t kMaxGroupTasks = 8192;
+  void CommitLoop();
+  // Resolves taskNos and ids for one group, writes it synced, arms it, answers every create.
+  void CommitGroup(std::vector<PendingCreate>& group);
+
   // An attempt's outcome waiting for the recorder.
   struct PendingRecord {
     AttemptTicket ticket;
@@ -148,10 +171,15 @@ class TaskService {
   const TaskServiceOptions opts_;
 
   std::array<std::mutex, kStripes> task_locks_;    // serialise changes to one task
-  std::array<std::mutex, kStripes> task_no_locks_; // serialise check-then-create of a taskNo
 
   mutable std::mutex flight_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<std::atomic<bool>>> in_flight_;  // GUARDED_BY
+
+  std::mutex create_mu_;
+  std::condition_variable create_cv_;     // creates_ gained an entry, or stopping
+  std::vector<PendingCreate> creates_;    // GUARDED_BY(create_mu_)
+  bool committer_idle_ = false;           // GUARDED_BY(create_mu_): waiting on create_cv_
+  bool create_stop_ = false;              // GUARDED_BY(create_mu_)
 
   std::mutex record_mu_;
   std::condition_variable record_cv_;       // records_ gained an entry, or stopping
@@ -160,7 +188,8 @@ class TaskService {
   uint64_t records_queued_ = 0;             // GUARDED_BY(record_mu_): ever handed over
   uint64_t records_written_ = 0;            // GUARDED_BY(record_mu_): ever written (or failed)
   bool record_stop_ = false;                // GUARDED_BY(record_mu_)
-  std::thread recorder_;                    // last: started once the members above exist
+  std::thread committer_;                   // last: started once the members above exist
+  std::thread recorder_;
 };
 
 }  // namespace tock

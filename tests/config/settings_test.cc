@@ -105,7 +105,7 @@ TEST_SUITE("Settings") {
     CHECK(s.max_per_app == 6);      // environment over file
     CHECK(s.log_level == "warn");   // file over default
     CHECK(s.loose_payload);         // file over default
-    CHECK(s.http_threads == 128);   // default
+    CHECK(s.http_threads == 64);    // default
     CHECK(s.host == "::1");
     CHECK(s.port == 9000);
     CHECK(s.config_file == file);
@@ -218,7 +218,7 @@ TEST_SUITE("Settings") {
         {{{"TOCK_LOOSE_PAYLOAD", "maybe"}},
          {},
          {"setting 'loose-payload' (from TOCK_LOOSE_PAYLOAD) = \"maybe\": must be true or false"}},
-        {{{"TOCK_HTTP_THREADS", "3"}}, {}, {"setting 'http-threads'", "from 4 to 4096"}},
+        {{{"TOCK_HTTP_THREADS", "0"}}, {}, {"setting 'http-threads'", "from 1 to 4096"}},
         {{},
          {"--log-level", "verbose"},
          {"setting 'log-level' (from --log-level) = \"verbose\": must be one of "

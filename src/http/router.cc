@@ -1,0 +1,88 @@
+#include "http/router.h"
+
+namespace tock::http {
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), nullptr});
+}
+
+void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
+  routes_.push_back(Route{std::move(method), std::move(pattern), nullptr, std::move(handler)});
+}
+
+void Router::AddFallback(std::string prefix, Handler handler) {
+  fallbacks_.push_back(Route{"", std::move(prefix), std::move(handler), nullptr});
+}
+
+// Segment by segment; `{...}` takes any one non-empty segment. Both strings start with '/'.
+bool Router::PatternMatches(std::string_view pattern, std::string_view path,
+                            std::vector<std::string>* params, int* literal_segments) {
+  params->clear();
+  *literal_segments = 0;
+  size_t p = 0, q = 0;
+  while (p < pattern.size() && q < path.size()) {
+    if (pattern[p] != '/' || path[q] != '/') return false;
+    size_t pe = pattern.find('/', p + 1);
+    size_t qe = path.find('/', q + 1);
+    if (pe == std::string_view::npos) pe = pattern.size();
+    if (qe == std::string_view::npos) qe = path.size();
+    std::string_view seg = pattern.substr(p + 1, pe - p - 1);
+    std::string_view got = path.substr(q + 1, qe - q - 1);
+    if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
+      if (got.empty()) return false;
+      params->emplace_back(got);
+    } else {
+      if (seg != got) return false;
+      ++*literal_segments;
+    }
+    p = pe;
+    q = qe;
+  }
+  return p == pattern.size() && q == path.size();
+}
+
+Router::Match Router::Find(Request* req) const {
+  const std::string_view method = req->method == "HEAD" ? std::string_view("GET") : req->method;
+  Match m;
+  const Route* best = nullptr;
+  int best_literals = -1;
+  std::vector<std::string> params, best_params;
+  for (const Route& r : routes_) {
+    int literals = 0;
+    if (!PatternMatches(r.pattern, req->path, &params, &literals)) continue;
+    if (r.method != method) {
+      if (m.allow.find(r.method) == std::string::npos) {
+        if (!m.allow.empty()) m.allow += ", ";
+        m.allow += r.method;
+      }
+      continue;
+    }
+    if (literals > best_literals) {
+      best = &r;
+      best_literals = literals;
+      best_params.swap(params);
+    }
+  }
+  if (best != nullptr) {
+    req->route = best->pattern;
+    req->path_params = std::move(best_params);
+    m.route = best;
+    m.allow.clear();
+    return m;
+  }
+  for (const Route& f : fallbacks_) {
+    const std::string& prefix = f.pattern;
+    std::string_view path = req->path;
+    if (path == prefix || (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+                           path[prefix.size()] == '/')) {
+      // The surface answers in its own error shape, also for a method it does not serve.
+      req->route = f.pattern;
+      m.route = &f;
+      m.allow.clear();
+      return m;
+    }
+  }
+  return m;
+}
+
+}  // namespace tock::http

@@ -1,0 +1,62 @@
+// Router: maps a method and a decoded path to the handler registered for it.
+//
+// Patterns are paths whose segments are literal or `{name}`; a `{name}` segment matches any
+// one non-empty segment, and its text goes to Request::path_params. A literal segment wins
+// over a `{name}` one where both match. A fallback covers a prefix and everything under it,
+// any method, for paths no route matches (the /v4/schedules surface answers its own 404s).
+// Elsewhere, a path that a route matches with another method gets 405 with an Allow header.
+//
+// Built once before the server starts, then read-only: Find may run on many threads.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace tock::http {
+
+class Responder;
+
+// A handler that may block (storage, backups): runs on the server's handler pool.
+using Handler = std::function<void(const Request&, Response&)>;
+// A handler that never blocks: runs on the event loop thread and answers through the
+// Responder, now or later from any thread (tock's creates answer once their group commit
+// is durable).
+using AsyncHandler = std::function<void(Request&, Responder)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Handler handler;             // exactly one of handler and async_handler is set
+  AsyncHandler async_handler;
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler);
+  void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
+  // For paths equal to `prefix` or under `prefix` + "/" that no route matches, any method.
+  void AddFallback(std::string prefix, Handler handler);
+
+  struct Match {
+    const Route* route = nullptr;  // null: nothing matched (see allow)
+    // When route is null but the path matched routes of other methods: those methods,
+    // comma-separated ("GET, PUT"), for a 405's Allow header. Empty for a plain 404.
+    std::string allow;
+  };
+  // Fills req->route and req->path_params when a route or fallback matches. HEAD is served
+  // by the GET route of the same path.
+  Match Find(Request* req) const;
+
+ private:
+  static bool PatternMatches(std::string_view pattern, std::string_view path,
+                             std::vector<std::string>* params, int* literal_segments);
+
+  std::vector<Route> routes_;
+  std::vector<Route> fallbacks_;  // method unused; pattern is the prefix
+};
+
+}  // namespace tock::http
