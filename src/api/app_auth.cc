@@ -15,7 +15,8 @@ AppAuthenticator::AppAuthenticator(AppRegistry& apps, ReplayGuard& replay, Store
                                    const Clock& clock, SignedRequestPolicy policy)
     : apps_(apps), replay_(replay), store_(store), clock_(clock), policy_(policy) {}
 
-Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(const AuthInput& in) {
+Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
+    const AuthInput& in, std::optional<UsedNonce>* defer_nonce) {
   if (!in.authorization.empty()) {
     auto creds = ParseBasicAuth(in.authorization);
     if (!creds) {
@@ -58,6 +59,10 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(const AuthInpu
   std::optional<int64_t> ts = ParseTimestamps(h.timestamps);
   if (!ts || !replay_.CheckAndRemember(h.app_key, h.nonce, *ts, now_s)) {
     return Status::Unauthorized("header 'nonce': already used (replay)");
+  }
+  if (defer_nonce != nullptr) {
+    defer_nonce->emplace(UsedNonce{h.app_key, h.nonce, *ts});
+    return app;
   }
   // Not synced: a nonce lost in a crash could be replayed only within its 300 s window,
   // and only if the crash also lost the request it came with.

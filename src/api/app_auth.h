@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,7 +39,12 @@ class AppAuthenticator {
  public:
   AppAuthenticator(AppRegistry& apps, ReplayGuard& replay, Store& store, const Clock& clock,
                    SignedRequestPolicy policy);
-  Result<std::shared_ptr<const App>> Authenticate(const AuthInput& in);
+  // When defer_nonce is given, an accepted signed request's nonce goes there instead of to
+  // storage: the caller writes it with the request's own synced write (the creates, whose
+  // event loop must not wait in RocksDB's write queue), so the nonce is on disk whenever
+  // the request's effect is.
+  Result<std::shared_ptr<const App>> Authenticate(const AuthInput& in,
+                                                  std::optional<UsedNonce>* defer_nonce = nullptr);
   // Loads the nonces remembered on disk into the replay guard (start-up).
   Status LoadNonces();
   // Forgets nonces outside the window, in memory and on disk.

@@ -5,7 +5,8 @@
 // The two creates are asynchronous routes: they run on the event loop and answer when the
 // task service's committer has made them durable (TaskService::CreateAsync), so a create
 // holds no thread while it waits for its fsync. Authentication runs on the loop too: Basic
-// is a lookup and a compare; the signed form also writes its nonce, unsynced.
+// is a lookup and a compare; the signed form's nonce is written by the committer with the
+// tasks (never by the loop, which must not wait in RocksDB's write queue).
 
 #include <string>
 #include <vector>
@@ -38,18 +39,17 @@ bool IsAdmin(const http::Request& req, const std::string& token) {
   return bearer && !token.empty() && ConstantTimeEquals(*bearer, token);
 }
 
-Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc,
-                                                    const http::Request& req) {
+Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc, const http::Request& req,
+                                                    std::optional<UsedNonce>* defer_nonce = nullptr) {
   AuthInput in;
-  std::string authz(req.Header("Authorization"));
-  in.authorization = authz;
+  in.authorization = req.Header("Authorization");
   in.signed_headers.app_key = std::string(req.Header("app_key"));
   in.signed_headers.nonce = std::string(req.Header("nonce"));
   in.signed_headers.timestamps = std::string(req.Header("timestamps"));
   in.signed_headers.payload = std::string(req.Header("payload"));
   in.signed_headers.signature = std::string(req.Header("signature"));
   in.body = req.body;
-  return svc.auth.Authenticate(in);
+  return svc.auth.Authenticate(in, defer_nonce);
 }
 
 // Wraps an application-scoped handler: authentication first.
@@ -62,30 +62,40 @@ Handler AppRoute(ApiServices& svc,
   };
 }
 
-using AsyncAppHandler = std::function<void(const App&, const http::Request&, http::Responder)>;
+// What an asynchronous create route is given: the request's application and the nonce of a
+// signed request, which the committer writes with the tasks.
+struct CreateContext {
+  const App& app;
+  std::optional<UsedNonce> nonce;
+};
+using AsyncAppHandler =
+    std::function<void(CreateContext, const http::Request&, http::Responder)>;
 
 // The same for an asynchronous route.
 http::AsyncHandler AsyncAppRoute(ApiServices& svc, AsyncAppHandler fn) {
   return [&svc, fn = std::move(fn)](http::Request& req, http::Responder responder) {
-    Result<std::shared_ptr<const App>> app = AuthenticateApp(svc, req);
+    std::optional<UsedNonce> nonce;
+    Result<std::shared_ptr<const App>> app = AuthenticateApp(svc, req, &nonce);
     if (!app.ok()) return AnswerError(responder, app.status());
-    fn(**app, req, std::move(responder));
+    fn(CreateContext{**app, std::move(nonce)}, req, std::move(responder));
   };
 }
 
 // Hands specs to the committer; answers with `write_ok` once they are durable.
-void CreateAndAnswer(ApiServices& svc, const App& app, std::vector<TaskSpec> specs,
+void CreateAndAnswer(ApiServices& svc, CreateContext ctx, std::vector<TaskSpec> specs,
                      http::Responder responder,
                      void (*write_ok)(JsonWriter&, const std::vector<CreatedTask>&)) {
   // CreateDone is a std::function, which must be copyable; the Responder is not.
   auto shared = std::make_shared<http::Responder>(std::move(responder));
-  svc.tasks.CreateAsync(app, std::move(specs),
-                        [shared, write_ok](Result<std::vector<CreatedTask>> created) {
-                          if (!created.ok()) return AnswerError(*shared, created.status());
-                          http::Response res;
-                          SendJson(res, 200, OkBody([&](JsonWriter& w) { write_ok(w, *created); }));
-                          shared->Send(std::move(res));
-                        });
+  svc.tasks.CreateAsync(
+      ctx.app, std::move(specs),
+      [shared, write_ok](Result<std::vector<CreatedTask>> created) {
+        if (!created.ok()) return AnswerError(*shared, created.status());
+        http::Response res;
+        SendJson(res, 200, OkBody([&](JsonWriter& w) { write_ok(w, *created); }));
+        shared->Send(std::move(res));
+      },
+      std::move(ctx.nonce));
 }
 
 // A signed header tuple a legacy client can send with a body-less request (payload is the
@@ -229,7 +239,7 @@ void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const http::Requ
            }));
 }
 
-void CreateTask(ApiServices& svc, const HttpApiOptions& opts, const App& app,
+void CreateTask(ApiServices& svc, const HttpApiOptions& opts, CreateContext ctx,
                 const http::Request& req, http::Responder responder) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return AnswerError(responder, body.status());
@@ -239,7 +249,7 @@ void CreateTask(ApiServices& svc, const HttpApiOptions& opts, const App& app,
   if (!spec.ok()) return AnswerError(responder, spec.status());
   std::vector<TaskSpec> specs;
   specs.push_back(std::move(spec).value());
-  CreateAndAnswer(svc, app, std::move(specs), std::move(responder),
+  CreateAndAnswer(svc, std::move(ctx), std::move(specs), std::move(responder),
                   [](JsonWriter& w, const std::vector<CreatedTask>& created) {
                     const CreatedTask& c = created.front();
                     w.Key("taskId"); w.Uint(c.id);
@@ -247,7 +257,7 @@ void CreateTask(ApiServices& svc, const HttpApiOptions& opts, const App& app,
                   });
 }
 
-void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, const App& app,
+void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, CreateContext ctx,
                       const http::Request& req, http::Responder responder) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return AnswerError(responder, body.status());
@@ -282,7 +292,7 @@ void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, const App& a
     specs.push_back(std::move(spec).value());
     ++i;
   }
-  CreateAndAnswer(svc, app, std::move(specs), std::move(responder),
+  CreateAndAnswer(svc, std::move(ctx), std::move(specs), std::move(responder),
                   [](JsonWriter& w, const std::vector<CreatedTask>& created) {
                     w.Key("taskIds");
                     w.BeginArray();
@@ -354,14 +364,14 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
     RotateSecret(svc, opts, req, res);
   });
   router.AddAsync("POST", "/task/create",
-                  AsyncAppRoute(svc, [&svc, &opts](const App& app, const http::Request& req,
+                  AsyncAppRoute(svc, [&svc, &opts](CreateContext ctx, const http::Request& req,
                                                    http::Responder responder) {
-                    CreateTask(svc, opts, app, req, std::move(responder));
+                    CreateTask(svc, opts, std::move(ctx), req, std::move(responder));
                   }));
   router.AddAsync("POST", "/task/batch-create",
-                  AsyncAppRoute(svc, [&svc, &opts](const App& app, const http::Request& req,
+                  AsyncAppRoute(svc, [&svc, &opts](CreateContext ctx, const http::Request& req,
                                                    http::Responder responder) {
-                    BatchCreateTasks(svc, opts, app, req, std::move(responder));
+                    BatchCreateTasks(svc, opts, std::move(ctx), req, std::move(responder));
                   }));
   router.Add("POST", "/task/cancel", AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                 Result<uint64_t> id = RequestId(req, "id");

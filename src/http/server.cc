@@ -306,6 +306,9 @@ class EventLoop {
 };
 
 struct Server::Impl {
+  Impl(ServerOptions o, Router r, ServerHooks h)
+      : opts(std::move(o)), router(std::move(r)), hooks(std::move(h)) {}
+
   ServerOptions opts;
   Router router;
   ServerHooks hooks;
@@ -696,7 +699,7 @@ void EventLoop::CloseIdle() {
 }
 
 Server::Server(ServerOptions opts, Router router, ServerHooks hooks)
-    : impl_(new Impl{std::move(opts), std::move(router), std::move(hooks)}) {
+    : impl_(std::make_unique<Impl>(std::move(opts), std::move(router), std::move(hooks))) {
   int64_t shortest = std::min({impl_->opts.idle_timeout_ms, impl_->opts.request_timeout_ms,
                                impl_->opts.write_timeout_ms});
   impl_->sweep_ms = std::clamp<int64_t>(shortest / 4, 10, 1000);

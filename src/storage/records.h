@@ -24,6 +24,13 @@ enum class SuccessMode : uint8_t {
   kStatus = 1,  // any 2xx
 };
 
+// A signed request's nonce, remembered (nonces column family) to refuse its replay.
+struct UsedNonce {
+  std::string app_key;
+  std::string nonce;
+  int64_t ts_s = 0;  // the request's timestamps header
+};
+
 struct App {
   std::string app_key;     // 16 alphanumerics; the application's id
   std::string secret_key;  // 32 alphanumerics

@@ -78,14 +78,16 @@ TaskService::~TaskService() {
   recorder_.join();
 }
 
-void TaskService::CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done) {
+void TaskService::CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done,
+                              std::optional<UsedNonce> nonce) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> l(create_mu_);
     if (!create_stop_) {
       // Under load the committer is busy writing and finds this create when it is done.
       wake = committer_idle_;
-      creates_.push_back(PendingCreate{app.app_key, std::move(specs), std::move(done)});
+      creates_.push_back(
+          PendingCreate{app.app_key, std::move(specs), std::move(done), std::move(nonce)});
       done = nullptr;
     }
   }
@@ -170,8 +172,9 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
     }
   }
 
-  // Pass 2: ids for the new tasks, their writes, one synced batch.
+  // Pass 2: ids for the new tasks, their writes and the nonces, one synced batch.
   std::vector<TaskToArm> to_arm;
+  Store::Batch batch(store_);
   if (failed.ok() && fresh > 0) {
     Result<uint64_t> first = store_.AllocateTaskIds(fresh);
     if (!first.ok()) {
@@ -179,7 +182,6 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
     } else {
       uint64_t next_id = *first;
       const int64_t now = clock_.WallMs();
-      Store::Batch batch(store_);
       to_arm.reserve(fresh);
       for (size_t ci = 0; ci < group.size(); ++ci) {
         for (size_t si = 0; si < group[ci].specs.size(); ++si) {
@@ -190,9 +192,12 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
           out[ci][si].id = to_arm.back().id;
         }
       }
-      failed = store_.Write(batch, /*sync=*/true);
     }
   }
+  for (const PendingCreate& c : group) {
+    if (c.nonce) batch.PutNonce(c.nonce->app_key, c.nonce->nonce, c.nonce->ts_s);
+  }
+  if (failed.ok() && batch.Count() > 0) failed = store_.Write(batch, /*sync=*/true);
   if (!failed.ok()) {
     for (PendingCreate& c : group) c.done(failed);
     return;

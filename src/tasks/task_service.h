@@ -95,7 +95,9 @@ class TaskService {
   // block) with one CreatedTask per spec, in order. A taskNo already used by the
   // application, or earlier in this or a concurrent create, yields the existing/first id
   // with duplicate = true. Returns at once; never calls `done` before returning.
-  void CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done);
+  // `nonce`, when given, is written in the same batch (AppAuthenticator's defer_nonce).
+  void CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done,
+                   std::optional<UsedNonce> nonce = std::nullopt);
   // CreateAsync, waiting for the result.
   Result<std::vector<CreatedTask>> Create(const App& app, std::vector<TaskSpec> specs);
   // The one piece of code that builds a new task's writes: its record, due entry and taskNo
@@ -146,6 +148,7 @@ class TaskService {
     std::string app_key;
     std::vector<TaskSpec> specs;
     CreateDone done;
+    std::optional<UsedNonce> nonce;
   };
   // The committer takes whole creates until a group holds this many tasks.
   static constexpr size_t kMaxGroupTasks = 8192;

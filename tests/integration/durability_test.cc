@@ -12,6 +12,26 @@
 namespace tock::testing {
 
 TEST_SUITE("Durability") {
+  TEST_CASE("a signed create's nonce survives kill -9 with its task: the replay is refused") {
+    auto tock = StartOwnTock();
+    Receiver rx;
+    ApiClient api(*tock);
+    App app = api.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    const std::string body = TaskSpec{.task_no = "signed-once"}.ToJson();
+    const auto headers = SignedHeaders(app, body, {.nonce = "durable-nonce-1"});
+    ApiResponse first = api.Post("/task/create", body, headers);
+    REQUIRE_MESSAGE(first.status == 200, first.Describe());
+    tock->Kill9();  // right after the 200: the nonce was written with the task, synced
+
+    std::string error;
+    REQUIRE_MESSAGE(tock->Start(&error), error);
+    ApiClient again(*tock);
+    ApiResponse replay = again.Post("/task/create", body, headers);
+    CheckError(replay, 401, "");
+    CHECK(replay.Describe().find("replay") != std::string::npos);
+  }
+
   TEST_CASE("kill -9 right after 1000 accepted creates: all 1000 are delivered after restart") {
     auto tock = StartOwnTock();
     Receiver rx;
