@@ -7,14 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/temp_dir.h"
 #include "storage/keys.h"
-#include "storage/store.h"
-#include "tasks/due_loader.h"
-#include "tasks/task_service.h"
-#include "testutil/fake_clock.h"
+#include "testutil/task_rig.h"
 #include "timeutil/time_parse.h"
-#include "wheel/timer_service.h"
 
 namespace tock {
 namespace {
@@ -23,25 +18,12 @@ constexpr int64_t kMin = 60'000;
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kDay = 86'400'000;
 
-// A real store in a temp dir, the task and schedule services, and a timer service whose
-// thread never runs: tests drive Fire() directly, with a FakeClock.
-struct Fixture {
-  testing::TempDir dir;
-  FakeClock clock{1'700'000'000'000, 5'000'000};  // 2023-11-14 22:13:20 UTC
-  std::unique_ptr<Store> store;
-  std::unique_ptr<TimerService> timers;
-  std::unique_ptr<DueLoader> loader;
-  std::unique_ptr<TaskService> tasks;
+// The task rig plus the schedule service: tests drive Fire() directly.
+struct Fixture : testing::TaskRig {
   std::unique_ptr<ScheduleService> schedules;
   App app_a, app_b;
 
   explicit Fixture(ScheduleServiceOptions opts = {}) {
-    auto s = Store::Open(dir.path(), StoreOptions());
-    REQUIRE(s.ok());
-    store = std::move(s).value();
-    timers = std::make_unique<TimerService>(clock, [](std::vector<TimerService::Fired>&) {});
-    loader = std::make_unique<DueLoader>(*store, *timers, clock, DueLoaderOptions());
-    tasks = std::make_unique<TaskService>(*store, *loader, clock, TaskServiceOptions());
     opts.server_zone = TimeZone::Utc();
     schedules = std::make_unique<ScheduleService>(*store, *tasks, *loader, clock, opts);
     app_a.app_key = "appAAAAAAAAAAAAA";

@@ -9,12 +9,7 @@
 #include <random>
 #include <set>
 
-#include "common/temp_dir.h"
-#include "storage/store.h"
-#include "tasks/due_loader.h"
-#include "tasks/task_service.h"
-#include "testutil/fake_clock.h"
-#include "wheel/timer_service.h"
+#include "testutil/task_rig.h"
 
 namespace tock {
 namespace {
@@ -28,29 +23,22 @@ struct Fire {
   int64_t wall_at_fire;
 };
 
-// The server's wiring (server.cc) minus HTTP and dispatch: fired timers are collected with the wall
-// time they fired at.
-struct Fixture {
-  testing::TempDir dir;
-  FakeClock clock{1'700'000'000'000, 5'000'000};
-  std::unique_ptr<Store> store;
+DueLoaderOptions Horizon(int64_t ms) {
+  DueLoaderOptions lo;
+  lo.horizon_ms = ms;
+  return lo;
+}
+
+// The rig, with fired timers collected with the wall time they fired at.
+struct Fixture : testing::TaskRig {
   std::vector<Fire> fired;
-  std::unique_ptr<TimerService> timers;
-  std::unique_ptr<DueLoader> loader;
-  std::unique_ptr<TaskService> tasks;
   App app;
 
-  Fixture() {
-    auto s = Store::Open(dir.path(), StoreOptions());
-    REQUIRE(s.ok());
-    store = std::move(s).value();
-    timers = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& b) {
-      for (const auto& f : b) fired.push_back({f.id, f.due_wall_ms, clock.WallMs()});
-    });
-    DueLoaderOptions lo;
-    lo.horizon_ms = kMinute;
-    loader = std::make_unique<DueLoader>(*store, *timers, clock, lo);
-    tasks = std::make_unique<TaskService>(*store, *loader, clock, TaskServiceOptions());
+  Fixture()
+      : TaskRig([this](std::vector<TimerService::Fired>& b) {
+                  for (const auto& f : b) fired.push_back({f.id, f.due_wall_ms, clock.WallMs()});
+                },
+                Horizon(kMinute)) {
     app.app_key = "clockstepapp0001";
     app.secret_key = "s";
     app.step_s = 1;

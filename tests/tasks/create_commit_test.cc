@@ -10,33 +10,13 @@
 #include <set>
 #include <thread>
 
-#include "common/temp_dir.h"
-#include "storage/store.h"
-#include "tasks/due_loader.h"
-#include "tasks/task_service.h"
-#include "testutil/fake_clock.h"
-#include "wheel/timer_service.h"
+#include "testutil/task_rig.h"
 
 namespace tock {
 namespace {
 
-struct Fixture {
-  testing::TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<TimerService> timers;
-  std::unique_ptr<DueLoader> loader;
-  std::unique_ptr<TaskService> tasks;
-
-  Fixture() {
-    auto s = Store::Open(dir.path(), StoreOptions());
-    REQUIRE(s.ok());
-    store = std::move(s).value();
-    timers = std::make_unique<TimerService>(clock, [](std::vector<TimerService::Fired>&) {});
-    loader = std::make_unique<DueLoader>(*store, *timers, clock, DueLoaderOptions());
-    tasks = std::make_unique<TaskService>(*store, *loader, clock, TaskServiceOptions());
-    REQUIRE(loader->LoadInitial().ok());
-  }
+struct Fixture : testing::TaskRig {
+  Fixture() { REQUIRE(loader->LoadInitial().ok()); }
 
   static App MakeApp(const std::string& key) {
     App a;
