@@ -41,6 +41,20 @@ bool Router::PatternMatches(std::string_view pattern, std::string_view path,
   return p == pattern.size() && q == path.size();
 }
 
+namespace {
+void AddAllowed(std::string* allow, std::string_view method) {
+  size_t start = 0;
+  while (start < allow->size()) {
+    size_t end = allow->find(", ", start);
+    if (end == std::string::npos) end = allow->size();
+    if (std::string_view(*allow).substr(start, end - start) == method) return;
+    start = end + 2;
+  }
+  if (!allow->empty()) *allow += ", ";
+  *allow += method;
+}
+}  // namespace
+
 Router::Match Router::Find(Request* req) const {
   const std::string_view method = req->method == "HEAD" ? std::string_view("GET") : req->method;
   Match m;
@@ -51,10 +65,8 @@ Router::Match Router::Find(Request* req) const {
     int literals = 0;
     if (!PatternMatches(r.pattern, req->path, &params, &literals)) continue;
     if (r.method != method) {
-      if (m.allow.find(r.method) == std::string::npos) {
-        if (!m.allow.empty()) m.allow += ", ";
-        m.allow += r.method;
-      }
+      AddAllowed(&m.allow, r.method);
+      if (r.method == "GET") AddAllowed(&m.allow, "HEAD");  // served by the GET route
       continue;
     }
     if (literals > best_literals) {

@@ -12,7 +12,8 @@
 // destroy the error response before the client reads it (a 413 for a body still arriving).
 //
 // Edge-triggered reads: a read that fills less than the scratch buffer drained the socket,
-// and a later arrival raises a new edge; otherwise `readable` remembers there is more. While
+// and a later arrival raises a new edge; otherwise `readable` remembers there is more. A FIN
+// already reported (EPOLLRDHUP) raises no new edge, so then reads go on to the 0. While
 // a request is handled, or a response is still being written, the connection reads nothing
 // (requests are answered in order, and a client that does not read cannot make tock buffer).
 //
@@ -20,6 +21,10 @@
 // connection's Request. Connections found broken meanwhile are closed when the answer comes.
 // Freed connections go to a graveyard emptied at the end of each loop iteration, so an
 // event or an answer for a closed connection finds its id gone, never a dangling pointer.
+//
+// A request counts in in_flight from dispatch until its answer is fully handed to the socket
+// (or the connection dies), not just until the handler answers: Shutdown after StopAccepting
+// and WaitIdle would otherwise cut off answers larger than the socket buffer.
 
 #include "http/server.h"
 
@@ -60,6 +65,9 @@ constexpr int kMaxEvents = 256;
 constexpr int kAcceptsPerWake = 8;
 // A status of 0 posted to an inbox: the Responder was dropped unanswered.
 constexpr int kDroppedStatus = 0;
+// A status of -1 posted by the pool: the handler threw. The loop makes the 500, so that
+// error_body runs on the loop thread (ServerHooks) and the status is the server's own.
+constexpr int kThrewStatus = -1;
 
 int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -83,7 +91,9 @@ void AppendHeaderValue(std::string* out, std::string_view v) {
   for (char c : v) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
 }
 
-void AppendResponse(std::string* out, const Response& res, bool head_only, bool keep_alive) {
+// HTTP/1.0 clients keep a connection only when told (HTTP/1.1 ones unless told otherwise).
+void AppendResponse(std::string* out, const Response& res, bool head_only, bool keep_alive,
+                    bool http10) {
   out->append("HTTP/1.1 ");
   AppendUint(out, static_cast<uint64_t>(res.status));
   out->push_back(' ');
@@ -97,7 +107,11 @@ void AppendResponse(std::string* out, const Response& res, bool head_only, bool 
   out->append("Content-Length: ");
   AppendUint(out, res.body.size());
   out->append("\r\n");
-  if (!keep_alive) out->append("Connection: close\r\n");
+  if (!keep_alive) {
+    out->append("Connection: close\r\n");
+  } else if (http10) {
+    out->append("Connection: keep-alive\r\n");
+  }
   for (const HeaderField& h : res.headers) {
     if (EqualsIgnoreCase(h.name, "Content-Length") || EqualsIgnoreCase(h.name, "Connection") ||
         EqualsIgnoreCase(h.name, "Content-Type")) {
@@ -177,8 +191,7 @@ class HandlerPool {
     Responder responder;
   };
 
-  void Start(int threads, const ServerHooks* hooks) {
-    hooks_ = hooks;
+  void Start(int threads) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
   }
   void Submit(Task t) {
@@ -218,13 +231,17 @@ class HandlerPool {
         log::Error("http.exception", {{"request_id", t.req->request_id},
                                       {"route", t.req->route}, {"error", e.what()}});
         res = Response();
-        hooks_->error_body(500, "internal error", &res);
+        res.status = kThrewStatus;
+      } catch (...) {
+        log::Error("http.exception", {{"request_id", t.req->request_id},
+                                      {"route", t.req->route}, {"error", "not a std::exception"}});
+        res = Response();
+        res.status = kThrewStatus;
       }
       t.responder.Send(std::move(res));
     }
   }
 
-  const ServerHooks* hooks_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> queue_;  // GUARDED_BY(mu_)
@@ -247,9 +264,11 @@ struct Conn {
   std::string out;         // response bytes not yet written, from out_off
   size_t out_off = 0;
   bool readable = false;     // edge-triggered: unread bytes may wait in the socket
+  bool fin_queued = false;   // EPOLLRDHUP seen: a FIN waits behind any unread bytes
   bool read_closed = false;  // the client sent FIN
   bool broken = false;       // a socket error while handling: close when answered
   bool close_after = false;  // answer, then close
+  bool counted = false;      // in Server::in_flight: dispatched, answer not yet all written
   int64_t deadline_ms = INT64_MAX;
 
   bool output_pending() const { return out_off < out.size(); }
@@ -281,6 +300,7 @@ class EventLoop {
   void Flush(Conn& c);
   void Resume(Conn& c);
   void Kill(Conn& c);
+  void Uncount(Conn& c);
   void DrainInbox();
   void AnswerAll(std::vector<std::pair<uint64_t, Response>>& items);
   void Sweep();
@@ -453,6 +473,7 @@ void EventLoop::OnEvents(Conn& c, uint32_t events) {
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
     c.readable = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) c.fin_queued = true;
     ReadAndAdvance(c);
   }
 }
@@ -462,7 +483,10 @@ void EventLoop::ReadAndAdvance(Conn& c) {
          (c.state == ConnState::kReading || c.state == ConnState::kDraining)) {
     ssize_t n = ::recv(c.fd, scratch_.data(), scratch_.size(), 0);
     if (n > 0) {
-      if (static_cast<size_t>(n) < scratch_.size()) c.readable = false;
+      // A short read drained the socket, unless a FIN is queued: no new edge will announce
+      // it, so only reading on until recv returns 0 finds it (else a client that half-closes
+      // after its request waits for the idle timeout instead of a close after the answer).
+      if (static_cast<size_t>(n) < scratch_.size() && !c.fin_queued) c.readable = false;
       if (c.state == ConnState::kDraining) continue;  // discarded
       if (c.in.empty() && c.head_end == 0) {
         c.deadline_ms = now_ms_ + server_.opts.request_timeout_ms;
@@ -500,7 +524,8 @@ void EventLoop::Advance(Conn& c) {
     if (c.head_end == 0) {
       c.head_end = FindHeadEnd(c.in, &c.scanned);
       if (c.head_end == 0) {
-        if (c.in.size() > limits.max_head_bytes) {
+        // At the limit and still no end: the head can only be larger (request_parser.h).
+        if (c.in.size() >= limits.max_head_bytes) {
           FailRequest(c, 431, "request head: larger than " + std::to_string(limits.max_head_bytes) +
                                   " bytes");
         }
@@ -559,6 +584,7 @@ void EventLoop::Dispatch(Conn& c) {
     return Finish(c, std::move(res));
   }
   server_.in_flight.fetch_add(1);
+  c.counted = true;
   if (m.route->async_handler) {
     try {
       m.route->async_handler(c.req, Responder(inbox_, c.id));
@@ -566,6 +592,9 @@ void EventLoop::Dispatch(Conn& c) {
       // The Responder, destroyed while unwinding, answers 500.
       log::Error("http.exception", {{"request_id", c.req.request_id},
                                     {"route", c.req.route}, {"error", e.what()}});
+    } catch (...) {
+      log::Error("http.exception", {{"request_id", c.req.request_id},
+                                    {"route", c.req.route}, {"error", "not a std::exception"}});
     }
   } else {
     server_.pool.Submit(HandlerPool::Task{m.route, &c.req, Responder(inbox_, c.id)});
@@ -589,12 +618,13 @@ void EventLoop::DrainInbox() {
 
 void EventLoop::AnswerAll(std::vector<std::pair<uint64_t, Response>>& items) {
   for (auto& [id, res] : items) {
-    server_.in_flight.fetch_sub(1);
-    Conn* c = Find(id);
+    Conn* c = Find(id);  // gone: Kill already took it out of in_flight
     if (c == nullptr || c->state != ConnState::kHandling) continue;
     if (res.status == kDroppedStatus) {
       log::Error("http.unanswered", {{"request_id", c->req.request_id}, {"route", c->req.route}});
       res = ErrorResponse(500, "internal error: the request was not answered");
+    } else if (res.status == kThrewStatus) {
+      res = ErrorResponse(500, "internal error");
     }
     Finish(*c, std::move(res));
     if (c->state != ConnState::kDead && !c->output_pending()) Resume(*c);
@@ -606,7 +636,7 @@ void EventLoop::Finish(Conn& c, Response res) {
   if (c.broken) return Kill(c);
   const bool keep = c.head.keep_alive && !c.close_after && !c.read_closed &&
                     !server_.stopping.load(std::memory_order_relaxed);
-  AppendResponse(&c.out, res, c.req.method == "HEAD", keep);
+  AppendResponse(&c.out, res, c.req.method == "HEAD", keep, c.req.version_minor == 0);
   c.req = Request();
   c.head = RequestHead();
   c.state = keep ? ConnState::kReading : ConnState::kClosing;
@@ -635,6 +665,7 @@ void EventLoop::Flush(Conn& c) {
   }
   c.out.clear();
   c.out_off = 0;
+  Uncount(c);
   if (c.out.capacity() > kReadChunk) c.out.shrink_to_fit();
   if (c.state == ConnState::kClosing) {
     ::shutdown(c.fd, SHUT_WR);
@@ -661,9 +692,15 @@ void EventLoop::Resume(Conn& c) {
   ReadAndAdvance(c);
 }
 
+void EventLoop::Uncount(Conn& c) {
+  if (c.counted) server_.in_flight.fetch_sub(1);
+  c.counted = false;
+}
+
 void EventLoop::Kill(Conn& c) {
   if (c.state == ConnState::kDead) return;
   c.state = ConnState::kDead;
+  Uncount(c);
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
   server_.connections.fetch_sub(1);
@@ -770,7 +807,7 @@ Status Server::Bind() {
     if (!loop->ok()) return Status::Unavailable(std::string("epoll: ") + std::strerror(errno));
     impl_->loops.push_back(std::move(loop));
   }
-  impl_->pool.Start(std::max(1, o.handler_threads), &impl_->hooks);
+  impl_->pool.Start(std::max(1, o.handler_threads));
   return Status::Ok();
 }
 

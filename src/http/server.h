@@ -104,7 +104,8 @@ class Server {
   // Ends the loops and closes every connection; responses still to come are dropped.
   void Shutdown();
 
-  // Requests dispatched and not yet answered.
+  // Requests dispatched whose answer is not yet all handed to the socket (a client that
+  // stops reading holds one until write_timeout_ms closes its connection).
   int64_t in_flight() const;
 
   struct Impl;
