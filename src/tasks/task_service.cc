@@ -80,14 +80,21 @@ TaskService::~TaskService() {
 
 void TaskService::CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done,
                               std::optional<UsedNonce> nonce) {
+  // Generated here, on the caller's thread, to keep the committer's serial work small:
+  // a generated taskNo is new by construction and needs no check.
+  std::vector<bool> chosen(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    chosen[i] = !specs[i].task_no.empty();
+    if (!chosen[i]) specs[i].task_no = RandomUuid();
+  }
   bool wake = false;
   {
     std::lock_guard<std::mutex> l(create_mu_);
     if (!create_stop_) {
       // Under load the committer is busy writing and finds this create when it is done.
       wake = committer_idle_;
-      creates_.push_back(
-          PendingCreate{app.app_key, std::move(specs), std::move(done), std::move(nonce)});
+      creates_.push_back(PendingCreate{app.app_key, std::move(specs), std::move(chosen),
+                                       std::move(done), std::move(nonce)});
       done = nullptr;
     }
   }
@@ -148,8 +155,7 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
     out[ci].resize(c.specs.size());
     for (size_t si = 0; si < c.specs.size(); ++si) {
       TaskSpec& s = c.specs[si];
-      if (s.task_no.empty()) {
-        s.task_no = RandomUuid();
+      if (!c.chosen_no[si]) {
         ++fresh;
         continue;
       }

@@ -147,6 +147,7 @@ class TaskService {
   struct PendingCreate {
     std::string app_key;
     std::vector<TaskSpec> specs;
+    std::vector<bool> chosen_no;  // per spec: the caller chose its taskNo (so check it)
     CreateDone done;
     std::optional<UsedNonce> nonce;
   };
