@@ -2,9 +2,9 @@
 //
 // Every handler follows one shape: authenticate, parse and validate the whole request,
 // call one service method, write one response. Validation failures never reach a service.
-// The two creates are asynchronous routes: they run on the event loop and answer when the
-// task service's committer has made them durable (TaskService::CreateAsync), so a create
-// holds no thread while it waits for its fsync. Authentication runs on the loop too: Basic
+// /task/create is an asynchronous route: it runs on the event loop and answers when the
+// task service's committer has made it durable (TaskService::CreateAsync), so a create
+// holds no thread while it waits for its fsync. Batches run on the pool (see below). Authentication runs on the loop too: Basic
 // is a lookup and a compare; the signed form's nonce is written by the committer with the
 // tasks (never by the loop, which must not wait in RocksDB's write queue).
 
@@ -79,23 +79,6 @@ http::AsyncHandler AsyncAppRoute(ApiServices& svc, AsyncAppHandler fn) {
     if (!app.ok()) return AnswerError(responder, app.status());
     fn(CreateContext{**app, std::move(nonce)}, req, std::move(responder));
   };
-}
-
-// Hands specs to the committer; answers with `write_ok` once they are durable.
-void CreateAndAnswer(ApiServices& svc, CreateContext ctx, std::vector<TaskSpec> specs,
-                     http::Responder responder,
-                     void (*write_ok)(JsonWriter&, const std::vector<CreatedTask>&)) {
-  // CreateDone is a std::function, which must be copyable; the Responder is not.
-  auto shared = std::make_shared<http::Responder>(std::move(responder));
-  svc.tasks.CreateAsync(
-      ctx.app, std::move(specs),
-      [shared, write_ok](Result<std::vector<CreatedTask>> created) {
-        if (!created.ok()) return AnswerError(*shared, created.status());
-        http::Response res;
-        SendJson(res, 200, OkBody([&](JsonWriter& w) { write_ok(w, *created); }));
-        shared->Send(std::move(res));
-      },
-      std::move(ctx.nonce));
 }
 
 // A signed header tuple a legacy client can send with a body-less request (payload is the
@@ -249,30 +232,39 @@ void CreateTask(ApiServices& svc, const HttpApiOptions& opts, CreateContext ctx,
   if (!spec.ok()) return AnswerError(responder, spec.status());
   std::vector<TaskSpec> specs;
   specs.push_back(std::move(spec).value());
-  CreateAndAnswer(svc, std::move(ctx), std::move(specs), std::move(responder),
-                  [](JsonWriter& w, const std::vector<CreatedTask>& created) {
-                    const CreatedTask& c = created.front();
-                    w.Key("taskId"); w.Uint(c.id);
-                    if (c.duplicate) { w.Key("duplicate"); w.Bool(true); }
-                  });
+  // CreateDone is a std::function, which must be copyable; the Responder is not.
+  auto shared = std::make_shared<http::Responder>(std::move(responder));
+  svc.tasks.CreateAsync(
+      ctx.app, std::move(specs),
+      [shared](Result<std::vector<CreatedTask>> created) {
+        if (!created.ok()) return AnswerError(*shared, created.status());
+        const CreatedTask& c = created->front();
+        http::Response res;
+        SendJson(res, 200, OkBody([&](JsonWriter& w) {
+                   w.Key("taskId"); w.Uint(c.id);
+                   if (c.duplicate) { w.Key("duplicate"); w.Bool(true); }
+                 }));
+        shared->Send(std::move(res));
+      },
+      std::move(ctx.nonce));
 }
 
-void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, CreateContext ctx,
-                      const http::Request& req, http::Responder responder) {
+void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, const App& app,
+                      const http::Request& req, http::Response& res) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
-  if (!body.ok()) return AnswerError(responder, body.status());
+  if (!body.ok()) return SendError(res, body.status());
   FieldReader f(*body);
   auto tasks = f.Get("tasks");
-  if (!tasks) return AnswerError(responder, f.Missing("tasks"));
+  if (!tasks) return SendError(res, f.Missing("tasks"));
   simdjson::dom::array arr;
   if (tasks->get_array().get(arr)) {
-    return AnswerError(responder, Status::Invalid("field 'tasks': must be an array of task objects"));
+    return SendError(res, Status::Invalid("field 'tasks': must be an array of task objects"));
   }
   size_t n = arr.size();
   if (n < 1 || n > kMaxBatch) {
-    return AnswerError(responder, Status::Invalid("field 'tasks': must hold 1 to " +
-                                                  std::to_string(kMaxBatch) + " tasks (got " +
-                                                  std::to_string(n) + ")"));
+    return SendError(res, Status::Invalid("field 'tasks': must hold 1 to " +
+                                          std::to_string(kMaxBatch) + " tasks (got " +
+                                          std::to_string(n) + ")"));
   }
   TaskLimits limits;
   limits.max_delay_ms = opts.max_delay_ms;
@@ -284,21 +276,22 @@ void BatchCreateTasks(ApiServices& svc, const HttpApiOptions& opts, CreateContex
     std::string prefix = "tasks[" + std::to_string(i) + "].";
     simdjson::dom::object obj;
     if (item.get_object().get(obj)) {
-      return AnswerError(responder, Status::Invalid("field 'tasks[" + std::to_string(i) +
-                                                    "]': must be a task object"));
+      return SendError(res, Status::Invalid("field 'tasks[" + std::to_string(i) +
+                                            "]': must be a task object"));
     }
     Result<TaskSpec> spec = ParseTaskSpec(FieldReader(obj, prefix), svc.time_zone, now, limits);
-    if (!spec.ok()) return AnswerError(responder, spec.status());
+    if (!spec.ok()) return SendError(res, spec.status());
     specs.push_back(std::move(spec).value());
     ++i;
   }
-  CreateAndAnswer(svc, std::move(ctx), std::move(specs), std::move(responder),
-                  [](JsonWriter& w, const std::vector<CreatedTask>& created) {
-                    w.Key("taskIds");
-                    w.BeginArray();
-                    for (const CreatedTask& c : created) w.Uint(c.id);
-                    w.EndArray();
-                  });
+  Result<std::vector<CreatedTask>> created = svc.tasks.Create(app, std::move(specs));
+  if (!created.ok()) return SendError(res, created.status());
+  SendJson(res, 200, OkBody([&](JsonWriter& w) {
+             w.Key("taskIds");
+             w.BeginArray();
+             for (const CreatedTask& c : *created) w.Uint(c.id);
+             w.EndArray();
+           }));
 }
 
 // The id of /task/cancel, /task/detail (body or query) and publish (`task_id`).
@@ -368,11 +361,12 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                                                    http::Responder responder) {
                     CreateTask(svc, opts, std::move(ctx), req, std::move(responder));
                   }));
-  router.AddAsync("POST", "/task/batch-create",
-                  AsyncAppRoute(svc, [&svc, &opts](CreateContext ctx, const http::Request& req,
-                                                   http::Responder responder) {
-                    BatchCreateTasks(svc, opts, std::move(ctx), req, std::move(responder));
-                  }));
+  // A pool route: parsing 1000 tasks is not for the event loop, and its batch is written
+  // by the handler's own thread when no taskNo needs checking (TaskService::Create).
+  router.Add("POST", "/task/batch-create",
+             AppRoute(svc, [&svc, &opts](const App& app, const auto& req, auto& res) {
+               BatchCreateTasks(svc, opts, app, req, res);
+             }));
   router.Add("POST", "/task/cancel", AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                 Result<uint64_t> id = RequestId(req, "id");
                 if (!id.ok()) return SendError(res, id.status());

@@ -6,9 +6,10 @@
 // each. Stripes are always taken in ascending index order, so batches cannot deadlock.
 // Lock order: task stripes, then flight_mu_ (never the reverse).
 //
-// Creates need no lock: the committer thread is the only writer of new tasks from the API,
-// and it checks each taskNo against storage and against the group it is building, in
-// arrival order, before one synced write. (Schedule fires write their own messages, with
+// Creates need no lock: the committer thread is the only writer of new tasks whose taskNo
+// the caller chose, and it checks each against storage and against the group it is
+// building, in arrival order, before one synced write. A generated taskNo (a UUID) needs
+// no check, so a synchronous Create without chosen taskNos writes on its own thread. (Schedule fires write their own messages, with
 // taskNos "<schedule id>:<fire ms>" under the schedule's application.) One thread doing the
 // group commit, rather than each request joining RocksDB's write group, is what lets a
 // single-task create cost no context switch of its own (issue 5: ~4 per create before).
@@ -103,6 +104,9 @@ void TaskService::CreateAsync(const App& app, std::vector<TaskSpec> specs, Creat
 }
 
 Result<std::vector<CreatedTask>> TaskService::Create(const App& app, std::vector<TaskSpec> specs) {
+  const bool any_chosen = std::any_of(specs.begin(), specs.end(),
+                                      [](const TaskSpec& s) { return !s.task_no.empty(); });
+  if (!any_chosen) return CreateUnchecked(app, std::move(specs));
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<std::vector<CreatedTask>>> result;
@@ -114,6 +118,27 @@ Result<std::vector<CreatedTask>> TaskService::Create(const App& app, std::vector
   std::unique_lock<std::mutex> l(mu);
   cv.wait(l, [&] { return result.has_value(); });
   return std::move(*result);
+}
+
+Result<std::vector<CreatedTask>> TaskService::CreateUnchecked(const App& app,
+                                                              std::vector<TaskSpec> specs) {
+  Result<uint64_t> first = store_.AllocateTaskIds(specs.size());
+  if (!first.ok()) return first.status();
+  uint64_t next_id = *first;
+  const int64_t now = clock_.WallMs();
+  Store::Batch batch(store_);
+  std::vector<TaskToArm> to_arm;
+  std::vector<CreatedTask> out;
+  to_arm.reserve(specs.size());
+  out.reserve(specs.size());
+  for (TaskSpec& spec : specs) {
+    spec.task_no = RandomUuid();
+    to_arm.push_back(AddCreateToBatch(batch, app.app_key, std::move(spec), next_id++, now));
+    out.push_back(CreatedTask{to_arm.back().id, false});
+  }
+  TOCK_RETURN_IF_ERROR(store_.Write(batch, /*sync=*/true));
+  for (const TaskToArm& t : to_arm) Arm(t);
+  return out;
 }
 
 void TaskService::CommitLoop() {

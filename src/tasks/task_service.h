@@ -98,7 +98,11 @@ class TaskService {
   // `nonce`, when given, is written in the same batch (AppAuthenticator's defer_nonce).
   void CreateAsync(const App& app, std::vector<TaskSpec> specs, CreateDone done,
                    std::optional<UsedNonce> nonce = std::nullopt);
-  // CreateAsync, waiting for the result.
+  // The same, waiting for the result. Without a caller-chosen taskNo there is nothing to
+  // check, so the calling thread writes the batch itself (synced) instead of the committer:
+  // large batches from several threads then insert into RocksDB's memtables side by side
+  // and share fsyncs through its group commit. (One committer inserting every task of
+  // 1000-task batches one after another cut bulk enqueue from ~220 000/s to ~150 000/s.)
   Result<std::vector<CreatedTask>> Create(const App& app, std::vector<TaskSpec> specs);
   // The one piece of code that builds a new task's writes: its record, due entry and taskNo
   // entry, added to `batch` (which the caller writes, e.g. together with a schedule's fire).
@@ -153,6 +157,7 @@ class TaskService {
   };
   // The committer takes whole creates until a group holds this many tasks.
   static constexpr size_t kMaxGroupTasks = 8192;
+  Result<std::vector<CreatedTask>> CreateUnchecked(const App& app, std::vector<TaskSpec> specs);
   void CommitLoop();
   // Resolves taskNos and ids for one group, writes it synced, arms it, answers every create.
   void CommitGroup(std::vector<PendingCreate>& group);

@@ -138,5 +138,37 @@ TEST_CASE("TaskService: a create whose taskNo repeats inside one batch and acros
   CHECK((*second)[1].id != (*first)[1].id);
 }
 
+TEST_CASE("TaskService: creates without taskNos, written by their own threads, get distinct ids") {
+  Fixture f;
+  const App app = Fixture::MakeApp("commitapp0000005");
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 20;
+  std::mutex mu;
+  std::set<uint64_t> ids;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<TaskSpec> specs(50, f.Spec());
+        auto r = f.tasks->Create(app, std::move(specs));
+        REQUIRE(r.ok());
+        for (const CreatedTask& c : *r) {
+          CHECK_FALSE(c.duplicate);
+          auto stored = f.store->GetTask(c.id);
+          REQUIRE(stored.ok());
+          CHECK(stored->task_no.size() == 36);  // a generated UUID, registered as a taskNo
+          auto by_no = f.store->FindTaskNo(app.app_key, stored->task_no);
+          REQUIRE(by_no.ok());
+          CHECK(by_no->value_or(0) == c.id);
+          std::lock_guard<std::mutex> l(mu);
+          CHECK(ids.insert(c.id).second);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ids.size() == kThreads * kBatches * 50);
+}
+
 }  // namespace
 }  // namespace tock
