@@ -14,10 +14,10 @@
 
 #include "api/http_util.h"
 #include "api/routes.h"
-#include "http/server.h"
 #include "auth/signing.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "http/server.h"
 #include "metrics/metrics.h"
 #include "storage/store.h"
 

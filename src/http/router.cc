@@ -11,7 +11,8 @@ void Router::AddAsync(std::string method, std::string pattern, AsyncHandler hand
 }
 
 void Router::AddFallback(std::string prefix, Handler handler) {
-  fallbacks_.push_back(Route{"", std::move(prefix), std::move(handler), nullptr});
+  // The pattern, which logs and metrics show, says "anything below"; Find matches the prefix.
+  fallbacks_.push_back(Route{"", std::move(prefix) + "/*", std::move(handler), nullptr});
 }
 
 // Segment by segment; `{...}` takes any one non-empty segment. Both strings start with '/'.
@@ -83,9 +84,9 @@ Router::Match Router::Find(Request* req) const {
     return m;
   }
   for (const Route& f : fallbacks_) {
-    const std::string& prefix = f.pattern;
+    const std::string_view prefix = std::string_view(f.pattern).substr(0, f.pattern.size() - 2);
     std::string_view path = req->path;
-    if (path == prefix || (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+    if (path == prefix || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
                            path[prefix.size()] == '/')) {
       // The surface answers in its own error shape, also for a method it does not serve.
       req->route = f.pattern;

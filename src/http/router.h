@@ -39,6 +39,7 @@ class Router {
   void Add(std::string method, std::string pattern, Handler handler);
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
   // For paths equal to `prefix` or under `prefix` + "/" that no route matches, any method.
+  // Its pattern (Request::route) is `prefix` + "/*".
   void AddFallback(std::string prefix, Handler handler);
 
   struct Match {
@@ -56,7 +57,7 @@ class Router {
                              std::vector<std::string>* params, int* literal_segments);
 
   std::vector<Route> routes_;
-  std::vector<Route> fallbacks_;  // method unused; pattern is the prefix
+  std::vector<Route> fallbacks_;  // method unused; pattern is the prefix + "/*"
 };
 
 }  // namespace tock::http

@@ -9,10 +9,11 @@
 // Creates need no lock: the committer thread is the only writer of new tasks whose taskNo
 // the caller chose, and it checks each against storage and against the group it is
 // building, in arrival order, before one synced write. A generated taskNo (a UUID) needs
-// no check, so a synchronous Create without chosen taskNos writes on its own thread. (Schedule fires write their own messages, with
-// taskNos "<schedule id>:<fire ms>" under the schedule's application.) One thread doing the
-// group commit, rather than each request joining RocksDB's write group, is what lets a
-// single-task create cost no context switch of its own (issue 5: ~4 per create before).
+// no check, so a synchronous Create without chosen taskNos writes on its own thread.
+// (Schedule fires write their own messages, with taskNos "<schedule id>:<fire ms>" under
+// the schedule's application.) One thread doing the group commit, rather than each request
+// joining RocksDB's write group, is what lets a single-task create from the event loop cost
+// no context switch of its own (issue 5: ~4 per create before).
 
 #include "tasks/task_service.h"
 

@@ -282,10 +282,10 @@ TEST_SUITE("HttpServer") {
     TestServer s(std::move(r));
     RawClient c(s.port());
     const std::pair<std::string, std::string> cases[] = {
-        {Get("/v4/schedules/1", "", "POST"), "fallback POST /v4/schedules/1 /v4"},
+        {Get("/v4/schedules/1", "", "POST"), "fallback POST /v4/schedules/1 /v4/*"},
         {Get("/v4/schedules/1"), "route"},
-        {Get("/v4"), "fallback GET /v4 /v4"},
-        {Get("/v4/not/a/route", "", "DELETE"), "fallback DELETE /v4/not/a/route /v4"},
+        {Get("/v4"), "fallback GET /v4 /v4/*"},
+        {Get("/v4/not/a/route", "", "DELETE"), "fallback DELETE /v4/not/a/route /v4/*"},
     };
     for (const auto& [req, body] : cases) {
       CAPTURE(req);
