@@ -9,12 +9,12 @@
 
 #include "api/http_api.h"
 
-#include <chrono>
 #include <string_view>
 
 #include "api/http_util.h"
 #include "api/routes.h"
 #include "auth/signing.h"
+#include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/log.h"
 #include "http/server.h"
@@ -69,11 +69,6 @@ bool SaneRequestId(std::string_view id) {
   return true;
 }
 
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // A fresh X-Request-Id: 16 alphanumerics, unique, not secret. Each thread walks its own
 // splitmix64 sequence from a random start, so no system call per request (RandomAlnum
@@ -108,7 +103,7 @@ void ObserveResponse(const http::Request& req, http::Response& res) {
   if (rid.empty()) rid = NewRequestId();  // a head too bad to reach on_request
   res.SetHeader(kRequestIdHeader, rid);
   const double seconds =
-      req.received_ns > 0 ? static_cast<double>(SteadyNs() - req.received_ns) / 1e9 : 0.0;
+      req.received_ns > 0 ? static_cast<double>(MonoNowNs() - req.received_ns) / 1e9 : 0.0;
   const std::string_view route = req.route.empty() ? std::string_view("other") : req.route;
   const std::string_view method = MethodLabel(req.method);
   const int status = res.status;

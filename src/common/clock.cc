@@ -14,6 +14,12 @@ int64_t ReadMs(clockid_t id) {
 int64_t SystemClock::WallMs() const { return ReadMs(CLOCK_REALTIME); }
 int64_t SystemClock::MonoMs() const { return ReadMs(CLOCK_MONOTONIC); }
 
+int64_t MonoNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 SystemClock& SystemClock::Instance() {
   static SystemClock clock;
   return clock;

@@ -27,4 +27,9 @@ class SystemClock final : public Clock {
   static SystemClock& Instance();
 };
 
+// CLOCK_MONOTONIC in nanoseconds, outside the seam: for durations a process measures of
+// itself (request latency, timeouts of connections, pacing of retries), which tests have
+// no reason to fake. Same clock as SystemClock::MonoMs().
+int64_t MonoNowNs();
+
 }  // namespace tock

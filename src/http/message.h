@@ -34,7 +34,7 @@ struct Request {
   // and metric labels, and the path segments its {name} parts matched, in order.
   std::string_view route;
   std::vector<std::string> path_params;
-  // Filled by the server: the steady-clock time (ns) the head was complete.
+  // Filled by the server: MonoNowNs() (common/clock.h) when the head was complete.
   int64_t received_ns = 0;
   // The request's id for logs and the X-Request-Id response header; the server's
   // on_request hook sets it (api/http_api.cc).

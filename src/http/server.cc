@@ -51,6 +51,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace tock::http {
@@ -69,12 +70,7 @@ constexpr int kDroppedStatus = 0;
 // error_body runs on the loop thread (ServerHooks) and the status is the server's own.
 constexpr int kThrewStatus = -1;
 
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t SteadyMs() { return SteadyNs() / 1'000'000; }
+int64_t SteadyMs() { return MonoNowNs() / 1'000'000; }
 
 void AppendUint(std::string* out, uint64_t v) {
   char buf[24];
@@ -534,7 +530,7 @@ void EventLoop::Advance(Conn& c) {
       HeadError e = ParseRequestHead(std::string_view(c.in).substr(0, c.head_end), limits,
                                      &c.req, &c.head);
       if (e.status != 0) return FailRequest(c, e.status, e.message);
-      c.req.received_ns = SteadyNs();
+      c.req.received_ns = MonoNowNs();
     }
     const uint64_t have = c.in.size() - c.head_end;
     if (have < c.head.content_length) {

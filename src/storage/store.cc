@@ -31,9 +31,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
-#include <chrono>
 #include <mutex>
 
+#include "common/clock.h"
 #include "common/coding.h"
 #include "common/log.h"
 #include "storage/keys.h"
@@ -50,12 +50,6 @@ constexpr int64_t kResumeIntervalMs = 500;
 // append or sync (IOError/NoSpace) or the stored background error a later write returns.
 bool IsNoSpace(const rocksdb::Status& s) {
   return s.IsNoSpace() || s.ToString().find("No space left on device") != std::string::npos;
-}
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // What clients (the 503's message) and health checks are told while the disk is full. The
@@ -224,7 +218,7 @@ class Store::Impl {
     std::unique_lock<std::mutex> l(resume_mu_, std::try_to_lock);
     if (!l.owns_lock()) return false;
     if (!write_error_.load(std::memory_order_acquire)) return true;  // resumed meanwhile
-    const int64_t now = SteadyMs();
+    const int64_t now = MonoNowNs() / 1'000'000;
     if (now - last_resume_ms_ < kResumeIntervalMs) return false;
     last_resume_ms_ = now;
     rocksdb::Status s = db_->Resume();
