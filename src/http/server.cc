@@ -53,6 +53,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 
 namespace tock::http {
 namespace {
@@ -121,6 +122,27 @@ void AppendResponse(std::string* out, const Response& res, bool head_only, bool 
   out->append("\r\n");
   if (!head_only) out->append(res.body);
 }
+
+// Metrics of the HTTP server, all of them (process registry, metrics/metrics.h); per request
+// figures are the API's (api/http_api.cc).
+//   tock_http_connections_open              connections open now, all loops
+//   tock_http_connections_rejected_total    closed as they arrived: max_connections reached
+struct ServerMetrics {
+  metrics::Gauge& open = metrics::Process().AddGauge(
+      "tock_http_connections_open", "HTTP connections open now.");
+  metrics::Counter& rejected = metrics::Process().AddCounter(
+      "tock_http_connections_rejected_total",
+      "HTTP connections closed as they arrived because max-connections were open.");
+};
+
+ServerMetrics& Metrics() {
+  static ServerMetrics* const m = new ServerMetrics();
+  return *m;
+}
+[[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
+
+// How often a loop that keeps failing to accept (out of descriptors) says so.
+constexpr int64_t kAcceptWarnEveryMs = 10'000;
 
 // The loop whose thread is running, so that a Responder answering on it skips the eventfd.
 thread_local LoopInbox* tls_current_inbox = nullptr;
@@ -317,6 +339,7 @@ class EventLoop {
   uint64_t next_id_ = kFirstConnId;
   int64_t now_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
+  int64_t next_accept_warn_ms_ = 0;
   bool saw_stopping_ = false;
   std::vector<char> scratch_;
 };
@@ -372,6 +395,7 @@ EventLoop::~EventLoop() {
     if (c->fd >= 0) {
       ::close(c->fd);
       server_.connections.fetch_sub(1);
+      Metrics().open.Add(-1);
     }
   }
   if (epfd_ >= 0) ::close(epfd_);
@@ -424,7 +448,10 @@ void EventLoop::Accept() {
       if (errno == EMFILE || errno == ENFILE) {
         // Out of descriptors: the pending connection stays queued and the listener stays
         // readable; sweep-paced retries avoid spinning on it.
-        log::Warn("http.accept_failed", {{"error", std::strerror(errno)}});
+        if (now_ms_ >= next_accept_warn_ms_) {
+          log::Warn("http.accept_failed", {{"error", std::strerror(errno)}});
+          next_accept_warn_ms_ = now_ms_ + kAcceptWarnEveryMs;
+        }
         DropListener();
         next_sweep_ms_ = std::min(next_sweep_ms_, now_ms_ + 100);
       }
@@ -432,6 +459,7 @@ void EventLoop::Accept() {
     }
     if (server_.connections.load() >= server_.opts.max_connections) {
       ::close(fd);
+      Metrics().rejected.Inc();
       continue;
     }
     int yes = 1;
@@ -448,6 +476,7 @@ void EventLoop::Accept() {
       continue;
     }
     server_.connections.fetch_add(1);
+    Metrics().open.Add(1);
     conns_.emplace(c->id, std::move(c));
   }
 }
@@ -700,6 +729,7 @@ void EventLoop::Kill(Conn& c) {
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
   server_.connections.fetch_sub(1);
+  Metrics().open.Add(-1);
   graveyard_.push_back(c.id);
 }
 

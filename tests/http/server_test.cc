@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "http/raw_client.h"
+#include "metrics/exposition.h"
+#include "metrics/metrics.h"
 
 namespace tock::http {
 namespace {
@@ -36,6 +38,17 @@ int64_t MsSince(Clock::time_point t0) {
 }
 
 // Polls `done` every millisecond for up to `timeout_ms`.
+// tock_http_connections_rejected_total, read from the process registry's text.
+uint64_t RejectedConnections() {
+  metrics::TextWriter w;
+  metrics::Process().WriteTo(w);
+  const std::string text = w.Take();
+  const std::string name = "\ntock_http_connections_rejected_total ";
+  size_t at = text.find(name);
+  REQUIRE(at != std::string::npos);
+  return std::stoull(text.substr(at + name.size()));
+}
+
 bool WaitFor(const std::function<bool()>& done, int64_t timeout_ms = 2000) {
   const auto t0 = Clock::now();
   while (!done()) {
@@ -635,11 +648,13 @@ TEST_SUITE("HttpServer") {
     CHECK(a.Read().body == "1");
     REQUIRE(b.Send(Get("/n/2")));
     CHECK(b.Read().body == "2");
+    const uint64_t rejected_before = RejectedConnections();
     {
       RawClient third(s.port());
       REQUIRE(third.connected());  // the kernel completes the handshake; the server closes
       CHECK(third.Next() == ReadEnd::kEof);
     }
+    CHECK(RejectedConnections() == rejected_before + 1);  // and counts it
     REQUIRE(a.Send(Get("/n/3")));
     CHECK(a.Read().body == "3");
     REQUIRE(b.Send(Get("/n/4")));
