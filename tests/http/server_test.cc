@@ -49,6 +49,14 @@ uint64_t RejectedConnections() {
   return std::stoull(text.substr(at + name.size()));
 }
 
+// The answer the server closes after: its status and body, "Connection: close", then EOF.
+void CheckClosingAnswer(RawClient& c, const RawResponse& res, int status, std::string_view body) {
+  CHECK(res.status == status);
+  CHECK(res.body == body);
+  CHECK(res.Header("Connection") == "close");
+  CHECK(c.Next() == ReadEnd::kEof);
+}
+
 bool WaitFor(const std::function<bool()>& done, int64_t timeout_ms = 2000) {
   const auto t0 = Clock::now();
   while (!done()) {
@@ -341,11 +349,7 @@ TEST_SUITE("HttpServer") {
       CAPTURE(req);
       RawClient c(s.port());
       REQUIRE(c.Send(req));
-      RawResponse res = c.Read();
-      CHECK(res.status == 200);
-      CHECK(res.body == "0123456789");
-      CHECK(res.Header("Connection") == "close");
-      CHECK(c.Next() == ReadEnd::kEof);
+      CheckClosingAnswer(c, c.Read(), 200, "0123456789");
     }
   }
 
@@ -537,11 +541,7 @@ TEST_SUITE("HttpServer") {
       std::string head = "GET /doc HTTP/1.1\r\nX-Pad: ";
       head.append(size - head.size(), 'p');
       REQUIRE(c.Send(head));
-      RawResponse res = c.Read();
-      CHECK(res.status == 431);
-      CHECK(res.body == "request head: larger than 1024 bytes");
-      CHECK(res.Header("Connection") == "close");
-      CHECK(c.Next() == ReadEnd::kEof);
+      CheckClosingAnswer(c, c.Read(), 431, "request head: larger than 1024 bytes");
     }
     RawClient fits(s.port());
     std::string head = "GET /doc HTTP/1.1\r\nX-Pad: ";
@@ -814,11 +814,7 @@ TEST_SUITE("HttpServer") {
     gate.Open();
     CHECK(s.server().WaitIdle(2000));
     CHECK(s.server().in_flight() == 0);
-    RawResponse res = busy.Read();
-    CHECK(res.status == 200);
-    CHECK(res.body == "done");
-    CHECK(res.Header("Connection") == "close");
-    CHECK(busy.Next() == ReadEnd::kEof);
+    CheckClosingAnswer(busy, busy.Read(), 200, "done");
   }
 
   TEST_CASE("HttpServer: after StopAccepting, WaitIdle waits until a large answer is written") {
@@ -885,11 +881,7 @@ TEST_SUITE("HttpServer") {
     CHECK(c.Read().body == "1");
     s.server().StopAccepting();
     REQUIRE(c.Send(second.substr(10)));
-    RawResponse res = c.Read();
-    CHECK(res.status == 503);
-    CHECK(res.body == "shutting down");
-    CHECK(res.Header("Connection") == "close");
-    CHECK(c.Next() == ReadEnd::kEof);
+    CheckClosingAnswer(c, c.Read(), 503, "shutting down");
   }
 
   TEST_CASE("HttpServer: hooks run on the loop, and on_response sees server-made errors") {
