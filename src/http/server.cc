@@ -665,9 +665,7 @@ void EventLoop::Finish(Conn& c, Response res) {
   c.req = Request();
   c.head = RequestHead();
   c.state = keep ? ConnState::kReading : ConnState::kClosing;
-  c.deadline_ms = now_ms_ + (c.in.empty() ? server_.opts.idle_timeout_ms
-                                          : server_.opts.request_timeout_ms);
-  Flush(c);
+  Flush(c);  // sets the next deadline: write, drain, idle or request
 }
 
 void EventLoop::Flush(Conn& c) {
