@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tzdata
   librocksdb-dev libsodium-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libssl-dev libcpp-httplib-dev libsimdjson-dev libfmt-dev libhowardhinnant-date-dev
-  libcli11-dev libtomlplusplus-dev)
+  libcli11-dev libtomlplusplus-dev libc-ares-dev)
 # systemd: its systemd-analyze verifies the packaged unit (installs and works without a
 # running systemd; the test skips that check when it is absent).
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets' ASan+UBSan build (tools/fuzz; the
@@ -49,13 +49,9 @@ TP=$ROOT/third_party
 APT=$TP/.apt
 mkdir -p "$TP"
 src_version() { dpkg-query -W -f='${source:Version}' "$1"; }
-
-fetch() {  # fetch SOURCE_PACKAGE BINARY_DEV_PACKAGE DIR
-  local src=$1 bin=$2 dir=$3 ver
-  ver=$(src_version "$bin")
-  if [ -f "$TP/$dir/.tock-version" ] && [ "$(cat "$TP/$dir/.tock-version")" = "$ver" ]; then
-    return 0
-  fi
+apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$APT/sources.d"
+  -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache" -o APT::Sandbox::User=root)
+apt_update() {  # the private deb-src lists, made and fetched once
   if [ ! -d "$APT/lists" ]; then
     mkdir -p "$APT/sources.d" "$APT/lists/partial" "$APT/cache/archives/partial"
     for f in /etc/apt/sources.list.d/*.sources; do
@@ -65,15 +61,22 @@ fetch() {  # fetch SOURCE_PACKAGE BINARY_DEV_PACKAGE DIR
       grep -E '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > "$APT/sources.d/main.list" || true
     fi
   fi
-  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$APT/sources.d"
-    -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache" -o APT::Sandbox::User=root)
   if [ ! -f "$APT/.updated" ]; then
-    apt-get "${opts[@]}" update -q >/dev/null
+    apt-get "${apt_opts[@]}" update -q >/dev/null
     touch "$APT/.updated"
   fi
+}
+
+fetch() {  # fetch SOURCE_PACKAGE BINARY_DEV_PACKAGE DIR
+  local src=$1 bin=$2 dir=$3 ver
+  ver=$(src_version "$bin")
+  if [ -f "$TP/$dir/.tock-version" ] && [ "$(cat "$TP/$dir/.tock-version")" = "$ver" ]; then
+    return 0
+  fi
+  apt_update
   local work=$TP/.download
   rm -rf "$work" "$TP/$dir" && mkdir -p "$work"
-  (cd "$work" && apt-get "${opts[@]}" source -q --download-only "$src=$ver" >/dev/null \
+  (cd "$work" && apt-get "${apt_opts[@]}" source -q --download-only "$src=$ver" >/dev/null \
     && dpkg-source -x --no-check ./*.dsc "$TP/$dir" >/dev/null)
   rm -rf "$work" "$TP"/*.orig.tar.* "$TP"/*.debian.tar.*
   echo "$ver" > "$TP/$dir/.tock-version"
@@ -87,6 +90,45 @@ fi
 fetch simdjson libsimdjson-dev simdjson
 fetch fmtlib libfmt-dev fmt
 fetch howardhinnant-date libhowardhinnant-date-dev date
+
+# libcurl: the event-driven callback client (its multi interface). Debian's libcurl.a is
+# built against GSSAPI, LDAP, libssh2, librtmp... whose static archives do not exist or drag
+# in half the archive, so the source package is configured here with what tock uses: HTTP
+# over OpenSSL, names resolved by c-ares (never glibc's NSS modules, which a static binary
+# cannot load), no compression, no other protocols. The version is the newest whose source
+# the archive serves.
+build_curl() {
+  local dir=$TP/curl ver
+  apt_update
+  local versions
+  versions=$(apt-cache "${apt_opts[@]}" showsrc curl 2>/dev/null | sed -n 's/^Version: //p' | sort -rV)
+  [ -n "$versions" ] || { echo "deps: no source of curl in the archive" >&2; return 1; }
+  ver=$(head -1 <<<"$versions")
+  if [ -f "$dir/.tock-built" ] && [ "$(cat "$dir/.tock-built")" = "$ver" ]; then return 0; fi
+  local work=$TP/.download
+  for ver in $versions; do  # the newest first; an index may list a source it no longer has
+    rm -rf "$work" "$dir" && mkdir -p "$work"
+    if (cd "$work" && apt-get "${apt_opts[@]}" source -q --download-only "curl=$ver" >/dev/null 2>&1 \
+        && dpkg-source -x --no-check ./*.dsc "$dir" >/dev/null); then
+      break
+    fi
+  done
+  [ -d "$dir" ] || { echo "deps: cannot fetch the source of curl" >&2; return 1; }
+  rm -rf "$work" "$TP"/curl_*
+  echo "deps: building libcurl $ver (static, about 40 s)"
+  (cd "$dir" && ./configure -q --disable-shared --enable-static --with-openssl --enable-ares \
+      --without-nghttp2 --without-zlib --without-brotli --without-zstd --without-libpsl \
+      --without-libidn2 --without-libssh2 --without-librtmp --without-libgsasl \
+      --without-gssapi --disable-ldap --disable-ldaps --disable-dict --disable-file \
+      --disable-ftp --disable-gopher --disable-imap --disable-mqtt --disable-pop3 \
+      --disable-rtsp --disable-smb --disable-smtp --disable-telnet --disable-tftp \
+      --disable-manual --disable-cookies --disable-alt-svc --disable-hsts --disable-netrc \
+      --disable-ntlm --disable-doh \
+      --disable-mime >/dev/null \
+    && make -s -j2 -C lib >/dev/null 2>&1)
+  echo "$ver" > "$dir/.tock-built"
+}
+build_curl
 
 # --- test-only tools -----------------------------------------------------------------------
 if [ $want_test = 1 ] && [ ! -d "$TP/node/node_modules/standardwebhooks" ]; then

@@ -1,13 +1,10 @@
-// Sender: the seam between the dispatcher and the network. One Send() is one delivery
-// attempt: one POST of a callback body to an application's linkUrl, with its result.
+// One delivery attempt as the callback client sees it: the request (one POST of a callback
+// body to an application's linkUrl) and its result.
 //
-// A failed callback is an outcome, not an error (STYLE "Errors"): Send() never throws and
+// A failed callback is an outcome, not an error (STYLE "Errors"): sending never throws and
 // never returns a Status; everything that went wrong is in CallbackResult::error.
 //
-// Implementations: HttpSender (callback/http_sender.h) for real; tests use a recording
-// fake (tests/testutil/).
-// Ownership: main owns the one Sender; dispatcher threads hold a reference to it.
-// Thread-safety: Send() may be called from many threads at once.
+// The client is CallbackClient (callback/callback_client.h). Thread-safety: plain values.
 #pragma once
 
 #include <atomic>
@@ -44,16 +41,20 @@ struct CallbackResult {
   bool body_is_success = false;  // whole body, trimmed of ASCII whitespace, == "success"
   // Empty on a complete HTTP response (whatever its status). Otherwise one line, e.g.
   // "timeout after 30000 ms", "connection refused or unreachable (127.0.0.1:9)",
-  // "response body over 65536 bytes (HTTP 200)", "cancelled". A timeout always starts
-  // with "timeout" (the dispatcher relies on it).
+  // "response body over 65536 bytes (HTTP 200)", "response headers too large",
+  // "address denied (169.254.169.254:80)", "cancelled". A timeout always starts with
+  // "timeout" (the dispatcher relies on it).
   std::string error;
   int64_t duration_ms = 0;  // wall time of the whole attempt
-};
-
-class Sender {
- public:
-  virtual ~Sender() = default;
-  virtual CallbackResult Send(const CallbackRequest& req) = 0;
+  // A Retry-After header on the answer (seconds or an HTTP date), as wall ms; 0: none.
+  int64_t retry_after_wall_ms = 0;
+  // The attempt failed on this machine, not at the receiver: no socket could be opened
+  // (EMFILE, ENFILE, ENOBUFS, ENOMEM). It says nothing of the receiver and is not recorded
+  // as an attempt: the delivery waits and runs again.
+  bool local_error = false;
+  // The connection was refused, reset or unreachable, or no answer came in time: the
+  // receiver (or the way to it) is overloaded or down.
+  bool connection_failed = false;
 };
 
 }  // namespace tock

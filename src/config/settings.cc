@@ -20,6 +20,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "callback/address_guard.h"
+#include "callback/url.h"
+
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
@@ -36,7 +39,28 @@ struct Option {
   const char* help;
   std::function<void(Settings&, const std::string&, int64_t)> set;
   std::function<std::string(const Settings&)> get;
+  // kString: a further rule; Ok or why not (the message follows "...": ").
+  std::function<Status(const std::string&)> check = nullptr;
+  // A setting that no longer does anything: still accepted (so an old config file starts),
+  // with a warning that says what replaced it; not in --help or the example config.
+  const char* retired = nullptr;
 };
+
+Status CheckCidrList(const std::string& v) {
+  Result<AddressGuard> g = AddressGuard::Parse(v, "");
+  if (!g.ok()) return Status::Invalid("must be a comma-separated list of CIDR blocks: " +
+                                      g.status().message());
+  return Status::Ok();
+}
+
+Status CheckProxy(const std::string& v) {
+  if (v.empty()) return Status::Ok();
+  Result<CallbackUrl> u = ParseCallbackUrl(v);
+  if (!u.ok() || u->scheme != "http" || u->target != "/") {
+    return Status::Invalid("must be empty or http://host:port (an HTTP proxy that accepts CONNECT)");
+  }
+  return Status::Ok();
+}
 
 #define STR(field) \
   [](Settings& s, const std::string& v, int64_t) { s.field = v; }, \
@@ -56,10 +80,31 @@ const std::vector<Option>& Table() {
        "admin bearer token; generated into <data>/admin.token when empty", STR(admin_token)},
       {"time-zone", Kind::kString, 0, 0, nullptr,
        "IANA zone for wall-clock times without an offset", STR(time_zone)},
-      {"workers", Kind::kInt, 1, 1024, nullptr, "callback worker threads (total concurrency)",
-       INT(workers)},
-      {"max-per-app", Kind::kInt, 1, 1024, nullptr, "callbacks in flight per application",
+      {"max-in-flight", Kind::kInt, 1, 100000, nullptr,
+       "callbacks in flight at most, all applications together", INT(max_in_flight)},
+      {"max-per-app", Kind::kInt, 1, 100000, nullptr,
+       "callbacks in flight per application, unless the application sets its parallelism",
        INT(max_per_app)},
+      {"delivery-threads", Kind::kInt, 1, 64, nullptr,
+       "event-loop threads that send callbacks (each holds thousands in flight)",
+       INT(delivery_threads)},
+      {"max-connections-per-origin", Kind::kInt, 1, 100000, nullptr,
+       "connections to one callback scheme://host:port at most", INT(max_connections_per_origin)},
+      {"callback-deny", Kind::kString, 0, 0, nullptr,
+       "CIDR blocks callbacks may not connect to (checked after DNS); tock's own listen "
+       "address and port are always denied",
+       STR(callback_deny), CheckCidrList},
+      {"callback-allow", Kind::kString, 0, 0, nullptr,
+       "CIDR blocks allowed although callback-deny covers them", STR(callback_allow),
+       CheckCidrList},
+      {"callback-proxy", Kind::kString, 0, 0, nullptr,
+       "http://host:port of an HTTP proxy every callback goes through (CONNECT); empty: none",
+       STR(callback_proxy), CheckProxy},
+      {"auto-pause-after", Kind::kInt, 0, 1000000, nullptr,
+       "consecutive failed attempts that pause an application (0: never)",
+       INT(auto_pause_after)},
+      {"auto-pause-window", Kind::kInt, 0, 30 * 86400, nullptr,
+       "seconds those failed attempts must span at least", INT(auto_pause_window_s)},
       {"http-threads", Kind::kInt, 1, 4096, nullptr,
        "threads for HTTP requests that wait on storage (creates excepted)", INT(http_threads)},
       {"http-loops", Kind::kInt, 1, 64, nullptr,
@@ -89,6 +134,12 @@ const std::vector<Option>& Table() {
       {"log-format", Kind::kChoice, 0, 0, "logfmt|json", "log line format", STR(log_format)},
       {"log-level", Kind::kChoice, 0, 0, "debug|info|warn|error", "least severe level logged",
        STR(log_level)},
+      // Retired settings.
+      {"workers", Kind::kInt, 1, 1024, nullptr, "callback worker threads (retired)",
+       [](Settings&, const std::string&, int64_t) {}, [](const Settings&) { return std::string(); },
+       nullptr,
+       "callbacks are event-driven and no longer use a thread each; 'max-in-flight' (default "
+       "10000) bounds them and 'delivery-threads' sets the threads"},
   };
   return table;
 }
@@ -133,8 +184,15 @@ Status Bad(const Option& o, const std::string& value, const std::string& source,
 // TOCK_WORKERS", "from --workers", "from /etc/tock/tock.toml:3").
 Status Apply(const Option& o, const std::string& value, const std::string& source,
              Settings* s) {
+  if (o.retired != nullptr) {
+    s->warnings.push_back("setting '" + std::string(o.name) + "' (" + source +
+                          ") is no longer used: " + o.retired);
+  }
   switch (o.kind) {
     case Kind::kString:
+      if (o.check) {
+        if (Status st = o.check(value); !st.ok()) return Bad(o, value, source, st.message());
+      }
       o.set(*s, value, 0);
       return Status::Ok();
     case Kind::kInt: {
@@ -398,6 +456,7 @@ std::string SettingsHelp() {
       "Settings (flag, environment, default):\n";
   Settings defaults;
   for (const Option& o : Table()) {
+    if (o.retired != nullptr) continue;
     out += "  --" + std::string(o.name) + "  (" + EnvName(o.name) + ", default \"" +
            o.get(defaults) + "\")\n      " + o.help;
     if (o.kind == Kind::kInt) {
@@ -420,6 +479,7 @@ std::string ExampleConfig(const Settings& values) {
       "# `tock config check --config FILE`.\n";
   Settings defaults;
   for (const Option& o : Table()) {
+    if (o.retired != nullptr) continue;
     out += "\n# " + std::string(o.help);
     if (o.kind == Kind::kInt) {
       out += "; " + std::to_string(o.min) + " to " + std::to_string(o.max);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "callback/address_guard.h"
 #include "common/status.h"
 
 namespace tock {
@@ -29,8 +30,15 @@ struct Settings {
   std::string data_dir = "./tock-data";
   std::string admin_token;
   std::string time_zone = "UTC";
-  int64_t workers = 64;
-  int64_t max_per_app = 32;
+  int64_t max_in_flight = 10000;
+  int64_t max_per_app = 1000;
+  int64_t delivery_threads = 2;
+  int64_t max_connections_per_origin = 10000;
+  std::string callback_deny{AddressGuard::kDefaultDeny};
+  std::string callback_allow;
+  std::string callback_proxy;
+  int64_t auto_pause_after = 200;
+  int64_t auto_pause_window_s = 600;
   int64_t http_threads = 64;
   int64_t http_loops = 1;
   int64_t max_connections = 10000;
@@ -51,6 +59,8 @@ struct Settings {
   int port = 0;
   // The config file that was read; empty when none was.
   std::string config_file;
+  // Lines to log at start: retired settings that were given.
+  std::vector<std::string> warnings;
 };
 
 // Reads the config file, the environment, then args (the words after "serve"), with
@@ -69,7 +79,7 @@ std::string SettingsHelp();
 
 // A commented example config generated from the table: each setting with its help, bounds and
 // environment variable. Settings whose value in `values` differs from the default are written
-// as active lines; the others as commented-out defaults (`#workers = 64`).
+// as active lines; the others as commented-out defaults (`#max-per-app = 1000`).
 std::string ExampleConfig(const Settings& values);
 
 }  // namespace tock

@@ -13,7 +13,8 @@
 // Arm both handing it over - finds next_fire_ms moved on and does nothing; should the
 // msg_ids entry exist anyway, no message is made and the schedule only moves on. A crash
 // before the batch is durable leaves the old due entry, and the fire happens after restart.
-// Every fire costs one synced write and one task id; misfire checks cost nothing extra.
+// The fires that come together (the fire path takes all waiting) share one synced write;
+// each costs one task id; misfire checks cost nothing extra.
 //
 // Misfires. Fire compares the due time with the clock: within misfire_grace_ms it fires
 // once (however many fire times passed, the next is computed after now); beyond it the fire
@@ -30,6 +31,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 #include "auth/signing.h"
 #include "common/log.h"
@@ -162,6 +164,7 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
                                          ScheduleUpdate update) {
   std::optional<int64_t> arm;
   Schedule s;
+  bool disabled = false;
   {
     std::lock_guard<std::mutex> l(ScheduleLock(id));
     Result<Schedule> r = LoadOwned(app, id);
@@ -177,6 +180,7 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     }
     const int64_t now = clock_.WallMs();
     const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
+    disabled = update.enabled.has_value() && !*update.enabled && s.enabled;
     const bool re_triggered = update.trigger.has_value();
     if (re_triggered && !IsSameKindForUpdate(*current, *update.trigger)) {
       return Status::Invalid(
@@ -212,13 +216,36 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
   // beyond the loader's watermark, the old timer fires, is found stale, and the loader
   // brings the new one in time.
   if (arm) loader_.Arm(s.timer_id, *arm);
+  // A message prepared ahead (the fire lead) for a fire that is not due yet belongs to the
+  // old trigger or to an enabled schedule: withdrawn. A new trigger's next fire was computed
+  // from now, so a fire time still ahead fires again under it.
+  if (arm || disabled) CancelPrepared(app, s.id, store_.ListMsgIds(s.id));
   log::Info("schedule.updated", {{"app", s.app_key}, {"schedule", s.id},
                                  {"next_fire_ms", s.next_fire_ms}});
   return s;
 }
 
+void ScheduleService::CancelPrepared(const App& app, const std::string& schedule_id,
+                                     const Result<std::vector<uint64_t>>& ids) {
+  if (!ids.ok()) return;
+  const int64_t now = clock_.WallMs();
+  // Only the newest messages can still be ahead of their fire time (by at most the lead).
+  const size_t from = ids->size() > kPreparedCheck ? ids->size() - kPreparedCheck : 0;
+  for (size_t i = from; i < ids->size(); ++i) {
+    Result<Task> t = store_.GetTask((*ids)[i]);
+    if (t.ok() && t->status == TaskStatus::kWaiting && t->runtime_ms > now && t->round == 0) {
+      Status st = tasks_.Cancel(app, t->id);
+      if (st.ok()) {
+        log::Info("schedule.prepared_message_cancelled",
+                  {{"schedule", schedule_id}, {"task_id", t->id}});
+      }
+    }
+  }
+}
+
 Status ScheduleService::Delete(const App& app, std::string_view id) {
   uint64_t timer_id;
+  Result<std::vector<uint64_t>> msg_ids = std::vector<uint64_t>();
   {
     std::lock_guard<std::mutex> l(ScheduleLock(id));
     Result<Schedule> r = LoadOwned(app, id);
@@ -230,11 +257,13 @@ Status ScheduleService::Delete(const App& app, std::string_view id) {
     if (s.next_fire_ms != 0) b.DeleteDue(s.next_fire_ms, s.timer_id);
     b.DeleteScheduleTimer(s.timer_id);
     b.DeleteMsgIds(s.id);
+    msg_ids = store_.ListMsgIds(s.id);  // under the lock: no fire can add one meanwhile
     TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
     if (s.expired_ms == 0) AdjustUnexpired(s.app_key, -1);
     timer_id = s.timer_id;
   }
   loader_.Disarm(timer_id);
+  CancelPrepared(app, std::string(id), msg_ids);
   log::Info("schedule.deleted", {{"app", app.app_key}, {"schedule", std::string(id)}});
   return Status::Ok();
 }
@@ -246,29 +275,72 @@ Result<std::vector<uint64_t>> ScheduleService::MsgIds(const App& app, std::strin
 }
 
 Status ScheduleService::Fire(uint64_t timer_id, int64_t due_ms) {
-  Result<std::optional<std::string>> sid = store_.FindScheduleTimer(timer_id);
-  if (!sid.ok()) return sid.status();
-  if (!sid->has_value()) return Status::Ok();  // deleted or expired: a stale timer
-  const std::string& id = **sid;
+  return FireBatch({{timer_id, due_ms}});
+}
 
-  std::optional<TaskToArm> message;
-  std::optional<int64_t> next;
-  {
-    std::lock_guard<std::mutex> l(ScheduleLock(id));
-    Result<Schedule> r = store_.GetSchedule(id);
-    if (!r.ok()) return r.status().code() == Code::kNotFound ? Status::Ok() : r.status();
+Status ScheduleService::FireBatch(const std::vector<std::pair<uint64_t, int64_t>>& timers) {
+  // Which schedule each timer belongs to (reads, before any lock). Stale timers end here.
+  struct Pending {
+    uint64_t timer_id;
+    int64_t due_ms;
+    std::string id;
+  };
+  std::vector<Pending> pending;
+  pending.reserve(timers.size());
+  for (const auto& [timer_id, due_ms] : timers) {
+    Result<std::optional<std::string>> sid = store_.FindScheduleTimer(timer_id);
+    if (!sid.ok()) return sid.status();
+    if (!sid->has_value()) continue;  // deleted or expired: a stale timer
+    pending.push_back({timer_id, due_ms, std::move(**sid)});
+  }
+  if (pending.empty()) return Status::Ok();
+
+  // Every schedule of the group is locked (stripes in ascending order) for its
+  // read-modify-write, and all of them are written in one synced batch.
+  std::vector<size_t> stripes;
+  for (const Pending& p : pending) {
+    stripes.push_back(static_cast<size_t>(&ScheduleLock(p.id) - schedule_locks_.data()));
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(stripes.size());
+  for (size_t i : stripes) held.emplace_back(schedule_locks_[i]);
+
+  struct Effect {
+    uint64_t timer_id;
+    int64_t due_ms;
+    std::optional<TaskToArm> message;
+    std::optional<int64_t> next;
+    std::string expired_app;  // set when the schedule expired
+    std::string schedule_id;
+  };
+  std::vector<Effect> effects;
+  std::unordered_set<std::string> seen;
+  Store::Batch b(store_);
+  const int64_t now = clock_.WallMs();
+  for (const Pending& p : pending) {
+    if (!seen.insert(p.id).second) continue;  // one fire per schedule per group
+    Result<Schedule> r = store_.GetSchedule(p.id);
+    if (!r.ok()) {
+      if (r.status().code() == Code::kNotFound) continue;
+      return r.status();
+    }
     Schedule s = std::move(r).value();
+    const uint64_t timer_id = p.timer_id;
+    const int64_t due_ms = p.due_ms;
     if (s.expired_ms != 0 || s.timer_id != timer_id || s.next_fire_ms != due_ms) {
-      return Status::Ok();  // stale: updated, fired already, or expired
+      continue;  // stale: updated, fired already, or expired
     }
     Result<Trigger> trigger = ParseTrigger(s.trigger_json, opts_.server_zone);
     if (!trigger.ok()) {
-      return Status::Internal("stored trigger of schedule " + s.id +
-                              " does not parse: " + trigger.status().message());
+      log::Error("schedule.trigger_unreadable",
+                 {{"schedule", s.id}, {"error", trigger.status().message()}});
+      continue;
     }
-    const int64_t now = clock_.WallMs();
 
-    // Which fire time (if any) gets a message.
+    // Which fire time (if any) gets a message. The timer comes up to the fire lead ahead of
+    // due_ms (now < due_ms): the message is written ahead and delivered at due_ms.
     bool fire = false;
     int64_t fire_ms = 0;
     if (now - due_ms <= opts_.misfire_grace_ms) {
@@ -297,7 +369,7 @@ Status ScheduleService::Fire(uint64_t timer_id, int64_t due_ms) {
       }
     }
 
-    Store::Batch b(store_);
+    Effect e{timer_id, due_ms, std::nullopt, std::nullopt, "", s.id};
     if (fire) {
       Result<uint64_t> task_id = store_.AllocateTaskIds(1);
       if (!task_id.ok()) return task_id.status();
@@ -308,40 +380,51 @@ Status ScheduleService::Fire(uint64_t timer_id, int64_t due_ms) {
       spec.runtime_ms = fire_ms;
       spec.timeout_ms = opts_.message_timeout_ms;
       spec.schedule_id = s.id;
-      message = tasks_.AddCreateToBatch(b, s.app_key, std::move(spec), *task_id, now);
+      e.message = tasks_.AddCreateToBatch(b, s.app_key, std::move(spec), *task_id, now);
       b.PutMsgId(s.id, fire_ms, *task_id);
       s.fires += 1;
     }
 
     // Fires that passed meanwhile are coalesced into this one: the next is after now.
-    next = NextFireAfter(*trigger, std::max(due_ms, now));
+    e.next = NextFireAfter(*trigger, std::max(due_ms, now));
     b.DeleteDue(due_ms, timer_id);
-    if (next) {
-      s.next_fire_ms = *next;
-      b.PutDue(*next, timer_id);
+    if (e.next) {
+      s.next_fire_ms = *e.next;
+      b.PutDue(*e.next, timer_id);
     } else {
       s.next_fire_ms = 0;
       s.expired_ms = now;
       b.DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
       b.DeleteScheduleTimer(timer_id);
+      e.expired_app = s.app_key;
     }
     b.PutSchedule(s);
-    // Synced: an accepted fire's message is as durable as an accepted task.
-    Status st = store_.Write(b, /*sync=*/true);
-    if (!st.ok()) return st;
-    if (!next) {
-      AdjustUnexpired(s.app_key, -1);
-      log::Info("schedule.expired", {{"schedule", s.id}, {"app", s.app_key}});
+    effects.push_back(std::move(e));
+  }
+  if (effects.empty()) return Status::Ok();
+  // Synced: an accepted fire's message is as durable as an accepted task.
+  Status st = store_.Write(b, /*sync=*/true);
+  held.clear();
+  if (!st.ok()) {
+    // The timers have fired and the loader is past them: hand them over again once storage
+    // accepts writes.
+    for (const Effect& e : effects) loader_.Rewind(e.timer_id, e.due_ms);
+    return st;
+  }
+  // The schedule service's one metric (process registry, metrics/metrics.h).
+  static metrics::Counter& fired = metrics::Process().AddCounter(
+      "tock_schedules_fired_total", "Schedule fires that created a message task.");
+  for (const Effect& e : effects) {
+    if (!e.expired_app.empty()) {
+      AdjustUnexpired(e.expired_app, -1);
+      log::Info("schedule.expired", {{"schedule", e.schedule_id}, {"app", e.expired_app}});
     }
+    if (e.message) {
+      tasks_.Arm(*e.message);
+      fired.Inc();
+    }
+    if (e.next) loader_.Arm(e.timer_id, *e.next);
   }
-  if (message) {
-    tasks_.Arm(*message);
-    // The schedule service's one metric (process registry, metrics/metrics.h).
-    static metrics::Counter& fired = metrics::Process().AddCounter(
-        "tock_schedules_fired_total", "Schedule fires that created a message task.");
-    fired.Inc();
-  }
-  if (next) loader_.Arm(timer_id, *next);
   return Status::Ok();
 }
 

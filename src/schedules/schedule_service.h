@@ -7,12 +7,12 @@
 // Each fire creates one message: a task (TaskService) whose content is the push object and
 // whose id is the message id. The next fire of every schedule is an entry in the due index,
 // (next_fire_ms, timer_id), so the DueLoader streams schedule timers into the wheel exactly
-// like tasks, and the Dispatcher hands timer ids (keys::kScheduleTimerBit set) to Fire().
+// like tasks, and the FirePath hands timer ids (keys::kScheduleTimerBit set) to FireBatch().
 // Nothing about schedules is held in memory.
 //
 // Owned by the server; holds references to the store, task service, loader and clock, which
 // outlive it. Thread-safety: every method may be called from any thread (HTTP threads,
-// dispatcher workers, the janitor).
+// the fire path, the janitor).
 #pragma once
 
 #include <array>
@@ -87,11 +87,14 @@ class ScheduleService {
   // Every message id of the schedule, in fire order.
   Result<std::vector<uint64_t>> MsgIds(const App& app, std::string_view id);
 
-  // --- the dispatcher's side -------------------------------------------------------------
-  // The timer (timer_id, due_ms) fired. Creates the message for (schedule, fire time) at
-  // most once, moves the schedule to its next fire or expires it, in one synced batch. A
-  // stale timer (deleted, updated, already fired) does nothing.
-  Status Fire(uint64_t timer_id, int64_t due_ms);
+  // --- the fire path's side (schedules/fire_path.h) ----------------------------------------
+  // The timers (timer_id, due_ms) fired. For each, creates the message for (schedule, fire
+  // time) at most once and moves the schedule to its next fire or expires it; all of them
+  // in one synced batch (group commit). A stale timer (deleted, updated, already fired) does
+  // nothing. The timer may come before due_ms (the fire lead): the message is then due at
+  // due_ms. On a failed write the timers are handed to the loader again (DueLoader::Rewind).
+  Status FireBatch(const std::vector<std::pair<uint64_t, int64_t>>& timers);
+  Status Fire(uint64_t timer_id, int64_t due_ms);  // FireBatch of one
 
   // Counts each application's unexpired schedules (one scan of its index). Start-up only,
   // before any request.
@@ -105,6 +108,10 @@ class ScheduleService {
  private:
   static constexpr size_t kStripes = 256;
   std::mutex& ScheduleLock(std::string_view id);
+  // Cancels the schedule's messages written ahead of a fire time that has not come yet.
+  static constexpr size_t kPreparedCheck = 4;
+  void CancelPrepared(const App& app, const std::string& schedule_id,
+                      const Result<std::vector<uint64_t>>& msg_ids);
   Result<Schedule> LoadOwned(const App& app, std::string_view id);
 
   Store& store_;

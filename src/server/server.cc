@@ -12,14 +12,17 @@
 #include "api/http_api.h"
 #include "auth/replay_guard.h"
 #include "auth/signing.h"
-#include "callback/http_sender.h"
+#include "callback/address_guard.h"
+#include "callback/callback_client.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "dispatch/dispatcher.h"
+#include "dispatch/delivery_engine.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
 #include "metrics/process.h"
+#include "schedules/fire_path.h"
 #include "schedules/schedule_service.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
 #include "tasks/due_loader.h"
@@ -92,16 +95,41 @@ Status TockServer::Start() {
   auth_ = std::make_unique<AppAuthenticator>(*apps_, *replay_, *store_, clock, policy);
   TOCK_RETURN_IF_ERROR(auth_->LoadNonces());
 
-  sender_ = std::make_unique<HttpSender>(HttpSenderOptions());
-  if (!sender_->tls_status().ok()) {
+  for (const std::string& w : settings_.warnings) log::Warn("setting.retired", {{"note", w}});
+  Result<AddressGuard> guard = AddressGuard::Parse(settings_.callback_deny, settings_.callback_allow);
+  if (!guard.ok()) return guard.status();  // settings checked it already
+  guard_ = std::make_shared<AddressGuard>(std::move(guard).value());
+  CallbackClientOptions co;
+  co.loops = static_cast<int>(settings_.delivery_threads);
+  co.max_connections_per_origin = static_cast<int>(settings_.max_connections_per_origin);
+  co.max_connections = static_cast<int>(settings_.max_in_flight);
+  co.proxy = settings_.callback_proxy;
+  co.guard = guard_;
+  client_ = std::make_unique<CallbackClient>(co);
+  if (!client_->tls_status().ok()) {
     // http callbacks still work; https ones fail with a clear error per attempt.
-    log::Warn("callback.tls_unavailable", {{"error", sender_->tls_status().message()}});
+    log::Warn("callback.tls_unavailable", {{"error", client_->tls_status().message()}});
   }
-  // The timer thread hands fired batches to the dispatcher, which is created just below;
-  // the lambda reads dispatcher_ only once timers run (after Start of both).
-  timers_ = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& batch) {
-    dispatcher_->Submit(batch);
-  });
+  // The timer thread hands fired task timers to the delivery engine and schedule timers to
+  // the fire path, both created just below; the lambda reads them only once timers run.
+  // Schedule timers come FirePath::kFireLeadMs early, so their message is written ahead.
+  timers_ = std::make_unique<TimerService>(
+      clock,
+      [this](std::vector<TimerService::Fired>& batch) {
+        std::vector<std::pair<uint64_t, int64_t>> fires;
+        size_t tasks = 0;
+        for (const TimerService::Fired& f : batch) {
+          if (keys::IsScheduleTimer(f.id)) {
+            fires.emplace_back(f.id, f.due_wall_ms);
+          } else {
+            batch[tasks++] = f;
+          }
+        }
+        batch.resize(tasks);
+        if (!fires.empty()) fire_path_->Submit(fires);
+        engine_->Submit(batch);
+      },
+      keys::kScheduleTimerBit, FirePath::kFireLeadMs);
   DueLoaderOptions lo;
   lo.horizon_ms = settings_.wheel_horizon_s * 1000;
   loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);
@@ -119,12 +147,14 @@ Status TockServer::Start() {
     for (const auto& app : apps_->List()) app_keys.push_back(app->app_key);
     TOCK_RETURN_IF_ERROR(schedules_->LoadCounts(app_keys));
   }
-  DispatcherOptions dop;
-  dop.workers = static_cast<int>(settings_.workers);
-  dop.max_per_app = static_cast<int>(settings_.max_per_app);
-  dop.grace_ms = settings_.shutdown_grace_s * 1000;
-  dispatcher_ =
-      std::make_unique<Dispatcher>(*tasks_, *apps_, *sender_, clock, dop, schedules_.get());
+  DeliveryEngineOptions eo;
+  eo.max_in_flight = static_cast<int>(settings_.max_in_flight);
+  eo.max_per_app = static_cast<int>(settings_.max_per_app);
+  eo.grace_ms = settings_.shutdown_grace_s * 1000;
+  eo.auto_pause_after = static_cast<int>(settings_.auto_pause_after);
+  eo.auto_pause_window_ms = settings_.auto_pause_window_s * 1000;
+  engine_ = std::make_unique<DeliveryEngine>(*tasks_, *apps_, *client_, *loader_, clock, eo);
+  fire_path_ = std::make_unique<FirePath>(*schedules_);
 
   HttpApiOptions ho;
   ho.host = settings_.host;
@@ -141,12 +171,16 @@ Status TockServer::Start() {
   services.store = store_.get();
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
+  // A callback to tock itself would loop: its own listen address and port (as bound, so
+  // --listen :0 works) are always denied. Before the engine starts, so no attempt reads it yet.
+  guard_->DenyEndpoint(settings_.host, http_->port());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
                           {"data", settings_.data_dir},
                           {"config", settings_.config_file.empty() ? "none"
                                                                    : settings_.config_file}});
 
-  dispatcher_->Start();
+  engine_->Start();
+  fire_path_->Start();
   timers_->Start();
   TOCK_RETURN_IF_ERROR(loader_->LoadInitial());
   loader_->Start();
@@ -171,14 +205,17 @@ void TockServer::Run() {
   http_->Shutdown();
   loader_->Stop();
   timers_->Stop();
-  dispatcher_->Stop();
+  fire_path_->Stop();
+  engine_->Stop();
   {
     std::lock_guard<std::mutex> l(janitor_mu_);
     janitor_stop_ = true;
   }
   janitor_cv_.notify_all();
   if (janitor_.joinable()) janitor_.join();
-  dispatcher_.reset();
+  engine_.reset();
+  client_.reset();  // every connection closes
+  fire_path_.reset();
   schedules_.reset();
   tasks_.reset();
   loader_.reset();
@@ -235,15 +272,31 @@ std::string TockServer::MetricsText() {
         store_->EstimateDueEntries());
   gauge("tock_tasks_stored", "Task records in storage, any state (RocksDB estimate).",
         store_->EstimateTasks());
-  gauge("tock_dispatch_queued", "Fired tasks waiting for a worker or an application slot.",
-        dispatcher_->queued());
-  gauge("tock_dispatch_busy_workers", "Workers running an attempt or a schedule fire.",
-        dispatcher_->busy());
+  gauge("tock_dispatch_queued",
+        "Fired tasks waiting in memory for room (server, application window, rate, hold).",
+        engine_->queued());
+  gauge("tock_callbacks_in_flight_total", "Callback attempts in flight, all applications.",
+        engine_->in_flight());
+  const std::vector<AppDeliveryView> views = engine_->Views();
   w.Family("tock_callbacks_in_flight", "Callback attempts in flight, by application key.",
            metrics::Type::kGauge);
-  for (const auto& [app, n] : dispatcher_->InFlightByApp()) {
-    w.Sample("tock_callbacks_in_flight", {{"app", app}}, static_cast<int64_t>(n));
+  for (const AppDeliveryView& v : views) {
+    w.Sample("tock_callbacks_in_flight", {{"app", v.app_key}}, static_cast<int64_t>(v.in_flight));
   }
+  w.Family("tock_delivery_window", "Attempts an application may have in flight now (adaptive).",
+           metrics::Type::kGauge);
+  for (const AppDeliveryView& v : views) {
+    w.Sample("tock_delivery_window", {{"app", v.app_key}}, static_cast<int64_t>(v.window));
+  }
+  w.Family("tock_app_paused", "1 while an application's deliveries are paused.",
+           metrics::Type::kGauge);
+  for (const auto& app : apps_->List()) {
+    w.Sample("tock_app_paused", {{"app", app->app_key}},
+             static_cast<int64_t>(app->pause != PauseKind::kNone ? 1 : 0));
+  }
+  const CallbackClientStats cs = client_->stats();
+  gauge("tock_callback_connections_open", "Open callback connections (in use or idle).",
+        cs.open_connections);
   gauge("tock_applications", "Registered applications.", apps_->size());
   gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);

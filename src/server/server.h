@@ -2,11 +2,13 @@
 // reverse order. It owns the parts (by unique_ptr); the parts hold references to the ones
 // they depend on, which outlive them.
 //
-// Start order: store -> apps -> timers -> loader (initial window) -> dispatcher -> HTTP.
-// (The task and schedule services are plain objects built before the dispatcher; the janitor
+// Start order: store -> apps -> callback client -> timers -> loader (initial window) ->
+//              delivery engine, fire path -> HTTP.
+// (The task and schedule services are plain objects built before the engine; the janitor
 // sweeps retired tasks, expired schedules and old nonces.)
-// Stop order:  HTTP (stop accepting) -> loader -> timers -> dispatcher (grace, then hand
-//              back in-flight attempts) -> janitor -> store (flush, close).
+// Stop order:  HTTP (stop accepting) -> loader -> timers -> fire path -> delivery engine
+//              (grace, then hand back in-flight attempts) -> callback client -> janitor ->
+//              store (flush, close).
 //
 // Thread-safety: Start() and Run() from the main thread; Stop() from any thread (signals).
 #pragma once
@@ -22,12 +24,14 @@
 
 namespace tock {
 
+class AddressGuard;
 class AppAuthenticator;
 class AppRegistry;
-class Dispatcher;
+class CallbackClient;
+class DeliveryEngine;
 class DueLoader;
+class FirePath;
 class HttpApi;
-class HttpSender;
 class ReplayGuard;
 class ScheduleService;
 class Store;
@@ -65,8 +69,10 @@ class TockServer {
   std::unique_ptr<DueLoader> loader_;
   std::unique_ptr<TaskService> tasks_;
   std::unique_ptr<ScheduleService> schedules_;
-  std::unique_ptr<HttpSender> sender_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::shared_ptr<AddressGuard> guard_;  // completed once the port is bound
+  std::unique_ptr<CallbackClient> client_;
+  std::unique_ptr<DeliveryEngine> engine_;
+  std::unique_ptr<FirePath> fire_path_;
   std::unique_ptr<HttpApi> http_;
 
   std::atomic<bool> ready_{false};

@@ -1,12 +1,15 @@
 #include "storage/records.h"
 
+#include <cstring>
+
 #include "common/coding.h"
 
 namespace tock {
 namespace {
-// App: 1 = up to created_ms; 2 adds previous_secret, previous_secret_until_ms. Both decode.
+// App: 1 = up to created_ms; 2 adds previous_secret, previous_secret_until_ms; 3 adds
+// parallelism, rate_per_second, pause, pause_reason, paused_ms, time_zone. All decode.
 constexpr uint8_t kAppFormatV1 = 1;
-constexpr uint8_t kAppFormat = 2;
+constexpr uint8_t kAppFormat = 3;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
 constexpr uint8_t kScheduleFormat = 1;
@@ -36,6 +39,15 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
   return "unknown";
 }
 
+const char* PauseKindName(PauseKind k) {
+  switch (k) {
+    case PauseKind::kNone: return "none";
+    case PauseKind::kManual: return "manual";
+    case PauseKind::kAuto: return "auto";
+  }
+  return "unknown";
+}
+
 std::string EncodeApp(const App& a) {
   std::string out;
   out.push_back(static_cast<char>(kAppFormat));
@@ -50,6 +62,15 @@ std::string EncodeApp(const App& a) {
   PutInt64BE(&out, a.created_ms);
   PutString(&out, a.previous_secret);
   PutInt64BE(&out, a.previous_secret_until_ms);
+  PutFixed32BE(&out, static_cast<uint32_t>(a.parallelism));
+  uint64_t rate_bits;
+  static_assert(sizeof rate_bits == sizeof a.rate_per_second);
+  std::memcpy(&rate_bits, &a.rate_per_second, sizeof rate_bits);
+  PutFixed64BE(&out, rate_bits);
+  out.push_back(static_cast<char>(a.pause));
+  PutString(&out, a.pause_reason);
+  PutInt64BE(&out, a.paused_ms);
+  PutString(&out, a.time_zone);
   return out;
 }
 
@@ -58,7 +79,7 @@ Result<App> DecodeApp(std::string_view bytes) {
   App a;
   uint8_t format, mode;
   uint32_t step, retry;
-  if (!d.GetU8(&format) || (format != kAppFormatV1 && format != kAppFormat) ||
+  if (!d.GetU8(&format) || format < kAppFormatV1 || format > kAppFormat ||
       !d.GetString(&a.app_key) || !d.GetString(&a.secret_key) || !d.GetString(&a.name) ||
       !d.GetString(&a.link_url) || !d.GetString(&a.remark) || !d.GetU32(&step) ||
       !d.GetU32(&retry) || !d.GetU8(&mode) || !d.GetI64(&a.created_ms)) {
@@ -68,6 +89,19 @@ Result<App> DecodeApp(std::string_view bytes) {
   if (format >= 2 &&
       (!d.GetString(&a.previous_secret) || !d.GetI64(&a.previous_secret_until_ms))) {
     return Corrupt("application");
+  }
+  if (format >= 3) {
+    uint32_t parallelism;
+    uint64_t rate_bits;
+    uint8_t pause;
+    if (!d.GetU32(&parallelism) || !d.GetU64(&rate_bits) || !d.GetU8(&pause) ||
+        pause > static_cast<uint8_t>(PauseKind::kAuto) || !d.GetString(&a.pause_reason) ||
+        !d.GetI64(&a.paused_ms) || !d.GetString(&a.time_zone)) {
+      return Corrupt("application");
+    }
+    a.parallelism = static_cast<int32_t>(parallelism);
+    std::memcpy(&a.rate_per_second, &rate_bits, sizeof rate_bits);
+    a.pause = static_cast<PauseKind>(pause);
   }
   a.step_s = static_cast<int32_t>(step);
   a.retry_total = static_cast<int32_t>(retry);

@@ -31,6 +31,14 @@ struct UsedNonce {
   int64_t ts_s = 0;  // the request's timestamps header
 };
 
+// Why an application's deliveries are paused. DO NOT CHANGE these values: they are on disk.
+enum class PauseKind : uint8_t {
+  kNone = 0,
+  kManual = 1,  // POST /application/pause; only a resume ends it
+  kAuto = 2,    // too many failed attempts in a row; a successful probe (or a resume) ends it
+};
+const char* PauseKindName(PauseKind k);
+
 struct App {
   std::string app_key;     // 16 alphanumerics; the application's id
   std::string secret_key;  // 32 alphanumerics
@@ -46,6 +54,13 @@ struct App {
   // Both empty/0 when there is none (and in every format 1 record).
   std::string previous_secret;
   int64_t previous_secret_until_ms = 0;
+  // Flow control, pause and time zone (format 3; format 1 and 2 records read as defaults).
+  int32_t parallelism = 0;       // attempts in flight at most; 0: the server's max-per-app
+  double rate_per_second = 0;    // attempts started per second at most; 0: no limit
+  PauseKind pause = PauseKind::kNone;
+  std::string pause_reason;      // words for operators ("paused by operator", "auto: ...")
+  int64_t paused_ms = 0;         // when it was paused; 0 when not paused
+  std::string time_zone;         // IANA name for zone_type 2 schedules; "": the server's
 };
 
 // True while app's previous secret is still in its grace period at now_ms.

@@ -389,11 +389,13 @@ void TaskService::AbandonAttempt(const AttemptTicket& ticket) {
   in_flight_.erase(ticket.task.id);
 }
 
-void TaskService::FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt) {
+void TaskService::FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt,
+                                int64_t not_before_ms) {
   {
     std::unique_lock<std::mutex> l(record_mu_);
     record_done_cv_.wait(l, [this] { return records_.size() < kMaxPendingRecords; });
-    records_.push_back({std::move(ticket), app.step_s, app.retry_total, std::move(attempt)});
+    records_.push_back({std::move(ticket), app.step_s, app.retry_total, std::move(attempt),
+                        not_before_ms});
     ++records_queued_;
   }
   record_cv_.notify_one();
@@ -477,6 +479,7 @@ void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
       RetryDecision d;
       if (attempt.outcome != AttemptOutcome::kSuccess) {
         d = DecideRetry(p.step_s, p.retry_total, t.round - t.round_start, attempt.outcome, now);
+        if (d.retry) d.next_run_ms = std::max(d.next_run_ms, p.not_before_ms);
       }
       if (d.retry) {
         t.next_run_ms = d.next_run_ms;

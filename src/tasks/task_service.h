@@ -129,7 +129,9 @@ class TaskService {
   // unsynced batch (a lost outcome only repeats a delivery, which webhook-id makes safe).
   // Until its outcome is written the task stays in flight, so it cannot begin again.
   // Blocks only while kMaxPendingRecords outcomes wait to be written (backpressure).
-  void FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt);
+  // not_before_ms > 0 (a receiver's Retry-After): a retry waits at least until then.
+  void FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt,
+                     int64_t not_before_ms = 0);
   // Blocks until every outcome handed to FinishAttempt before the call is written (or its
   // write failed, which is logged).
   void WaitForRecords();
@@ -168,8 +170,11 @@ class TaskService {
     int32_t step_s = 0;       // the application's retry policy
     int32_t retry_total = 0;
     Attempt attempt;
+    int64_t not_before_ms = 0;
   };
-  static constexpr size_t kMaxPendingRecords = 4096;
+  // Room for the outcomes of a burst of attempts ending together (the delivery engine holds
+  // up to --max-in-flight); a full queue makes the engine's loop thread wait.
+  static constexpr size_t kMaxPendingRecords = 32768;
   void RecordLoop();
   // Writes one group of outcomes as one batch, then re-arms retries.
   void WriteRecords(std::vector<PendingRecord>& group);

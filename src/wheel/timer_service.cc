@@ -52,8 +52,9 @@ int64_t SaturatingSub(int64_t a, int64_t b) {
 
 }  // namespace
 
-TimerService::TimerService(const Clock& clock, FireFn on_fire)
-    : clock_(clock), on_fire_(std::move(on_fire)), wheel_(clock.MonoMs()) {}
+TimerService::TimerService(const Clock& clock, FireFn on_fire, uint64_t lead_mask, int64_t lead_ms)
+    : clock_(clock), on_fire_(std::move(on_fire)), lead_mask_(lead_mask), lead_ms_(lead_ms),
+      wheel_(clock.MonoMs()) {}
 
 TimerService::~TimerService() { Stop(); }
 
@@ -77,7 +78,8 @@ void TimerService::Stop() {
 
 TimerService::Op TimerService::MakeScheduleOp(uint64_t id, int64_t due_wall_ms,
                                               int64_t wall_now, int64_t mono_now) const {
-  return Op{id, SaturatingAdd(mono_now, SaturatingSub(due_wall_ms, wall_now)), due_wall_ms,
+  const int64_t fire_wall_ms = SaturatingSub(due_wall_ms, LeadOf(id));
+  return Op{id, SaturatingAdd(mono_now, SaturatingSub(fire_wall_ms, wall_now)), due_wall_ms,
             false};
 }
 
@@ -149,7 +151,7 @@ void TimerService::Iterate() {
   const int64_t wall_now = clock_.WallMs();
   const int64_t mono_now = clock_.MonoMs();
   for (const ExpiredTimer& e : expired_) {
-    if (SaturatingSub(e.tag, wall_now) > kEarlyToleranceMs) {
+    if (SaturatingSub(SaturatingSub(e.tag, LeadOf(e.id)), wall_now) > kEarlyToleranceMs) {
       // The wall clock was stepped back: wait for it to reach the due time.
       const Op op = MakeScheduleOp(e.id, e.tag, wall_now, mono_now);
       wheel_.Schedule(op.id, op.mono_deadline_ms, op.due_wall_ms);

@@ -40,7 +40,10 @@ class TimerService {
   // throw: hand the ids to another thread. It may take the batch's contents (swap/move).
   using FireFn = std::function<void(std::vector<Fired>& batch)>;
 
-  TimerService(const Clock& clock, FireFn on_fire);
+  // Timers whose id has a bit of lead_mask set fire lead_ms before their due time (schedule
+  // timers: their message is written ahead, so that it is delivered on time); Fired still
+  // carries the due time itself.
+  TimerService(const Clock& clock, FireFn on_fire, uint64_t lead_mask = 0, int64_t lead_ms = 0);
   TimerService(const TimerService&) = delete;
   TimerService& operator=(const TimerService&) = delete;
   ~TimerService();  // calls Stop()
@@ -90,8 +93,12 @@ class TimerService {
   // is already pending or the thread is awake and will look again before sleeping).
   void Post(const Op* ops, size_t count);
 
+  int64_t LeadOf(uint64_t id) const { return (id & lead_mask_) != 0 ? lead_ms_ : 0; }
+
   const Clock& clock_;
   const FireFn on_fire_;
+  const uint64_t lead_mask_;
+  const int64_t lead_ms_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

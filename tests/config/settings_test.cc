@@ -90,18 +90,18 @@ TEST_SUITE("Settings") {
     CleanTockEnv env;
     TempDir dir;
     std::string file = WriteFile(dir, "tock.toml",
-                                 "workers = 10\n"
+                                 "max-in-flight = 10\n"
                                  "max-per-app = 5\n"
                                  "log-level = \"warn\"\n"
                                  "loose-payload = true\n"
                                  "listen = \"127.0.0.1:7000\"\n");
-    env.Set("TOCK_WORKERS", "20");
+    env.Set("TOCK_MAX_IN_FLIGHT", "20");
     env.Set("TOCK_MAX_PER_APP", "6");
     env.Set("TOCK_LISTEN", "127.0.0.1:8000");
     Settings s;
-    Status st = Load({"--config", file, "--workers", "30", "--listen=[::1]:9000"}, &s);
+    Status st = Load({"--config", file, "--max-in-flight", "30", "--listen=[::1]:9000"}, &s);
     REQUIRE_MESSAGE(st.ok(), st.message());
-    CHECK(s.workers == 30);         // flag over environment over file
+    CHECK(s.max_in_flight == 30);         // flag over environment over file
     CHECK(s.max_per_app == 6);      // environment over file
     CHECK(s.log_level == "warn");   // file over default
     CHECK(s.loose_payload);         // file over default
@@ -111,21 +111,53 @@ TEST_SUITE("Settings") {
     CHECK(s.config_file == file);
   }
 
+  TEST_CASE("an old config file with the retired 'workers' still loads, with a warning") {
+    CleanTockEnv env;
+    TempDir dir;
+    std::string file = WriteFile(dir, "old.toml", "workers = 64\nmax-per-app = 32\n");
+    Settings s;
+    Status st = Load({"--config", file}, &s);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    CHECK(s.max_per_app == 32);
+    CHECK(s.max_in_flight == 10000);
+    REQUIRE(s.warnings.size() == 1);
+    CHECK(Contains(s.warnings[0], "setting 'workers' (from " + file + ":1) is no longer used"));
+    CHECK(Contains(s.warnings[0], "max-in-flight"));
+    // Still checked as it was, and never in the help or the example.
+    CHECK_FALSE(Load({"--workers", "0"}, &s).ok());
+    CHECK_FALSE(Contains(SettingsHelp(), "--workers"));
+    CHECK_FALSE(Contains(ExampleConfig(Settings()), "workers"));
+  }
+
+  TEST_CASE("callback-deny/allow take CIDR lists and callback-proxy an http URL") {
+    CleanTockEnv env;
+    Settings s;
+    REQUIRE(Load({"--callback-deny", "10.0.0.0/8, fd00::/8,127.0.0.1", "--callback-allow", ""}, &s).ok());
+    CHECK(s.callback_deny == "10.0.0.0/8, fd00::/8,127.0.0.1");
+    Status bad = Load({"--callback-deny", "10.0.0.0/33"}, &s);
+    CHECK(Contains(bad.message(), "setting 'callback-deny' (from --callback-deny)"));
+    CHECK(Contains(bad.message(), "prefix length must be 0 to 32"));
+    CHECK(Contains(Load({"--callback-allow", "example.com"}, &s).message(), "not an address"));
+    REQUIRE(Load({"--callback-proxy", "http://127.0.0.1:3128"}, &s).ok());
+    CHECK(Contains(Load({"--callback-proxy", "https://p:1"}, &s).message(),
+                   "must be empty or http://host:port"));
+  }
+
   TEST_CASE("the config file comes from --config, --config=, or TOCK_CONFIG; the flag wins") {
     CleanTockEnv env;
     TempDir dir;
-    std::string a = WriteFile(dir, "a.toml", "workers = 11\n");
-    std::string b = WriteFile(dir, "b.toml", "workers = 12\n");
+    std::string a = WriteFile(dir, "a.toml", "max-in-flight = 11\n");
+    std::string b = WriteFile(dir, "b.toml", "max-in-flight = 12\n");
     Settings s;
     REQUIRE(Load({"--config=" + a}, &s).ok());
-    CHECK(s.workers == 11);
+    CHECK(s.max_in_flight == 11);
     env.Set("TOCK_CONFIG", b);
     REQUIRE(Load({}, &s).ok());
-    CHECK(s.workers == 12);
+    CHECK(s.max_in_flight == 12);
     REQUIRE(Load({"--config", a}, &s).ok());
-    CHECK(s.workers == 11);
+    CHECK(s.max_in_flight == 11);
     REQUIRE(Load({"--config", ""}, &s).ok());  // "" reads no file
-    CHECK(s.workers == 64);
+    CHECK(s.max_in_flight == 10000);
     CHECK(s.config_file.empty());
   }
 
@@ -168,14 +200,14 @@ TEST_SUITE("Settings") {
       std::vector<std::string> parts;  // each must appear in the message
     };
     const std::vector<Case> cases = {
-        {"workers = 0\n",
-         {"setting 'workers'", "= \"0\"", ".toml:1", "must be an integer from 1 to 1024"}},
+        {"max-in-flight = 0\n",
+         {"setting 'max-in-flight'", "= \"0\"", ".toml:1", "must be an integer from 1 to 100000"}},
         {"# comment\nlisten = \"127.0.0.1:1\"\nmax-body = 100\n",
          {"setting 'max-body'", "\"100\"", ".toml:3", "from 1024 to 67108864"}},
-        {"workers = \"abc\"\n",
-         {"setting 'workers'", "\"abc\"", "must be an integer",
+        {"max-in-flight = \"abc\"\n",
+         {"setting 'max-in-flight'", "\"abc\"", "must be an integer",
           "got a string; write it without quotes"}},
-        {"workers = 2.5\n", {"setting 'workers'", "\"2.5\"", "got a float)"}},
+        {"max-in-flight = 2.5\n", {"setting 'max-in-flight'", "\"2.5\"", "got a float)"}},
         {"log-format = \"xml\"\n",
          {"setting 'log-format'", "\"xml\"", "must be one of logfmt|json"}},
         {"log-level = 3\n", {"setting 'log-level'", "\"3\"", "got an integer; write it in quotes"}},
@@ -188,9 +220,9 @@ TEST_SUITE("Settings") {
         {"listen = \"127.0.0.1:70000\"\n", {"setting 'listen'", "from 0 to 65535"}},
         {"data = \"\"\n", {"setting 'data'", "must not be empty"}},
         {"bogus = 1\n", {"unknown setting 'bogus'", ".toml:1"}},
-        {"workers = 4\n[auth]\nloose-payload = true\n", {"unknown setting 'auth'", ".toml:2"}},
-        {"workers = \n", {"not valid TOML", ".toml:1:"}},
-        {"workers = 4\nworkers = 5\n", {"not valid TOML", ".toml:2:"}},
+        {"max-in-flight = 4\n[auth]\nloose-payload = true\n", {"unknown setting 'auth'", ".toml:2"}},
+        {"max-in-flight = \n", {"not valid TOML", ".toml:1:"}},
+        {"max-in-flight = 4\nmax-in-flight = 5\n", {"not valid TOML", ".toml:2:"}},
         {"listen = \"unterminated\n", {"not valid TOML"}},
     };
     for (size_t i = 0; i < cases.size(); ++i) {
@@ -212,9 +244,9 @@ TEST_SUITE("Settings") {
       std::vector<std::string> parts;
     };
     const std::vector<Case> cases = {
-        {{{"TOCK_WORKERS", "abc"}},
+        {{{"TOCK_MAX_IN_FLIGHT", "abc"}},
          {},
-         {"setting 'workers' (from TOCK_WORKERS) = \"abc\": must be an integer from 1 to 1024"}},
+         {"setting 'max-in-flight' (from TOCK_MAX_IN_FLIGHT) = \"abc\": must be an integer from 1 to 100000"}},
         {{{"TOCK_LOOSE_PAYLOAD", "maybe"}},
          {},
          {"setting 'loose-payload' (from TOCK_LOOSE_PAYLOAD) = \"maybe\": must be true or false"}},
@@ -224,10 +256,10 @@ TEST_SUITE("Settings") {
          {"setting 'log-level' (from --log-level) = \"verbose\": must be one of "
           "debug|info|warn|error"}},
         {{}, {"--max-body=10"}, {"setting 'max-body' (from --max-body) = \"10\""}},
-        {{}, {"--workers", "1025"}, {"\"1025\"", "from 1 to 1024"}},
-        {{}, {"--workers", "12x"}, {"\"12x\"", "must be an integer"}},
+        {{}, {"--max-in-flight", "100001"}, {"\"100001\"", "from 1 to 100000"}},
+        {{}, {"--max-in-flight", "12x"}, {"\"12x\"", "must be an integer"}},
         {{}, {"--nope", "1"}, {"unknown flag --nope"}},
-        {{}, {"--workers"}, {"flag --workers needs a value"}},
+        {{}, {"--max-in-flight"}, {"flag --max-in-flight needs a value"}},
         {{}, {"serve"}, {"unexpected argument \"serve\""}},
         {{}, {"--listen", "127.0.0.1:x"}, {"setting 'listen'", "port must be"}},
     };
@@ -245,21 +277,21 @@ TEST_SUITE("Settings") {
   TEST_CASE("a bad value in a lower source is refused even when a higher one overrides it") {
     CleanTockEnv env;
     TempDir dir;
-    std::string file = WriteFile(dir, "tock.toml", "workers = 0\n");
+    std::string file = WriteFile(dir, "tock.toml", "max-in-flight = 0\n");
     Settings s;
-    CHECK_FALSE(Load({"--config", file, "--workers", "5"}, &s).ok());
+    CHECK_FALSE(Load({"--config", file, "--max-in-flight", "5"}, &s).ok());
   }
 
   TEST_CASE("--help returns the help without reading the file or the environment") {
     CleanTockEnv env;
-    env.Set("TOCK_WORKERS", "abc");
+    env.Set("TOCK_MAX_IN_FLIGHT", "abc");
     Settings s;
     std::string help;
     REQUIRE(LoadSettings({"--config", "/nonexistent.toml", "--help"}, "", &s, &help).ok());
     CHECK(help == SettingsHelp());
     CHECK(Contains(help, "--config FILE"));
     CHECK(Contains(help, "TOCK_CONFIG"));
-    CHECK(Contains(help, "--max-per-app  (TOCK_MAX_PER_APP, default \"32\")"));
+    CHECK(Contains(help, "--max-per-app  (TOCK_MAX_PER_APP, default \"1000\")"));
   }
 
   TEST_CASE("the example config parses back to the defaults, commented or not") {
@@ -275,7 +307,7 @@ TEST_SUITE("Settings") {
     Status st = Load({"--config", WriteFile(dir, "active.toml", active)}, &s);
     REQUIRE_MESSAGE(st.ok(), st.message());
     CHECK(SameSettings(s, Settings()));
-    for (const char* key : {"listen = ", "workers = ", "loose-payload = ", "log-level = "}) {
+    for (const char* key : {"listen = ", "max-in-flight = ", "loose-payload = ", "log-level = "}) {
       CHECK(Contains(active, std::string("\n") + key));
     }
   }
@@ -291,22 +323,22 @@ TEST_SUITE("Settings") {
     std::string example = ExampleConfig(values);
     CHECK(Contains(example, "\ndata = \"/var/lib/tock\"\n"));
     CHECK(Contains(example, "# (default: \"./tock-data\")\n"));
-    CHECK(Contains(example, "\n#workers = 64\n"));
+    CHECK(Contains(example, "\n#max-in-flight = 10000\n"));
     Settings s;
     Status st = Load({"--config", WriteFile(dir, "pkg.toml", example)}, &s);
     REQUIRE_MESSAGE(st.ok(), st.message());
     CHECK(s.data_dir == "/var/lib/tock");
     CHECK(s.admin_token == "a\"b\\c");
     CHECK(s.loose_payload);
-    CHECK(s.workers == 64);
+    CHECK(s.max_in_flight == 10000);
   }
 
   TEST_CASE("flags-only parsing refuses --config and reads no environment") {
     CleanTockEnv env;
-    env.Set("TOCK_WORKERS", "7");
+    env.Set("TOCK_MAX_IN_FLIGHT", "7");
     Settings s;
     REQUIRE(ParseFlagsOnly({}, &s).ok());
-    CHECK(s.workers == 64);
+    CHECK(s.max_in_flight == 10000);
     Status st = ParseFlagsOnly({"--config", "x.toml"}, &s);
     CHECK(Contains(st.message(), "unknown flag --config"));
   }

@@ -301,7 +301,12 @@ TEST_SUITE("Deb") {
     }
     std::string copyright = ReadFile(pkg.root + "/usr/share/doc/tock/copyright");
     CHECK(Contains(copyright, "Upstream-Name: tock"));
-    CHECK(Contains(copyright, "librocksdb-dev"));
+    CHECK(Contains(copyright, "License: Apache-2.0"));
+    CHECK_FALSE(Contains(copyright, "UNDECIDED"));
+    for (const char* lib : {"librocksdb-dev", "libc-ares-dev", "libsodium-dev"}) {
+      CHECK_MESSAGE(Contains(copyright, "Debian package " + std::string(lib)), "no " << lib);
+    }
+    CHECK(Contains(copyright, "Debian source package curl"));
   }
 }
 

@@ -54,12 +54,12 @@ void CheckSameBase(const App& got, const App& want) {
 }  // namespace
 
 TEST_SUITE("Records") {
-  TEST_CASE("an App with a previous secret round-trips in format 2") {
+  TEST_CASE("an App with a previous secret round-trips in format 3") {
     App a = MakeApp();
     a.previous_secret = "OldSecretOldSecretOldSecret01234";
     a.previous_secret_until_ms = 1'700'000'086'400'000;
     const std::string bytes = EncodeApp(a);
-    CHECK(static_cast<uint8_t>(bytes[0]) == 2);
+    CHECK(static_cast<uint8_t>(bytes[0]) == 3);
     Result<App> d = DecodeApp(bytes);
     REQUIRE(d.ok());
     CheckSameBase(*d, a);
@@ -77,6 +77,43 @@ TEST_SUITE("Records") {
     CHECK_FALSE(PreviousSecretActive(*d, a.created_ms));
   }
 
+  TEST_CASE("flow control, pause and time zone round-trip in format 3") {
+    App a = MakeApp();
+    a.parallelism = 250;
+    a.rate_per_second = 12.5;
+    a.pause = PauseKind::kAuto;
+    a.pause_reason = "auto: 200 failed attempts in a row";
+    a.paused_ms = 1'700'000'000'123;
+    a.time_zone = "Asia/Tokyo";
+    Result<App> d = DecodeApp(EncodeApp(a));
+    REQUIRE(d.ok());
+    CheckSameBase(*d, a);
+    CHECK(d->parallelism == 250);
+    CHECK(d->rate_per_second == 12.5);
+    CHECK(d->pause == PauseKind::kAuto);
+    CHECK(d->pause_reason == a.pause_reason);
+    CHECK(d->paused_ms == a.paused_ms);
+    CHECK(d->time_zone == "Asia/Tokyo");
+  }
+
+  TEST_CASE("a format 2 App record still decodes, with default flow control") {
+    App a = MakeApp();
+    a.previous_secret = "OldSecretOldSecretOldSecret01234";
+    a.previous_secret_until_ms = 77;
+    std::string v2 = EncodeAppFormat1(a);
+    v2[0] = 2;
+    PutString(&v2, a.previous_secret);
+    PutInt64BE(&v2, a.previous_secret_until_ms);
+    Result<App> d = DecodeApp(v2);
+    REQUIRE_MESSAGE(d.ok(), d.status().message());
+    CheckSameBase(*d, a);
+    CHECK(d->previous_secret == a.previous_secret);
+    CHECK(d->parallelism == 0);
+    CHECK(d->rate_per_second == 0);
+    CHECK(d->pause == PauseKind::kNone);
+    CHECK(d->time_zone.empty());
+  }
+
   TEST_CASE("a format 1 App record still decodes, with no previous secret") {
     const App a = MakeApp();
     Result<App> d = DecodeApp(EncodeAppFormat1(a));
@@ -90,13 +127,13 @@ TEST_SUITE("Records") {
     App a = MakeApp();
     a.previous_secret = "OldSecretOldSecretOldSecret01234";
     a.previous_secret_until_ms = 5;
-    std::string v2 = EncodeApp(a);
-    // A format 2 record cut where format 1 ended is corrupt, not a format 1 record.
-    CHECK_FALSE(DecodeApp(std::string_view(v2).substr(0, EncodeAppFormat1(a).size())).ok());
-    CHECK_FALSE(DecodeApp(std::string_view(v2).substr(0, v2.size() - 1)).ok());
-    std::string v3 = v2;
-    v3[0] = 3;
-    CHECK_FALSE(DecodeApp(v3).ok());
+    std::string v3 = EncodeApp(a);
+    // A format 3 record cut where format 1 ended is corrupt, not a format 1 record.
+    CHECK_FALSE(DecodeApp(std::string_view(v3).substr(0, EncodeAppFormat1(a).size())).ok());
+    CHECK_FALSE(DecodeApp(std::string_view(v3).substr(0, v3.size() - 1)).ok());
+    std::string v4 = v3;
+    v4[0] = 4;
+    CHECK_FALSE(DecodeApp(v4).ok());
     CHECK_FALSE(DecodeApp("").ok());
   }
 

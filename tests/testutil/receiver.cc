@@ -1,5 +1,6 @@
-// DESIGN: httplib runs handlers on its own pool (32 threads here, so slow replies in one test
-// do not starve another delivery); every handler records the request under mu_ before it
+// DESIGN: httplib runs handlers on its own pool (256 threads here: tock opens up to its
+// per-application parallelism of connections at once, and httplib holds a thread per
+// keep-alive connection, so a small pool would serve a burst at a few requests a second); every handler records the request under mu_ before it
 // chooses a reply, so arrival order and times are what tock did, not what the reply took.
 // Delays wait on cv_ so that the destructor can cut them short. Idle keep-alive connections
 // from tock are held by httplib for keep_alive_timeout (1 s here), which bounds how long
@@ -24,7 +25,7 @@ Receiver::Receiver() {
   server_.set_read_timeout(5, 0);
   server_.set_write_timeout(5, 0);
   server_.set_payload_max_length(8 * 1024 * 1024);
-  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  server_.new_task_queue = [] { return new httplib::ThreadPool(256); };
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     Handle(req, res);
   };

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "../bench/bench_util.h"
-#include "dispatch/app_limiter.h"
+#include "dispatch/flow_control.h"
 #include "recorder.h"
 #include "testutil/bad_receiver.h"
 
@@ -168,11 +168,12 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
                          std::to_string(static_cast<int64_t>(rate_b)) + " deliveries/s");
 
   // Every bad task must end failed with retry_total + 1 failed attempts. A hanging receiver gets
-  // AppLimiter::kStartSlots attempts at a time, so its tasks need ceil(tasks / kStartSlots) waves
-  // of (retry_total + 1) x (timeout + step).
+  // at least FlowControl::kMinWindow attempts at a time (its window shrinks to that on
+  // timeouts), so its tasks need at most ceil(tasks / kMinWindow) waves of
+  // (retry_total + 1) x (timeout + step).
   int64_t checked = 0, wrong = 0, followed = 0;
   std::string first_wrong;
-  const int64_t slots = AppLimiter::kStartSlots;
+  const int64_t slots = FlowControl::kMinWindow;
   const int64_t waves = (o.hold_tasks_per_app + slots - 1) / slots;
   const auto deadline =
       std::chrono::steady_clock::now() +

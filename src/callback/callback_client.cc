@@ -1,0 +1,833 @@
+// DESIGN
+// Each Loop is one thread with an epoll set, an eventfd for its inbox, a min-heap of timers
+// and one curl multi handle driven by curl_multi_socket_action (curl tells the loop which
+// sockets to watch through its socket callback and when to call back through its timer
+// callback). An attempt is a Transfer: the request, its easy handle, what has been read of
+// the answer, and `done`. Easy handles are reused (their fixed options are set once), so an
+// attempt costs a few setopts, not a handle set-up.
+//
+// No curl function is called from inside a curl callback: completions are collected with
+// curl_multi_info_read after socket_action returns, and `done` runs from the loop body, where
+// it may start the next attempt at once (Send on a loop thread adds to that loop directly).
+// Attempts that fail before reaching curl (bad URL, cancelled, denied literal) complete
+// through the same path, so `done` never runs inside Send.
+
+#include "callback/callback_client.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+
+#include "callback/address_guard.h"
+#include "callback/body_sink.h"
+#include "callback/url.h"
+#include "common/clock.h"
+
+namespace tock {
+namespace {
+
+int64_t NowMs() { return MonoNowNs() / 1'000'000; }
+
+constexpr int64_t kCancelSweepMs = 100;
+// Easy handles kept for reuse per loop beyond those in flight.
+constexpr size_t kMaxFreeEasy = 1024;
+// Receive buffer per easy handle (curl's default is 16 KiB): answers are small, and with
+// 10 000 attempts in flight the buffers alone would otherwise take 160 MiB.
+constexpr long kReceiveBufferBytes = 4096;
+
+// RFC 9110 tchar.
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
+bool IsValidHeaderValue(const std::string& value) {
+  return std::none_of(value.begin(), value.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  });
+}
+
+bool IsReservedHeader(const std::string& name) {
+  static const char* const kReserved[] = {"Host", "Content-Length", "Transfer-Encoding",
+                                          "Connection", "Expect"};
+  return std::any_of(std::begin(kReserved), std::end(kReserved),
+                     [&](const char* r) { return strcasecmp(r, name.c_str()) == 0; });
+}
+
+bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers, const char* name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return strcasecmp(h.first.c_str(), name) == 0; });
+}
+
+// The request's header lines for curl, or why they cannot be sent (a caller's bug).
+Status BuildHeaders(const CallbackRequest& req, const std::string& user_agent, curl_slist** out) {
+  curl_slist* list = nullptr;
+  auto add = [&list](const std::string& line) { list = curl_slist_append(list, line.c_str()); };
+  for (const auto& [name, value] : req.headers) {
+    Status bad;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
+      bad = Status::Invalid("invalid request header name");
+    } else if (!IsValidHeaderValue(value)) {
+      bad = Status::Invalid("request header '" + name + "' holds a control character");
+    } else if (IsReservedHeader(name)) {
+      bad = Status::Invalid("request header '" + name + "' is set by the sender");
+    }
+    if (!bad.ok()) {
+      curl_slist_free_all(list);
+      return bad;
+    }
+    // "Name;" is curl's way to send a header with an empty value.
+    add(value.empty() ? name + ";" : name + ": " + value);
+  }
+  if (!HasHeader(req.headers, "Content-Type")) add("Content-Type: application/json");
+  if (!HasHeader(req.headers, "User-Agent") && !user_agent.empty()) add("User-Agent: " + user_agent);
+  if (!HasHeader(req.headers, "Accept")) add("Accept:");  // drop curl's "Accept: */*"
+  add("Expect:");  // never wait for 100-continue
+  *out = list;
+  return Status::Ok();
+}
+
+Status CheckCaBundle(const std::string& path) {
+  if (FILE* f = std::fopen(path.c_str(), "r"); f == nullptr) {
+    return Status::Internal("cannot load CA bundle '" + path + "': " + strerror(errno));
+  } else {
+    std::fclose(f);
+  }
+  X509_STORE* store = X509_STORE_new();
+  const bool ok = store != nullptr && X509_STORE_load_file(store, path.c_str()) == 1;
+  std::string reason;
+  if (!ok) {
+    const unsigned long code = ERR_peek_last_error();
+    const char* r = code != 0 ? ERR_reason_error_string(code) : nullptr;
+    reason = r != nullptr ? r : "no certificate loaded";
+  }
+  ERR_clear_error();
+  X509_STORE_free(store);
+  if (!ok) return Status::Internal("cannot load CA bundle '" + path + "': " + reason);
+  return Status::Ok();
+}
+
+// Retry-After: delay-seconds or an HTTP date; 0 when neither.
+int64_t ParseRetryAfter(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
+                            value.back() == '\n')) {
+    value.remove_suffix(1);
+  }
+  if (value.empty()) return 0;
+  const int64_t now = SystemClock::Instance().WallMs();
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) return now + 999'999'999LL * 1000;  // capped by the caller
+    int64_t s = 0;
+    for (char c : value) s = s * 10 + (c - '0');
+    return now + s * 1000;
+  }
+  const std::string text(value);
+  const time_t t = curl_getdate(text.c_str(), nullptr);
+  if (t == -1) return 0;
+  return std::max<int64_t>(now, static_cast<int64_t>(t) * 1000);
+}
+
+}  // namespace
+
+// One attempt in flight on a loop.
+struct Transfer {
+  enum class Abort { kNone, kHeaders, kBody, kCancelled };
+
+  Transfer(CallbackRequest r, CallbackClient::Done d, size_t max_body)
+      : req(std::move(r)), done(std::move(d)), sink(max_body) {}
+
+  CallbackRequest req;
+  CallbackClient::Done done;
+  CallbackUrl url;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  BodySink sink;
+  size_t header_bytes = 0;
+  int header_lines = 0;
+  int64_t retry_after_wall_ms = 0;
+  Abort abort = Abort::kNone;
+  std::string denied;     // the address the guard refused, if it did
+  int socket_errno = 0;   // socket() failed with this
+  int64_t start_ms = 0;
+  CallbackClient::Loop* loop = nullptr;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+};
+
+class CallbackClient::Loop {
+ public:
+  Loop(const CallbackClientOptions& opts, const Status& tls_status, int loops);
+  ~Loop();
+
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+  // Ends every attempt as "cancelled", stops the thread and joins it.
+  void Stop();
+
+  // Any thread: run fn on this loop.
+  void Enqueue(std::function<void()> fn);
+  // Loop thread only.
+  void StartTransfer(CallbackRequest req, Done done);
+  void AddTimer(int64_t at_ms, std::function<void()> fn);
+  void AbortAllNow();
+
+  bool IsCurrent() const;
+  void AddStats(CallbackClientStats* s) const;
+
+ private:
+  struct Timer {
+    int64_t at_ms;
+    uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Timer& o) const { return at_ms != o.at_ms ? at_ms > o.at_ms : seq > o.seq; }
+  };
+
+  void Run();
+  void RunInbox();
+  void RunTimers(int64_t now);
+  void SweepCancelled();
+  // Collects what curl finished and what failed before reaching curl; runs their `done`.
+  void DrainCompleted();
+  void Complete(Transfer* t, CallbackResult r);
+  CallbackResult Describe(Transfer* t, CURLcode code);
+  void FailEarly(Transfer* t, std::string error);
+  CURL* TakeEasy();
+  void ReturnEasy(CURL* easy);
+
+  static int OnSocket(CURL* easy, curl_socket_t s, int what, void* loop, void* socketp);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+  static curl_socket_t OnOpenSocket(void* transfer, curlsocktype purpose, curl_sockaddr* addr);
+  static int OnCloseSocket(void* loop, curl_socket_t s);
+  static size_t OnHeader(char* data, size_t size, size_t n, void* transfer);
+  static size_t OnBody(char* data, size_t size, size_t n, void* transfer);
+
+  const CallbackClientOptions& opts_;
+  const Status& tls_status_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::vector<std::function<void()>> inbox_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                          // GUARDED_BY(mu_)
+
+  // Loop thread only.
+  int64_t curl_deadline_ms_ = -1;  // when curl wants its timeout action; -1: none
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  uint64_t timer_seq_ = 0;
+  std::unordered_set<Transfer*> active_;
+  std::vector<Transfer*> failed_early_;
+  std::vector<CURL*> free_easy_;
+  int64_t next_sweep_ms_ = 0;
+
+  std::atomic<uint64_t> sends_{0};
+  std::atomic<uint64_t> opened_{0};
+  std::atomic<uint64_t> reused_{0};
+  std::atomic<int64_t> open_sockets_{0};
+  std::atomic<size_t> in_flight_{0};
+};
+
+namespace {
+thread_local const CallbackClient::Loop* tl_current_loop = nullptr;
+std::once_flag g_curl_init;
+}  // namespace
+
+CallbackClient::Loop::Loop(const CallbackClientOptions& opts, const Status& tls_status, int loops)
+    : opts_(opts), tls_status_(tls_status) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  multi_ = curl_multi_init();
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Loop::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  const long per_origin = std::max(1, (opts_.max_connections_per_origin + loops - 1) / loops);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, per_origin);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(opts_.max_connections));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opts_.max_connections));
+}
+
+CallbackClient::Loop::~Loop() {
+  Stop();
+  // Connections close here (the close callback counts them down): the multi handle first,
+  // the easy handles after, as libcurl asks.
+  curl_multi_cleanup(multi_);
+  for (CURL* e : free_easy_) curl_easy_cleanup(e);
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+void CallbackClient::Loop::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = write(wake_fd_, &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+void CallbackClient::Loop::Enqueue(std::function<void()> fn) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    wake = inbox_.empty();
+    inbox_.push_back(std::move(fn));
+  }
+  if (wake) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+bool CallbackClient::Loop::IsCurrent() const { return tl_current_loop == this; }
+
+void CallbackClient::Loop::AddStats(CallbackClientStats* s) const {
+  s->sends += sends_.load(std::memory_order_relaxed);
+  s->connections_opened += opened_.load(std::memory_order_relaxed);
+  s->connections_reused += reused_.load(std::memory_order_relaxed);
+  s->open_connections += static_cast<size_t>(std::max<int64_t>(0, open_sockets_.load()));
+  s->in_flight += in_flight_.load(std::memory_order_relaxed);
+}
+
+void CallbackClient::Loop::AddTimer(int64_t at_ms, std::function<void()> fn) {
+  timers_.push(Timer{at_ms, timer_seq_++, std::move(fn)});
+}
+
+CURL* CallbackClient::Loop::TakeEasy() {
+  if (!free_easy_.empty()) {
+    CURL* e = free_easy_.back();
+    free_easy_.pop_back();
+    return e;
+  }
+  CURL* e = curl_easy_init();
+  if (e == nullptr) return nullptr;
+  // The options every attempt shares; per-attempt ones are set in StartTransfer.
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Loop::OnBody);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Loop::OnHeader);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Loop::OnOpenSocket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Loop::OnCloseSocket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_CAINFO, opts_.ca_bundle.c_str());
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(e, CURLOPT_PROXY, opts_.proxy.c_str());  // "" also ignores http_proxy env
+  if (!opts_.proxy.empty()) {
+    curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  }
+  if (opts_.idle_timeout_s <= 0) {
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, static_cast<long>(opts_.idle_timeout_s));
+  }
+  return e;
+}
+
+void CallbackClient::Loop::ReturnEasy(CURL* easy) {
+  if (free_easy_.size() < kMaxFreeEasy) {
+    free_easy_.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
+}
+
+void CallbackClient::Loop::FailEarly(Transfer* t, std::string error) {
+  t->req.body.clear();
+  t->denied = std::move(error);  // carried to DrainCompleted; easy == nullptr marks it
+  failed_early_.push_back(t);
+}
+
+void CallbackClient::Loop::StartTransfer(CallbackRequest req, Done done) {
+  sends_.fetch_add(1, std::memory_order_relaxed);
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  auto* t = new Transfer(std::move(req), std::move(done), opts_.max_response_bytes);
+  t->loop = this;
+  t->start_ms = NowMs();
+  if (t->req.cancel != nullptr && t->req.cancel->load()) return FailEarly(t, "cancelled");
+  Result<CallbackUrl> url = ParseCallbackUrl(t->req.url);
+  if (!url.ok()) return FailEarly(t, "invalid url: " + url.status().message());
+  t->url = std::move(url).value();
+  if (t->url.scheme == "https" && !tls_status_.ok()) {
+    return FailEarly(t, "tls: " + tls_status_.message());
+  }
+  if (opts_.guard && opts_.guard->DeniedLiteral(t->url.host, t->url.port)) {
+    return FailEarly(t, "address denied (" + (t->url.is_ipv6 ? "[" + t->url.host + "]" : t->url.host) +
+                            ":" + std::to_string(t->url.port) + ")");
+  }
+  if (Status s = BuildHeaders(t->req, opts_.user_agent, &t->headers); !s.ok()) {
+    return FailEarly(t, s.message());
+  }
+  t->easy = TakeEasy();
+  if (t->easy == nullptr) {
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+    return FailEarly(t, "out of memory");
+  }
+  const std::string full = t->url.origin + t->url.target;
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, full.c_str());  // copied by curl
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req.body.data());
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->req.body.size()));
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(t->req.timeout_ms, 1)));
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  if (curl_multi_add_handle(multi_, e) != CURLM_OK) {
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+    ReturnEasy(e);
+    t->easy = nullptr;
+    return FailEarly(t, "request failed: cannot add the transfer");
+  }
+  active_.insert(t);
+}
+
+void CallbackClient::Loop::AbortAllNow() {
+  std::vector<Transfer*> all(active_.begin(), active_.end());
+  for (Transfer* t : all) {
+    t->abort = Transfer::Abort::kCancelled;
+    Complete(t, Describe(t, CURLE_ABORTED_BY_CALLBACK));
+  }
+}
+
+void CallbackClient::Loop::SweepCancelled() {
+  std::vector<Transfer*> cancelled;
+  for (Transfer* t : active_) {
+    if (t->req.cancel != nullptr && t->req.cancel->load()) cancelled.push_back(t);
+  }
+  for (Transfer* t : cancelled) {
+    t->abort = Transfer::Abort::kCancelled;
+    Complete(t, Describe(t, CURLE_ABORTED_BY_CALLBACK));
+  }
+}
+
+CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
+  CallbackResult r;
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  r.body_prefix = t->sink.prefix();
+  const std::string status_note =
+      status > 0 ? " (HTTP " + std::to_string(status) + ")" : std::string();
+  const std::string detail = t->errbuf[0] != '\0' ? std::string(t->errbuf) : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_OK:
+      if (status < 100 || status > 599) {
+        r.error = "invalid HTTP status " + std::to_string(status);
+      } else {
+        r.http_status = static_cast<int>(status);
+        r.body_is_success = t->sink.is_success();
+        r.retry_after_wall_ms = t->retry_after_wall_ms;
+        long connects = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
+        if (connects == 0) reused_.fetch_add(1, std::memory_order_relaxed);
+      }
+      break;
+    case CURLE_OPERATION_TIMEDOUT: {
+      curl_off_t connected_us = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connected_us);
+      r.error = "timeout after " + std::to_string(std::max(t->req.timeout_ms, 1)) + " ms" +
+                (status > 0 ? status_note : connected_us == 0 ? " (connecting)" : "");
+      r.connection_failed = true;
+      break;
+    }
+    case CURLE_COULDNT_CONNECT:
+      if (!t->denied.empty()) {
+        r.error = "address denied (" + t->denied + ")";
+      } else if (t->socket_errno != 0) {
+        r.error = std::string("cannot open a socket: ") + strerror(t->socket_errno);
+        r.local_error = true;
+      } else {
+        r.error = "connection refused or unreachable (" + t->url.origin + ")";
+        r.connection_failed = true;
+      }
+      break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      r.error = "cannot resolve host '" + t->url.host + "'";
+      break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      r.error = "cannot resolve the proxy (" + opts_.proxy + ")";
+      break;
+    case CURLE_WRITE_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+      switch (t->abort) {
+        case Transfer::Abort::kBody:
+          r.error = "response body over " + std::to_string(opts_.max_response_bytes) + " bytes" +
+                    status_note;
+          break;
+        case Transfer::Abort::kHeaders:
+          r.error = "response headers too large (over " + std::to_string(opts_.max_header_bytes) +
+                    " bytes or " + std::to_string(opts_.max_header_lines) + " lines)";
+          break;
+        case Transfer::Abort::kCancelled:
+        case Transfer::Abort::kNone:
+          r.error = "cancelled";
+          break;
+      }
+      break;
+    case CURLE_GOT_NOTHING:
+      r.error = "no HTTP response: connection closed, reset, or not HTTP";
+      r.connection_failed = true;
+      break;
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_BAD_CONTENT_ENCODING:
+      if (status <= 0) {
+        r.error = "no HTTP response: connection closed, reset, or not HTTP";
+        r.connection_failed = code == CURLE_RECV_ERROR;
+      } else {
+        r.error = "response cut off or malformed" + status_note;
+      }
+      break;
+    case CURLE_SEND_ERROR:
+      r.error = "connection closed while sending the request";
+      r.connection_failed = true;
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+      r.error = "tls: certificate verify failed: " + detail;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+      r.error = "tls: handshake failed: " + detail;
+      break;
+    case CURLE_SSL_CACERT_BADFILE:
+      r.error = "tls: cannot load CA certificates";
+      break;
+    case CURLE_OUT_OF_MEMORY:
+      r.error = "out of memory";
+      r.local_error = true;
+      break;
+    case CURLE_PROXY:
+      r.error = "proxy: " + detail;
+      break;
+    default:
+      r.error = "request failed: " + detail;
+      break;
+  }
+  if (!r.error.empty()) r.body_is_success = false;
+  return r;
+}
+
+void CallbackClient::Loop::Complete(Transfer* t, CallbackResult r) {
+  r.duration_ms = NowMs() - t->start_ms;
+  if (t->easy != nullptr) {
+    curl_multi_remove_handle(multi_, t->easy);
+    ReturnEasy(t->easy);
+    active_.erase(t);
+  }
+  curl_slist_free_all(t->headers);
+  Done done = std::move(t->done);
+  delete t;
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  done(std::move(r));
+}
+
+void CallbackClient::Loop::DrainCompleted() {
+  for (;;) {
+    if (!failed_early_.empty()) {
+      std::vector<Transfer*> early;
+      early.swap(failed_early_);
+      for (Transfer* t : early) {
+        CallbackResult r;
+        r.error = std::move(t->denied);
+        Complete(t, std::move(r));
+      }
+      continue;
+    }
+    int left = 0;
+    CURLMsg* msg = curl_multi_info_read(multi_, &left);
+    if (msg == nullptr) return;
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    const CURLcode code = msg->data.result;
+    Complete(t, Describe(t, code));
+  }
+}
+
+void CallbackClient::Loop::RunInbox() {
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    work.swap(inbox_);
+  }
+  for (auto& fn : work) fn();
+}
+
+void CallbackClient::Loop::RunTimers(int64_t now) {
+  while (!timers_.empty() && timers_.top().at_ms <= now) {
+    std::function<void()> fn = std::move(const_cast<Timer&>(timers_.top()).fn);
+    timers_.pop();
+    fn();
+  }
+}
+
+void CallbackClient::Loop::Run() {
+  tl_current_loop = this;
+  std::vector<epoll_event> events(512);
+  for (;;) {
+    int64_t now = NowMs();
+    int64_t wait = 1000;
+    if (curl_deadline_ms_ >= 0) wait = std::min(wait, curl_deadline_ms_ - now);
+    if (!timers_.empty()) wait = std::min(wait, timers_.top().at_ms - now);
+    if (!active_.empty()) wait = std::min(wait, next_sweep_ms_ - now);
+    const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                             static_cast<int>(std::max<int64_t>(wait, 0)));
+    bool woken = false;
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t v;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &v, sizeof v);
+        woken = true;
+        continue;
+      }
+      const uint32_t ev = events[i].events;
+      int flags = 0;
+      if (ev & EPOLLIN) flags |= CURL_CSELECT_IN;
+      if (ev & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (ev & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, flags, &running);
+    }
+    now = NowMs();
+    if (curl_deadline_ms_ >= 0 && now >= curl_deadline_ms_) {
+      curl_deadline_ms_ = -1;
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    DrainCompleted();
+    if (woken) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) break;
+      }
+      RunInbox();
+    }
+    RunTimers(now);
+    if (now >= next_sweep_ms_) {
+      SweepCancelled();
+      next_sweep_ms_ = now + kCancelSweepMs;
+    }
+    DrainCompleted();
+  }
+  // Stopping: what was queued starts, then everything in flight ends as "cancelled", so
+  // every `done` runs once. Timers still waiting are dropped.
+  RunInbox();
+  AbortAllNow();
+  DrainCompleted();
+  tl_current_loop = nullptr;
+}
+
+int CallbackClient::Loop::OnSocket(CURL*, curl_socket_t s, int what, void* loop_ptr, void* socketp) {
+  auto* loop = static_cast<Loop*>(loop_ptr);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+    curl_multi_assign(loop->multi_, s, nullptr);
+    return 0;
+  }
+  epoll_event ev{};
+  ev.data.fd = s;
+  ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+  if (socketp == nullptr) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev);
+    curl_multi_assign(loop->multi_, s, loop);  // non-null: watched
+  } else {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+  }
+  return 0;
+}
+
+int CallbackClient::Loop::OnTimer(CURLM*, long timeout_ms, void* loop_ptr) {
+  auto* loop = static_cast<Loop*>(loop_ptr);
+  loop->curl_deadline_ms_ = timeout_ms < 0 ? -1 : NowMs() + timeout_ms;
+  return 0;
+}
+
+curl_socket_t CallbackClient::Loop::OnOpenSocket(void* transfer, curlsocktype purpose,
+                                                 curl_sockaddr* addr) {
+  auto* t = static_cast<Transfer*>(transfer);
+  // Through a proxy the connection goes to the proxy, which is configuration, not input.
+  if (purpose == CURLSOCKTYPE_IPCXN && t->loop->opts_.proxy.empty() && t->loop->opts_.guard &&
+      t->loop->opts_.guard->Denied(&addr->addr, addr->addrlen)) {
+    t->denied = AddressGuard::Describe(&addr->addr, addr->addrlen);
+    return CURL_SOCKET_BAD;
+  }
+  const int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      t->socket_errno = errno;
+    }
+    return CURL_SOCKET_BAD;
+  }
+  t->loop->opened_.fetch_add(1, std::memory_order_relaxed);
+  t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
+  return fd;
+}
+
+int CallbackClient::Loop::OnCloseSocket(void* loop_ptr, curl_socket_t s) {
+  static_cast<Loop*>(loop_ptr)->open_sockets_.fetch_sub(1, std::memory_order_relaxed);
+  return close(s);
+}
+
+size_t CallbackClient::Loop::OnHeader(char* data, size_t size, size_t n, void* transfer) {
+  auto* t = static_cast<Transfer*>(transfer);
+  const size_t len = size * n;
+  const CallbackClientOptions& o = t->loop->opts_;
+  t->header_bytes += len;
+  t->header_lines += 1;
+  if (t->header_bytes > o.max_header_bytes || t->header_lines > o.max_header_lines) {
+    t->abort = Transfer::Abort::kHeaders;
+    return 0;
+  }
+  const std::string_view line(data, len);
+  if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+    t->retry_after_wall_ms = 0;  // a new response (after a 1xx): its own headers count
+  } else if (line.size() > 12 && strncasecmp(line.data(), "retry-after:", 12) == 0) {
+    t->retry_after_wall_ms = ParseRetryAfter(line.substr(12));
+  }
+  return len;
+}
+
+size_t CallbackClient::Loop::OnBody(char* data, size_t size, size_t n, void* transfer) {
+  auto* t = static_cast<Transfer*>(transfer);
+  const size_t len = size * n;
+  if (!t->sink.Append(data, len)) {
+    t->abort = Transfer::Abort::kBody;
+    return 0;
+  }
+  return len;
+}
+
+// ---- CallbackClient -----------------------------------------------------------------------
+
+CallbackClient::CallbackClient(CallbackClientOptions opts) : opts_(std::move(opts)) {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_ALL); });
+  // A write to a connection the peer has reset may raise SIGPIPE inside OpenSSL; it must
+  // fail the attempt, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  tls_status_ = CheckCaBundle(opts_.ca_bundle);
+  const int n = std::clamp(opts_.loops, 1, 64);
+  for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<Loop>(opts_, tls_status_, n));
+  for (auto& l : loops_) l->Start();
+}
+
+CallbackClient::~CallbackClient() {
+  for (auto& l : loops_) l->Stop();
+  loops_.clear();
+}
+
+CallbackClient::Loop* CallbackClient::CurrentLoop() const {
+  for (const auto& l : loops_) {
+    if (l->IsCurrent()) return l.get();
+  }
+  return nullptr;
+}
+
+CallbackClient::Loop& CallbackClient::NextLoop() {
+  if (Loop* current = CurrentLoop()) return *current;
+  return *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+}
+
+bool CallbackClient::OnLoopThread() const { return CurrentLoop() != nullptr; }
+
+void CallbackClient::Send(CallbackRequest req, Done done) {
+  if (Loop* current = CurrentLoop()) {
+    current->StartTransfer(std::move(req), std::move(done));
+    return;
+  }
+  // From outside, one origin always goes to the same loop, so its connections are reused
+  // (each loop has its own): the origin is the URL up to the path.
+  const size_t slashes = req.url.find('/', req.url.find("//") == std::string::npos
+                                               ? 0
+                                               : req.url.find("//") + 2);
+  Loop& loop = *loops_[std::hash<std::string_view>()(
+                           std::string_view(req.url).substr(0, slashes)) %
+                       loops_.size()];
+  // std::function needs a copyable callable: the request travels in a shared_ptr.
+  auto moved = std::make_shared<std::pair<CallbackRequest, Done>>(std::move(req), std::move(done));
+  loop.Enqueue([&loop, moved] { loop.StartTransfer(std::move(moved->first), std::move(moved->second)); });
+}
+
+CallbackResult CallbackClient::SendAndWait(const CallbackRequest& req) {
+  std::promise<CallbackResult> p;
+  std::future<CallbackResult> f = p.get_future();
+  Send(req, [&p](CallbackResult r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+void CallbackClient::Post(std::function<void()> fn) {
+  Loop& loop = NextLoop();
+  if (loop.IsCurrent()) {
+    // Not run inline: the caller may hold state that fn also touches.
+    loop.AddTimer(0, std::move(fn));
+    return;
+  }
+  loop.Enqueue(std::move(fn));
+}
+
+void CallbackClient::PostAfter(int64_t delay_ms, std::function<void()> fn) {
+  Loop& loop = NextLoop();
+  const int64_t at = NowMs() + std::max<int64_t>(delay_ms, 0);
+  if (loop.IsCurrent()) {
+    loop.AddTimer(at, std::move(fn));
+    return;
+  }
+  auto shared = std::make_shared<std::function<void()>>(std::move(fn));
+  loop.Enqueue([&loop, at, shared] { loop.AddTimer(at, std::move(*shared)); });
+}
+
+void CallbackClient::AbortAll() {
+  for (auto& l : loops_) {
+    Loop* loop = l.get();
+    if (loop->IsCurrent()) {
+      loop->AbortAllNow();
+    } else {
+      loop->Enqueue([loop] { loop->AbortAllNow(); });
+    }
+  }
+}
+
+CallbackClientStats CallbackClient::stats() const {
+  CallbackClientStats s;
+  for (const auto& l : loops_) l->AddStats(&s);
+  return s;
+}
+
+}  // namespace tock

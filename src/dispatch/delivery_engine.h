@@ -1,0 +1,164 @@
+// DeliveryEngine: turns fired task timers into signed callback attempts, thousands at a time,
+// on the callback client's few event-loop threads, with flow control per application.
+//
+//   timer thread --Submit(ids)--> loop thread: BeginAttempt, admit (FlowControl), sign,
+//   CallbackClient::Send --answer--> same loop: classify, FinishAttempt (recorder thread),
+//   End (window, Retry-After hold, auto-pause) --> start what now may start
+//
+// Admission. An attempt starts when the whole server has fewer than max_in_flight attempts
+// running and its application's FlowControl says go (window, parallelism, rate, Retry-After
+// hold). Otherwise the item (task id, due time) is parked on its application's queue, in
+// arrival order, and nothing fails: applications with parked items that may start wait in a
+// ready ring and take free slots in turn (round-robin), an application at its window waits
+// for one of its attempts to end, and one waiting for a token or a hold has a timer.
+//
+// Pause. A paused application's items are not kept in memory: they are dropped (their due
+// entries stay in storage, untouched) and the lowest dropped due key is remembered; resuming
+// rewinds the due loader to it, which hands them over again. An automatically paused
+// application gets one probe attempt every probe_interval_ms; a successful probe resumes it.
+//
+// A local failure (no descriptor for a socket) is not an attempt: nothing is recorded and
+// the item comes back after local_error_retry_ms.
+//
+// Shutdown (Stop): no new attempts start; attempts in flight get grace_ms, then are aborted
+// and handed back unrecorded (their due entries stay: they run again after restart with the
+// same webhook-id).
+//
+// Threads: Submit from the timer thread; AppChanged from any thread; Start/Stop from the
+// owner. Everything else runs on the client's loop threads. One mutex guards the queues and
+// the FlowControl; it is never held while reading storage, signing or sending.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/clock.h"
+#include "dispatch/flow_control.h"
+#include "wheel/timer_service.h"
+
+namespace tock {
+
+struct App;
+class AppRegistry;
+struct AttemptTicket;
+class CallbackClient;
+struct CallbackResult;
+class DueLoader;
+class TaskService;
+
+struct DeliveryEngineOptions {
+  int max_in_flight = 10'000;
+  int max_per_app = 1'000;
+  int64_t grace_ms = 10'000;
+  int auto_pause_after = 200;            // 0: never
+  int64_t auto_pause_window_ms = 600'000;
+  int64_t probe_interval_ms = 60'000;
+  int64_t local_error_retry_ms = 1'000;
+  int64_t max_retry_after_ms = 3'600'000;
+};
+
+// What /metrics and the admin API show of one application's deliveries.
+struct AppDeliveryView {
+  std::string app_key;
+  int in_flight = 0;
+  int window = 0;
+  size_t queued = 0;        // parked in memory
+  bool dropped = false;     // paused with due work left in storage
+  int64_t hold_until_ms = 0;
+  int consecutive_failures = 0;
+};
+
+class DeliveryEngine {
+ public:
+  DeliveryEngine(TaskService& tasks, AppRegistry& apps, CallbackClient& client, DueLoader& loader,
+                 const Clock& clock, DeliveryEngineOptions opts);
+  ~DeliveryEngine();
+  DeliveryEngine(const DeliveryEngine&) = delete;
+  DeliveryEngine& operator=(const DeliveryEngine&) = delete;
+
+  void Start();
+  void Stop();
+
+  // Fired task timers (timer thread; never blocks).
+  void Submit(std::vector<TimerService::Fired>& batch);
+  // An application was paused, resumed or had its flow settings changed (already stored
+  // and published in the AppRegistry): drops or hands back its queued work accordingly.
+  void AppChanged(const std::string& app_key);
+
+  size_t queued() const;
+  size_t in_flight() const { return static_cast<size_t>(in_flight_total_.load()); }
+  std::vector<AppDeliveryView> Views() const;
+  std::optional<AppDeliveryView> View(const std::string& app_key) const;
+
+ private:
+  struct Item {
+    uint64_t id;
+    int64_t due_ms;
+  };
+  struct AppQueue {
+    std::deque<Item> parked;
+    bool in_ready = false;      // in ready_
+    bool timer_armed = false;   // a token / hold timer will put it back in ready_
+    bool has_dropped = false;   // paused: items dropped since; rewind to `lowest_dropped`
+    Item lowest_dropped{0, 0};
+    Item probe_candidate{0, 0};
+    bool probe_armed = false;
+  };
+  // What Launch needs of an item about to start.
+  struct Slot {
+    Item item;
+    std::string app_key;
+    bool counted = true;  // in FlowControl (false: a probe)
+  };
+
+  // Loop thread: items fresh from the timers.
+  void RunFresh(const std::vector<Item>& items);
+  // REQUIRES: mu_ held. Parks (dedup by id) or drops an item of app_key.
+  void ParkLocked(AppQueue& q, const std::string& app_key, const Item& item);
+  void DropLocked(AppQueue& q, const std::string& app_key, const Item& item, bool auto_paused);
+  void MakeReadyLocked(AppQueue& q, const std::string& app_key);
+  // Starts whatever may start now, round-robin over ready applications.
+  void Pump();
+  // Begins and sends one admitted item; false if its task is stale (nothing started).
+  bool Launch(const Slot& s);
+  void Send(const Slot& s, std::shared_ptr<AttemptTicket> ticket, std::shared_ptr<const App> app);
+  void OnResult(const Slot& s, std::shared_ptr<AttemptTicket> ticket,
+                std::shared_ptr<const App> app, int64_t started_ms, CallbackResult res);
+  // The item's slot is free again: FlowControl::End, wake the application, pump.
+  void EndSlot(const Slot& s, const FlowLimits& limits, FlowControl::Signal signal, bool failed,
+               int64_t started_ms, int64_t hold_until_ms);
+  void ArmTimerLocked(AppQueue& q, const std::string& app_key, int64_t at_wall_ms);
+  void ArmProbeLocked(AppQueue& q, const std::string& app_key);
+  void RunProbe(const std::string& app_key);
+  void AutoPause(const std::string& app_key, int failures);
+  void ResumeAfterProbe(const std::string& app_key);
+  void RewindDropped(const std::string& app_key);
+
+  TaskService& tasks_;
+  AppRegistry& apps_;
+  CallbackClient& client_;
+  DueLoader& loader_;
+  const Clock& clock_;
+  const DeliveryEngineOptions opts_;
+
+  mutable std::mutex mu_;
+  FlowControl flow_;                                  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, AppQueue> queues_;  // GUARDED_BY(mu_)
+  std::deque<std::string> ready_;                     // GUARDED_BY(mu_)
+  std::unordered_set<uint64_t> parked_ids_;           // GUARDED_BY(mu_)
+  int in_flight_ = 0;                                 // GUARDED_BY(mu_): counted attempts
+  bool running_ = false;                              // GUARDED_BY(mu_)
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> shutting_down_{false};            // grace over: results are handed back
+  std::atomic<int64_t> in_flight_total_{0};           // attempts on the wire (probes too)
+};
+
+}  // namespace tock
