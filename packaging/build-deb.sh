@@ -75,7 +75,7 @@ chmod 0644 "$root/usr/share/man/man1/tock.1.gz"
   cat "$PKG/copyright"
   for p in librocksdb-dev libsodium-dev libssl-dev libzstd-dev liblz4-dev libsnappy-dev \
       zlib1g-dev libbz2-dev libcpp-httplib-dev libsimdjson-dev libfmt-dev \
-      libhowardhinnant-date-dev libc-ares-dev libc6-dev libstdc++-12-dev libgcc-12-dev; do
+      libhowardhinnant-date-dev libc6-dev libstdc++-12-dev libgcc-12-dev; do
     f=/usr/share/doc/$p/copyright
     if [ -f "$f" ]; then
       printf '\n#### Statically linked: Debian package %s (%s) ####\n\n' "$p" \
@@ -87,7 +87,7 @@ chmod 0644 "$root/usr/share/man/man1/tock.1.gz"
   done
   # libcurl is built from its Debian source package (tools/deps.sh): that package's own file.
   printf '\n#### Statically linked: Debian source package curl (%s) ####\n\n' \
-    "$(cat third_party/curl/.tock-built 2>/dev/null || echo unknown)"
+    "$(cut -d' ' -f1 third_party/curl/.tock-built 2>/dev/null || echo unknown)"
   cat third_party/curl/debian/copyright
 } > "$root/usr/share/doc/tock/copyright"
 chmod 0644 "$root/usr/share/doc/tock/copyright"

@@ -7,6 +7,10 @@
 //                                          starts from it.
 //   GET  /admin/apps                       every application, without its secretKey
 //   GET  /admin/apps/{appKey}              one application; 404 if unknown
+//   POST /application/update {app_key,...}  changes linkUrl, retry policy, flow control
+//                                          (parallelism, ratePerSecond), timeZone ...
+//   POST /application/pause {app_key[, reason]}   deliveries wait; nothing fails
+//   POST /application/resume {app_key}     deliveries go on (also ends an auto-pause)
 //
 // DESIGN: the checkpoint hard-links the SST files and copies the write-ahead log, so it costs
 // a memtable flush and little disk, and every write acknowledged before the call started
@@ -25,6 +29,7 @@
 #include "api/http_api.h"
 #include "api/http_util.h"
 #include "api/json_fields.h"
+#include "api/requests.h"
 #include "api/routes.h"
 #include "auth/basic_auth.h"
 #include "auth/signing.h"
@@ -49,18 +54,6 @@ Handler AdminRoute(const HttpApiOptions& opts, Handler fn) {
     }
     fn(req, res);
   };
-}
-
-// The members of one application object (never its secretKey).
-void WriteAppFields(JsonWriter& w, const App& app) {
-  w.Key("appKey"); w.String(app.app_key);
-  w.Key("appName"); w.String(app.name);
-  w.Key("linkUrl"); w.String(app.link_url);
-  w.Key("remark"); w.String(app.remark);
-  w.Key("step"); w.Int(app.step_s);
-  w.Key("retryTotal"); w.Int(app.retry_total);
-  w.Key("successMode"); w.String(app.success_mode == SuccessMode::kStatus ? "status" : "body");
-  w.Key("createdAt"); w.Int(app.created_ms);
 }
 
 // Writes the token as <dir>/admin.token, mode 0600, synced.
@@ -125,6 +118,10 @@ void Backup(ApiServices& svc, const HttpApiOptions& opts, const http::Request& r
            }));
 }
 
+std::optional<AppDeliveryView> View(ApiServices& svc, const std::string& app_key) {
+  return svc.delivery_view ? svc.delivery_view(app_key) : std::nullopt;
+}
+
 void ListApps(ApiServices& svc, http::Response& res) {
   std::vector<std::shared_ptr<const App>> apps = svc.apps.List();
   std::sort(apps.begin(), apps.end(), [](const auto& a, const auto& b) {
@@ -136,7 +133,7 @@ void ListApps(ApiServices& svc, http::Response& res) {
              w.BeginArray();
              for (const auto& app : apps) {
                w.BeginObject();
-               WriteAppFields(w, *app);
+               WriteAppFields(w, *app, View(svc, app->app_key));
                w.EndObject();
              }
              w.EndArray();
@@ -146,7 +143,65 @@ void ListApps(ApiServices& svc, http::Response& res) {
 void ShowApp(ApiServices& svc, const std::string& app_key, http::Response& res) {
   std::shared_ptr<const App> app = svc.apps.Find(app_key);
   if (!app) return SendError(res, Status::NotFound("no application " + app_key));
-  SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteAppFields(w, *app); }));
+  SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteAppFields(w, *app, View(svc, app_key)); }));
+}
+
+// The app_key of an /application/update|pause|resume body, and the body's fields.
+Result<std::string> AppKeyOf(const FieldReader& f) {
+  Result<std::optional<std::string>> k = f.String("app_key", 1, 64);
+  if (!k.ok()) return k.status();
+  if (!k->has_value()) return f.Missing("app_key");
+  return std::move(**k);
+}
+
+// Read-modify-write of one application, then the engine is told; answers the new state.
+void ChangeApp(ApiServices& svc, const http::Request& req, http::Response& res,
+               const std::function<Status(const FieldReader&, App&)>& change,
+               const char* log_event) {
+  Result<simdjson::dom::object> body = ParseJsonBody(req.body);
+  if (!body.ok()) return SendError(res, body.status());
+  FieldReader f(*body);
+  Result<std::string> key = AppKeyOf(f);
+  if (!key.ok()) return SendError(res, key.status());
+  Result<std::shared_ptr<const App>> updated =
+      svc.apps.Update(*key, [&](App& app) { return change(f, app); });
+  if (!updated.ok()) {
+    if (updated.status().code() == Code::kNotFound) {
+      return SendError(res, Status::NotFound("no application " + *key));
+    }
+    return SendError(res, updated.status());
+  }
+  if (svc.app_changed) svc.app_changed(*key);
+  log::Info(log_event, {{"app", *key}});
+  const App& app = **updated;
+  SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteAppFields(w, app, View(svc, *key)); }));
+}
+
+void UpdateApp(ApiServices& svc, const http::Request& req, http::Response& res) {
+  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app) {
+    return ParseAppUpdate(f, svc.guard, &app);
+  }, "app.updated");
+}
+
+void PauseApp(ApiServices& svc, const http::Request& req, http::Response& res) {
+  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app) {
+    Result<std::optional<std::string>> r = f.String("reason", 1, 200);
+    if (!r.ok()) return r.status();
+    if (app.pause == PauseKind::kManual) return Status::Ok();  // already: idempotent
+    app.pause = PauseKind::kManual;
+    app.pause_reason = r->has_value() ? "paused by operator: " + **r : "paused by operator";
+    app.paused_ms = svc.clock.WallMs();
+    return Status::Ok();
+  }, "app.paused");
+}
+
+void ResumeApp(ApiServices& svc, const http::Request& req, http::Response& res) {
+  ChangeApp(svc, req, res, [](const FieldReader&, App& app) {
+    app.pause = PauseKind::kNone;
+    app.pause_reason.clear();
+    app.paused_ms = 0;
+    return Status::Ok();
+  }, "app.resumed");
 }
 
 }  // namespace
@@ -159,6 +214,18 @@ void RegisterAdminRoutes(http::Router& router, ApiServices& svc, const HttpApiOp
   router.Add("GET", "/admin/apps",
              AdminRoute(opts, [&svc](const http::Request&, http::Response& res) {
                ListApps(svc, res);
+             }));
+  router.Add("POST", "/application/update",
+             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+               UpdateApp(svc, req, res);
+             }));
+  router.Add("POST", "/application/pause",
+             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+               PauseApp(svc, req, res);
+             }));
+  router.Add("POST", "/application/resume",
+             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+               ResumeApp(svc, req, res);
              }));
   router.Add("GET", "/admin/apps/{appKey}",
              AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {

@@ -14,14 +14,17 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
+#include "dispatch/delivery_view.h"
 #include "common/status.h"
 #include "timeutil/time_zone.h"
 
 namespace tock {
 
+class AddressGuard;
 class AppRegistry;
 class ScheduleService;
 class TaskService;
@@ -49,6 +52,11 @@ struct ApiServices {
   std::function<std::string()> metrics_text;  // /metrics (Prometheus text); may be empty
   ScheduleService* schedules = nullptr;       // /v4/schedules; not served when null
   Store* store = nullptr;                     // POST /admin/backup; 503 when null
+  const AddressGuard* guard = nullptr;        // linkUrl checks; none when null
+  // After an application's pause or flow settings changed (the delivery engine acts on it).
+  std::function<void(const std::string& app_key)> app_changed;
+  // The delivery engine's live view of an application; may be empty.
+  std::function<std::optional<AppDeliveryView>(const std::string& app_key)> delivery_view;
 };
 
 class HttpApi {

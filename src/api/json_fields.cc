@@ -1,5 +1,7 @@
 #include "api/json_fields.h"
 
+#include <cstdio>
+
 #include <charconv>
 #include <cstdlib>
 #include <vector>
@@ -181,6 +183,21 @@ Result<std::optional<bool>> FieldReader::Bool(std::string_view key) const {
   bool b;
   if (v->get_bool().get(b)) return Status::Invalid(Name(key) + ": must be true or false");
   return std::optional<bool>(b);
+}
+
+Result<std::optional<double>> FieldReader::Number(std::string_view key, double min,
+                                                  double max) const {
+  auto v = Get(key);
+  if (!v) return std::optional<double>();
+  double d;
+  auto range = [&] {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "a number from %g to %g", min, max);
+    return std::string(buf);
+  };
+  if (v->get_double().get(d)) return Status::Invalid(Name(key) + ": must be " + range());
+  if (!(d >= min && d <= max)) return Status::Invalid(Name(key) + ": must be " + range());
+  return std::optional<double>(d);
 }
 
 size_t Utf8Length(std::string_view s) {

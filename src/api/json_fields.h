@@ -43,6 +43,8 @@ class FieldReader {
                                             size_t max_chars) const;
   Result<std::optional<int64_t>> Int(std::string_view key, int64_t min, int64_t max) const;
   Result<std::optional<bool>> Bool(std::string_view key) const;
+  // Any JSON number (integer or not) within [min, max].
+  Result<std::optional<double>> Number(std::string_view key, double min, double max) const;
 
   std::string Name(std::string_view key) const;  // "field 'prefix.key'"
   Status Missing(std::string_view key) const;    // "field 'key': is required"

@@ -1,5 +1,6 @@
 #include "api/requests.h"
 
+#include "callback/address_guard.h"
 #include "callback/url.h"
 #include "timeutil/time_parse.h"
 
@@ -75,35 +76,81 @@ Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t
   return spec;
 }
 
-Result<App> ParseAppCreate(const FieldReader& f) {
-  App app;
-  TOCK_RETURN_IF_ERROR(Assign(f.String("appName", 1, 100), &app.name));
-  if (app.name.empty()) return f.Missing("appName");
+namespace {
 
-  std::string url;
+// The fields of an application that create sets and update changes; absent ones keep *app.
+Status ParseAppFields(const FieldReader& f, const AddressGuard* guard, App* app) {
+  TOCK_RETURN_IF_ERROR(Assign(f.String("appName", 1, 100), &app->name));
+  std::optional<std::string> url;
   TOCK_RETURN_IF_ERROR(Assign(f.String("linkUrl", 1, 2048), &url));
-  if (url.empty()) return f.Missing("linkUrl");
-  Result<CallbackUrl> parsed = ParseCallbackUrl(url);
-  if (!parsed.ok()) return Status::Invalid(f.Name("linkUrl") + ": " + parsed.status().message());
-  app.link_url = url;
-
-  int64_t step = 5, retry_total = 5;
+  if (url) {
+    Result<CallbackUrl> parsed = ParseCallbackUrl(*url);
+    if (!parsed.ok()) return Status::Invalid(f.Name("linkUrl") + ": " + parsed.status().message());
+    if (guard != nullptr && guard->DeniedLiteral(parsed->host, parsed->port)) {
+      return Status::Invalid(f.Name("linkUrl") + ": address " + parsed->host + " port " +
+                             std::to_string(parsed->port) +
+                             " is denied (settings callback-deny / callback-allow)");
+    }
+    app->link_url = *url;
+  }
+  int64_t step = app->step_s, retry_total = app->retry_total;
   TOCK_RETURN_IF_ERROR(Assign(f.Int("step", 0, 3600), &step));
   TOCK_RETURN_IF_ERROR(Assign(f.Int("retryTotal", 0, 10), &retry_total));
-  app.step_s = static_cast<int32_t>(step);
-  app.retry_total = static_cast<int32_t>(retry_total);
-  TOCK_RETURN_IF_ERROR(Assign(f.String("remark", 0, 255), &app.remark));
+  app->step_s = static_cast<int32_t>(step);
+  app->retry_total = static_cast<int32_t>(retry_total);
+  TOCK_RETURN_IF_ERROR(Assign(f.String("remark", 0, 255), &app->remark));
 
-  std::string mode = "body";
+  std::optional<std::string> mode;
   TOCK_RETURN_IF_ERROR(Assign(f.String("successMode", 1, 16), &mode));
   if (mode == "body") {
-    app.success_mode = SuccessMode::kBody;
+    app->success_mode = SuccessMode::kBody;
   } else if (mode == "status") {
-    app.success_mode = SuccessMode::kStatus;
-  } else {
+    app->success_mode = SuccessMode::kStatus;
+  } else if (mode) {
     return Status::Invalid(f.Name("successMode") + ": must be \"body\" or \"status\"");
   }
+
+  // Flow control: 0 restores the server's defaults (max-per-app; no rate limit).
+  int64_t parallelism = app->parallelism;
+  TOCK_RETURN_IF_ERROR(Assign(f.Int("parallelism", 0, 100000), &parallelism));
+  app->parallelism = static_cast<int32_t>(parallelism);
+  TOCK_RETURN_IF_ERROR(Assign(f.Number("ratePerSecond", 0, 100000), &app->rate_per_second));
+
+  std::optional<std::string> zone;
+  TOCK_RETURN_IF_ERROR(Assign(f.String("timeZone", 0, 64), &zone));
+  if (zone && !zone->empty()) {
+    Result<TimeZone> tz = TimeZone::Load(*zone);
+    if (!tz.ok()) {
+      return Status::Invalid(f.Name("timeZone") + ": must be an IANA time zone name such as "
+                             "\"Asia/Tokyo\" (" + tz.status().message() + ")");
+    }
+  }
+  if (zone) app->time_zone = *zone;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<App> ParseAppCreate(const FieldReader& f, const AddressGuard* guard) {
+  App app;
+  if (!f.Has("appName")) return f.Missing("appName");
+  if (!f.Has("linkUrl")) return f.Missing("linkUrl");
+  TOCK_RETURN_IF_ERROR(ParseAppFields(f, guard, &app));
   return app;
+}
+
+Status ParseAppUpdate(const FieldReader& f, const AddressGuard* guard, App* app) {
+  static const char* const kFields[] = {"appName", "linkUrl", "step", "retryTotal",
+                                        "remark", "successMode", "parallelism",
+                                        "ratePerSecond", "timeZone"};
+  bool any = false;
+  for (const char* k : kFields) any = any || f.Has(k);
+  if (!any) {
+    return Status::Invalid("request body: give at least one of appName, linkUrl, step, "
+                           "retryTotal, remark, successMode, parallelism, ratePerSecond, "
+                           "timeZone");
+  }
+  return ParseAppFields(f, guard, app);
 }
 
 }  // namespace tock::api

@@ -13,6 +13,10 @@
 #include "tasks/task_service.h"
 #include "timeutil/time_zone.h"
 
+namespace tock {
+class AddressGuard;
+}
+
 namespace tock::api {
 
 struct TaskLimits {
@@ -24,7 +28,12 @@ struct TaskLimits {
 Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t now_ms,
                                const TaskLimits& limits);
 
-// /application/create. Fills everything but the keys and created_ms.
-Result<App> ParseAppCreate(const FieldReader& f);
+// /application/create. Fills everything but the keys and created_ms. `guard` (may be null)
+// refuses a linkUrl whose host is a literal address it denies.
+Result<App> ParseAppCreate(const FieldReader& f, const AddressGuard* guard);
+
+// /application/update: applies the fields present (any of those of create, none required)
+// to *app. At least one must be present.
+Status ParseAppUpdate(const FieldReader& f, const AddressGuard* guard, App* app);
 
 }  // namespace tock::api

@@ -39,3 +39,46 @@ std::string ErrorBody(const Status& status) {
 }
 
 }  // namespace tock::api
+
+namespace tock::api {
+
+void WritePause(JsonWriter& w, const App& app) {
+  if (app.pause == PauseKind::kNone) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  w.Key("kind"); w.String(PauseKindName(app.pause));
+  w.Key("reason"); w.String(app.pause_reason);
+  w.Key("since"); w.Int(app.paused_ms);
+  w.EndObject();
+}
+
+void WriteAppFields(JsonWriter& w, const App& app, const std::optional<AppDeliveryView>& view) {
+  w.Key("appKey"); w.String(app.app_key);
+  w.Key("appName"); w.String(app.name);
+  w.Key("linkUrl"); w.String(app.link_url);
+  w.Key("remark"); w.String(app.remark);
+  w.Key("step"); w.Int(app.step_s);
+  w.Key("retryTotal"); w.Int(app.retry_total);
+  w.Key("successMode"); w.String(app.success_mode == SuccessMode::kStatus ? "status" : "body");
+  w.Key("createdAt"); w.Int(app.created_ms);
+  w.Key("parallelism"); w.Int(app.parallelism);
+  w.Key("ratePerSecond"); w.Double(app.rate_per_second);
+  w.Key("timeZone"); w.String(app.time_zone);
+  w.Key("paused"); w.Bool(app.pause != PauseKind::kNone);
+  w.Key("pause"); WritePause(w, app);
+  if (view) {
+    w.Key("delivery");
+    w.BeginObject();
+    w.Key("inFlight"); w.Int(view->in_flight);
+    w.Key("window"); w.Int(view->window);
+    w.Key("queued"); w.Int(static_cast<int64_t>(view->queued));
+    w.Key("holdUntil");
+    if (view->hold_until_ms > 0) w.Int(view->hold_until_ms); else w.Null();
+    w.Key("consecutiveFailures"); w.Int(view->consecutive_failures);
+    w.EndObject();
+  }
+}
+
+}  // namespace tock::api

@@ -7,10 +7,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/json_writer.h"
 #include "common/status.h"
+#include "dispatch/delivery_view.h"
+#include "storage/records.h"
 
 namespace tock::api {
 
@@ -19,5 +22,11 @@ int HttpStatusFor(Code code);
 // `fill` writes the members of "data" (the object braces are written here).
 std::string OkBody(const std::function<void(JsonWriter&)>& fill);
 std::string ErrorBody(const Status& status);
+
+// null, or {"kind":"manual"|"auto","reason":"...","since":<unix ms>}.
+void WritePause(JsonWriter& w, const App& app);
+// The members of one application object (never its secretKey), with the delivery engine's
+// live view of it when there is one.
+void WriteAppFields(JsonWriter& w, const App& app, const std::optional<AppDeliveryView>& view);
 
 }  // namespace tock::api

@@ -101,7 +101,7 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http:
   }
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendError(res, body.status());
-  Result<App> parsed = ParseAppCreate(FieldReader(*body));
+  Result<App> parsed = ParseAppCreate(FieldReader(*body), svc.guard);
   if (!parsed.ok()) return SendError(res, parsed.status());
   App app = std::move(parsed).value();
   app.app_key = RandomAlnum(16);
@@ -382,7 +382,12 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
     if (!id.ok()) return SendError(res, id.status());
     Result<TaskDetail> d = svc.tasks.Detail(app, *id);
     if (!d.ok()) return SendError(res, d.status());
-    SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteDetail(w, *d, svc.time_zone); }));
+    SendJson(res, 200, OkBody([&](JsonWriter& w) {
+               WriteDetail(w, *d, svc.time_zone);
+               // Why a waiting task is not being delivered, when its application is paused.
+               w.Key("appPaused");
+               WritePause(w, app);
+             }));
   });
   router.Add("GET", "/task/detail", detail);
   router.Add("POST", "/task/detail", detail);

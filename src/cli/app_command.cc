@@ -1,9 +1,14 @@
-// `tock app create|list|show`: applications on a running server, with the admin token.
+// `tock app create|list|show|update|pause|resume`: applications on a running server, with
+// the admin token.
 //
 //   tock app create --name N --url U [--step S] [--retry-total R] [--remark X]
-//                   [--success-mode body|status]     POST /application/create
+//                   [--success-mode body|status] [--parallelism P] [--rate R]
+//                   [--time-zone Z]                  POST /application/create
 //   tock app list                                     GET /admin/apps
 //   tock app show APP_KEY                             GET /admin/apps/{appKey}
+//   tock app update APP_KEY [the options of create]   POST /application/update
+//   tock app pause APP_KEY [--reason TEXT]            POST /application/pause
+//   tock app resume APP_KEY                           POST /application/resume
 //
 // Output is `key: value` lines; `list` prints one block per application, blank-line
 // separated. The secretKey (and webhookSecret) are shown by `create` only: the server
@@ -23,25 +28,70 @@ namespace tock::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "Usage: tock app <create|list|show> [options]\n\n"
+    "Usage: tock app <create|list|show|update|pause|resume> [options]\n\n"
     "  tock app create --name N --url U [--step S] [--retry-total R] [--remark X]\n"
-    "                  [--success-mode body|status]\n"
+    "                  [--success-mode body|status] [--parallelism P] [--rate R]\n"
+    "                  [--time-zone Z]\n"
     "      registers an application; prints its keys (the secretKey is shown only once)\n"
+    "      --parallelism: callbacks in flight at most (0: the server's max-per-app)\n"
+    "      --rate: callbacks started per second at most (0: no limit)\n"
     "  tock app list           every application (never the secretKey)\n"
-    "  tock app show APP_KEY   one application\n\n"
+    "  tock app show APP_KEY   one application, with its deliveries in flight\n"
+    "  tock app update APP_KEY [--name N] [--url U] [...the options of create]\n"
+    "      changes what is given\n"
+    "  tock app pause APP_KEY [--reason TEXT]\n"
+    "      its due callbacks wait (nothing fails) until `tock app resume APP_KEY`\n"
+    "  tock app resume APP_KEY   also ends an automatic pause\n\n"
     "Options of every app command:\n";
 
-// A number as a JSON integer; anything else as a string, so the server's message names the
+// The options of create and update, and the body field each fills.
+struct FieldFlag {
+  const char* flag;
+  const char* field;
+  bool number;
+};
+constexpr FieldFlag kFieldFlags[] = {
+    {"name", "appName", false},        {"url", "linkUrl", false},
+    {"step", "step", true},            {"retry-total", "retryTotal", true},
+    {"remark", "remark", false},       {"success-mode", "successMode", false},
+    {"parallelism", "parallelism", true}, {"rate", "ratePerSecond", true},
+    {"time-zone", "timeZone", false},
+};
+
+// A number as a JSON number; anything else as a string, so the server's message names the
 // field and the rule.
-void WriteIntOrString(JsonWriter& w, const std::string& text) {
-  bool digits = !text.empty() && text.size() < 18 &&
-                text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) == std::string::npos &&
-                text != "-";
-  if (digits) {
-    w.Int(std::stoll(text));
+void WriteNumberOrString(JsonWriter& w, const std::string& text) {
+  const size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+  const size_t dot = text.find('.');
+  bool number = text.size() > sign && text.size() < 18 &&
+                text.find_first_not_of("0123456789.", sign) == std::string::npos &&
+                (dot == std::string::npos ||
+                 (dot > sign && dot + 1 < text.size() && text.find('.', dot + 1) == std::string::npos));
+  if (number) {
+    w.Raw(text);
   } else {
     w.String(text);
   }
+}
+
+// The body fields given as flags, into an open object.
+void WriteFieldFlags(JsonWriter& w, const Flags& flags) {
+  for (const FieldFlag& f : kFieldFlags) {
+    if (auto v = flags.Last(f.flag)) {
+      w.Key(f.field);
+      if (f.number) {
+        WriteNumberOrString(w, *v);
+      } else {
+        w.String(*v);
+      }
+    }
+  }
+}
+
+bool IsAppKey(const std::string& key) {
+  return !key.empty() &&
+         key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+             std::string::npos;
 }
 
 void PrintData(const std::string& data) { PrintObjectLines(data); }
@@ -62,7 +112,8 @@ void PrintList(const std::string& data) {
 
 int AppCommand(const std::vector<std::string>& args) {
   std::set<std::string> with_value = AdminFlagNames();
-  with_value.insert({"name", "url", "step", "retry-total", "remark", "success-mode"});
+  for (const FieldFlag& f : kFieldFlags) with_value.insert(f.flag);
+  with_value.insert("reason");
   Result<Flags> flags = ParseFlags(args, with_value, {});
   if (!flags.ok()) {
     std::fprintf(stderr, "tock app: %s\n", flags.status().message().c_str());
@@ -74,24 +125,39 @@ int AppCommand(const std::vector<std::string>& args) {
     return flags->Bool("help") ? kExitOk : kExitUsage;
   }
   const std::string verb = flags->positional[0];
-  size_t want_positional = verb == "show" ? 2 : 1;
-  if (verb != "create" && verb != "list" && verb != "show") {
-    std::fprintf(stderr, "tock app: unknown command \"%s\" (create, list, show)\n", verb.c_str());
-    return kExitUsage;
-  }
-  if (flags->positional.size() != want_positional) {
-    std::fprintf(stderr, verb == "show" ? "tock app show: give one APP_KEY\n"
-                                        : "tock app %s: unexpected argument\n",
+  const std::set<std::string> verbs = {"create", "list", "show", "update", "pause", "resume"};
+  if (!verbs.count(verb)) {
+    std::fprintf(stderr,
+                 "tock app: unknown command \"%s\" (create, list, show, update, pause, resume)\n",
                  verb.c_str());
     return kExitUsage;
   }
-  if (verb != "create") {
-    for (const char* f : {"name", "url", "step", "retry-total", "remark", "success-mode"}) {
-      if (flags->Has(f)) {
-        std::fprintf(stderr, "tock app %s: --%s is for app create\n", verb.c_str(), f);
+  const bool keyed = verb != "create" && verb != "list";
+  if (flags->positional.size() != (keyed ? 2u : 1u)) {
+    if (keyed) {
+      std::fprintf(stderr, "tock app %s: give one APP_KEY\n", verb.c_str());
+    } else {
+      std::fprintf(stderr, "tock app %s: unexpected argument\n", verb.c_str());
+    }
+    return kExitUsage;
+  }
+  const std::string key = keyed ? flags->positional[1] : "";
+  if (keyed && !IsAppKey(key)) {
+    std::fprintf(stderr, "tock app %s: APP_KEY must be letters and digits\n", verb.c_str());
+    return kExitUsage;
+  }
+  if (verb != "create" && verb != "update") {
+    for (const FieldFlag& f : kFieldFlags) {
+      if (flags->Has(f.flag)) {
+        std::fprintf(stderr, "tock app %s: --%s is for app create and app update\n",
+                     verb.c_str(), f.flag);
         return kExitUsage;
       }
     }
+  }
+  if (verb != "pause" && flags->Has("reason")) {
+    std::fprintf(stderr, "tock app %s: --reason is for app pause\n", verb.c_str());
+    return kExitUsage;
   }
   Result<AdminTarget> target = ResolveAdminTarget(*flags);
   if (!target.ok()) {
@@ -103,30 +169,26 @@ int AppCommand(const std::vector<std::string>& args) {
     return HandleReply(*target, AdminRequest(*target, "GET", "/admin/apps", ""), PrintList);
   }
   if (verb == "show") {
-    const std::string& key = flags->positional[1];
-    if (key.empty() || key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                             "0123456789") != std::string::npos) {
-      std::fprintf(stderr, "tock app show: APP_KEY must be letters and digits\n");
-      return kExitUsage;
-    }
     return HandleReply(*target, AdminRequest(*target, "GET", "/admin/apps/" + key, ""),
                        PrintData);
   }
-
-  if (!flags->Has("name") || !flags->Has("url")) {
+  if (verb == "create" && (!flags->Has("name") || !flags->Has("url"))) {
     std::fprintf(stderr, "tock app create: --name and --url are required\n");
     return kExitUsage;
   }
   JsonWriter w;
   w.BeginObject();
-  w.Key("appName"); w.String(*flags->Last("name"));
-  w.Key("linkUrl"); w.String(*flags->Last("url"));
-  if (auto v = flags->Last("step")) { w.Key("step"); WriteIntOrString(w, *v); }
-  if (auto v = flags->Last("retry-total")) { w.Key("retryTotal"); WriteIntOrString(w, *v); }
-  if (auto v = flags->Last("remark")) { w.Key("remark"); w.String(*v); }
-  if (auto v = flags->Last("success-mode")) { w.Key("successMode"); w.String(*v); }
+  if (keyed) {
+    w.Key("app_key");
+    w.String(key);
+  }
+  if (verb == "create" || verb == "update") WriteFieldFlags(w, *flags);
+  if (auto v = flags->Last("reason")) {
+    w.Key("reason");
+    w.String(*v);
+  }
   w.EndObject();
-  return HandleReply(*target, AdminRequest(*target, "POST", "/application/create", w.Take()),
+  return HandleReply(*target, AdminRequest(*target, "POST", "/application/" + verb, w.Take()),
                      PrintData);
 }
 

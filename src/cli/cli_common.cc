@@ -159,10 +159,19 @@ bool PrintObjectLines(const std::string& object_json) {
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(object_json).get(obj) != simdjson::SUCCESS) return false;
-  for (auto [key, value] : obj) {
+  auto print = [](std::string_view key, simdjson::dom::element value) {
     std::string_view s;
     std::string text = value.get(s) == simdjson::SUCCESS ? std::string(s) : simdjson::minify(value);
     std::printf("%.*s: %s\n", static_cast<int>(key.size()), key.data(), text.c_str());
+  };
+  for (auto [key, value] : obj) {
+    simdjson::dom::object inner;
+    if (value.get(inner) == simdjson::SUCCESS) {
+      // One level of nesting as "outer.inner: value" lines (pause.kind, delivery.window).
+      for (auto [k, v] : inner) print(std::string(key) + "." + std::string(k), v);
+    } else {
+      print(key, value);
+    }
   }
   return true;
 }

@@ -72,7 +72,8 @@ int HandleReply(const AdminTarget& target, const HttpReply& reply,
                 void (*print)(const std::string& data_json));
 
 // Prints every member of a JSON object as "key: value" (strings unquoted, anything else as
-// compact JSON), one per line. Returns false if json is not an object.
+// compact JSON), one per line; a member that is an object prints its members as
+// "key.member: value". Returns false if json is not an object.
 bool PrintObjectLines(const std::string& object_json);
 
 }  // namespace tock::cli

@@ -1,5 +1,8 @@
 #include "common/json_writer.h"
 
+#include <charconv>
+#include <cmath>
+
 namespace tock {
 
 void AppendJsonString(std::string* out, std::string_view s) {
@@ -26,6 +29,17 @@ void AppendJsonString(std::string* out, std::string_view s) {
     }
   }
   *out += '"';
+}
+
+void JsonWriter::Double(double v) {
+  Separate();
+  if (!std::isfinite(v)) {
+    out_ += "null";
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, ec == std::errc() ? end : buf);
 }
 
 }  // namespace tock

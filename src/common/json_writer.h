@@ -36,6 +36,8 @@ class JsonWriter {
   void Int(int64_t v) { Separate(); out_ += std::to_string(v); }
   void Uint(uint64_t v) { Separate(); out_ += std::to_string(v); }
   void Bool(bool v) { Separate(); out_ += v ? "true" : "false"; }
+  // The shortest text that reads back as v; null for NaN and infinities (not JSON).
+  void Double(double v);
   void Null() { Separate(); out_ += "null"; }
   // REQUIRES: json is one complete, valid JSON value.
   void Raw(std::string_view json) { Separate(); out_ += json; }

@@ -39,6 +39,7 @@ struct Settings {
   std::string callback_proxy;
   int64_t auto_pause_after = 200;
   int64_t auto_pause_window_s = 600;
+  int64_t auto_pause_probe_s = 60;
   int64_t http_threads = 64;
   int64_t http_loops = 1;
   int64_t max_connections = 10000;

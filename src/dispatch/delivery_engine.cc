@@ -152,12 +152,20 @@ void DeliveryEngine::Submit(std::vector<TimerService::Fired>& batch) {
     const size_t end = std::min(batch.size(), (p + 1) * per);
     items->reserve(end - p * per);
     for (size_t i = p * per; i < end; ++i) items->push_back({batch[i].id, batch[i].due_wall_ms});
-    client_.Post([this, items] { RunFresh(*items); });
+    client_.Post([this, items] { RunFresh(*items, 0); });
   }
 }
 
-void DeliveryEngine::RunFresh(const std::vector<Item>& items) {
-  for (const Item& item : items) {
+void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
+  const size_t end = std::min(items.size(), from + kFreshChunk);
+  if (end < items.size()) {
+    // The rest after this loop's I/O: a burst of 100 000 must not hold back the sending of
+    // its first attempts until all of it is begun.
+    auto rest = std::make_shared<std::vector<Item>>(items.begin() + end, items.end());
+    client_.Post([this, rest] { RunFresh(*rest, 0); });
+  }
+  for (size_t i = from; i < end; ++i) {
+    const Item& item = items[i];
     if (stopping_.load()) return;  // what is not begun stays due in storage
     Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(item.id, item.due_ms);
     if (!begun.ok()) {
@@ -370,7 +378,7 @@ void DeliveryEngine::OnResult(const Slot& s, std::shared_ptr<AttemptTicket> tick
     tasks_.AbandonAttempt(*ticket);
     EndSlot(s, limits, FlowControl::Signal::kNone, false, started_ms, 0);
     const Item item = s.item;
-    client_.PostAfter(opts_.local_error_retry_ms, [this, item] { RunFresh({item}); });
+    client_.PostAfter(opts_.local_error_retry_ms, [this, item] { RunFresh({item}, 0); });
     return;
   }
   const uint32_t number = ticket->task.round + 1;

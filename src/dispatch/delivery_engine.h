@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "dispatch/delivery_view.h"
 #include "dispatch/flow_control.h"
 #include "wheel/timer_service.h"
 
@@ -63,17 +64,6 @@ struct DeliveryEngineOptions {
   int64_t probe_interval_ms = 60'000;
   int64_t local_error_retry_ms = 1'000;
   int64_t max_retry_after_ms = 3'600'000;
-};
-
-// What /metrics and the admin API show of one application's deliveries.
-struct AppDeliveryView {
-  std::string app_key;
-  int in_flight = 0;
-  int window = 0;
-  size_t queued = 0;        // parked in memory
-  bool dropped = false;     // paused with due work left in storage
-  int64_t hold_until_ms = 0;
-  int consecutive_failures = 0;
 };
 
 class DeliveryEngine {
@@ -119,8 +109,10 @@ class DeliveryEngine {
     bool counted = true;  // in FlowControl (false: a probe)
   };
 
-  // Loop thread: items fresh from the timers.
-  void RunFresh(const std::vector<Item>& items);
+  // Loop thread: items fresh from the timers, kFreshChunk at a time from `from` (the rest
+  // is posted back to the loop, so sending starts while a burst is still being begun).
+  static constexpr size_t kFreshChunk = 256;
+  void RunFresh(const std::vector<Item>& items, size_t from);
   // REQUIRES: mu_ held. Parks (dedup by id) or drops an item of app_key.
   void ParkLocked(AppQueue& q, const std::string& app_key, const Item& item);
   void DropLocked(AppQueue& q, const std::string& app_key, const Item& item, bool auto_paused);

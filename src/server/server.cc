@@ -15,6 +15,7 @@
 #include "callback/address_guard.h"
 #include "callback/callback_client.h"
 #include "common/clock.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "dispatch/delivery_engine.h"
 #include "metrics/exposition.h"
@@ -72,6 +73,8 @@ Status TockServer::Start() {
                 : settings_.log_level == "error" ? log::Level::kError
                                                  : log::Level::kInfo);
   if (!InitCrypto()) return Status::Internal("libsodium failed to initialise");
+  const FileLimit fds = RaiseFileLimit();
+  log::Info("file_limit", {{"soft", fds.soft}, {"hard", fds.hard}, {"was", fds.before}});
 
   Result<TimeZone> tz = TimeZone::Load(settings_.time_zone);
   if (!tz.ok()) {
@@ -153,6 +156,7 @@ Status TockServer::Start() {
   eo.grace_ms = settings_.shutdown_grace_s * 1000;
   eo.auto_pause_after = static_cast<int>(settings_.auto_pause_after);
   eo.auto_pause_window_ms = settings_.auto_pause_window_s * 1000;
+  eo.probe_interval_ms = settings_.auto_pause_probe_s * 1000;
   engine_ = std::make_unique<DeliveryEngine>(*tasks_, *apps_, *client_, *loader_, clock, eo);
   fire_path_ = std::make_unique<FirePath>(*schedules_);
 
@@ -169,6 +173,9 @@ Status TockServer::Start() {
                        [this] { return ready_.load(); }, [this] { return MetricsText(); },
                        schedules_.get()};
   services.store = store_.get();
+  services.guard = guard_.get();
+  services.app_changed = [this](const std::string& key) { engine_->AppChanged(key); };
+  services.delivery_view = [this](const std::string& key) { return engine_->View(key); };
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   // A callback to tock itself would loop: its own listen address and port (as bound, so

@@ -68,6 +68,8 @@ const char* BadReceiver::ModeName(Mode mode) {
       return "redirect";
     case Mode::kHuge:
       return "huge";
+    case Mode::kHeaderFlood:
+      return "header-flood";
   }
   return "?";
 }
@@ -210,6 +212,17 @@ void BadReceiver::Serve(int fd) {
         static const std::string kReply =
             "\x16\x03\x01 this is not HTTP at all \xff\xfe\x00\x01\r\n\r\n<<<>>>";
         SendAll(fd, kReply.data(), kReply.size());
+        return;
+      }
+      case Mode::kHeaderFlood: {
+        static const std::string kStatus = "HTTP/1.1 200 OK\r\n";
+        if (!SendAll(fd, kStatus.data(), kStatus.size())) return;
+        std::string block;
+        for (int i = 0; i < 256; ++i) block += "X-Flood-" + std::to_string(i) + ": xxxxxxxxxxxxxxxx\r\n";
+        while (!stopping_.load()) {
+          if (!SendAll(fd, block.data(), block.size())) return;
+          bytes_sent_.fetch_add(static_cast<int64_t>(block.size()));
+        }
         return;
       }
       case Mode::kRedirect: {

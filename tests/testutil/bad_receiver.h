@@ -10,6 +10,8 @@
 //   kRedirect  answers 302 with a Location header (tock must not follow it)
 //   kHuge      answers 200 with a 100 MiB body (Content-Length), streamed as fast as the
 //              reader takes it; stops when the peer closes
+//   kHeaderFlood answers "HTTP/1.1 200 OK" and then header lines without end, as fast as
+//              the reader takes them; stops when the peer closes
 //
 //   BadReceiver hang(BadReceiver::Mode::kHang);
 //   REQUIRE(hang.ok());
@@ -34,7 +36,7 @@ namespace tock::testing {
 
 class BadReceiver {
  public:
-  enum class Mode { kHang, kReset, kSlow, kStatus5xx, kGarbage, kRedirect, kHuge };
+  enum class Mode { kHang, kReset, kSlow, kStatus5xx, kGarbage, kRedirect, kHuge, kHeaderFlood };
   static const char* ModeName(Mode mode);
 
   explicit BadReceiver(Mode mode, std::string redirect_to = "http://127.0.0.1:1/elsewhere");

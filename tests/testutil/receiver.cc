@@ -126,6 +126,7 @@ void Receiver::Handle(const httplib::Request& req, httplib::Response& res) {
     cv_.wait_for(lock, reply.delay, [&] { return stopping_; });
   }
   res.status = reply.status;
+  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
   res.set_content(reply.body, reply.content_type.c_str());
 }
 

@@ -50,6 +50,7 @@ struct Reply {
   std::string body = "success";
   std::chrono::milliseconds delay{0};  // wait this long before answering
   std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 };
 
 class Receiver {

@@ -1,5 +1,5 @@
 // Small socket helpers shared by the test and driver peers that speak raw TCP: the fault
-// suite's BadReceiver, and the bench's HookServer (receiver) and ClientPool (driver).
+// suite's BadReceiver, the HookServer (receivers) and ClientPool (driver).
 //
 // Thread-safety: plain functions on the caller's descriptors.
 #pragma once

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "hook_server.h"
+#include "testutil/hook_server.h"
 
 namespace tock::bench {
 
@@ -29,6 +29,10 @@ class FastReceiver {
   FastReceiver& operator=(const FastReceiver&) = delete;
 
   bool ok() const { return server_.ok(); }
+  // Answers `success` this long after each request (W5); 0: at once.
+  void SetLatencyMs(int ms) { server_.SetLatencyMs(ms); }
+  int64_t max_pending() const { return server_.max_pending(); }
+  void ResetMaxPending() { server_.ResetMaxPending(); }
   int port() const { return server_.port(); }
   std::string Url() const { return server_.Url(); }
 
@@ -59,7 +63,7 @@ class FastReceiver {
   std::atomic<int64_t> unknown_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> last_first_us_{0};
-  HookServer server_;  // last: destroyed (stopped) first, before the slots Handle() writes
+  testing::HookServer server_;  // last: destroyed (stopped) first, before the slots Handle() writes
 };
 
 }  // namespace tock::bench

@@ -703,4 +703,68 @@ RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   return r;
 }
 
+RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
+  RunResult r;
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 20000;
+  rx.Reset(static_cast<size_t>(n));
+  TockProcess tock(TockOptions(opts));
+  App app;
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
+  WarmUp(*pool);
+  Add(&r, "latency", opts.latency_ms, "ms", 0);
+
+  // Enqueued in batches well before they are due, so delivery runs alone.
+  const int64_t due_ms = CeilToSecondMs(WallNowMs() + 3000 + n / 20);
+  auto due_fn = [due_ms](int64_t) { return due_ms; };
+  EnqueueResult eb = Enqueue(*pool, 0, n, opts.batch, due_fn);
+  if (!CheckEnqueue(eb, n, "enqueue batch", &r)) return r;
+  pool.reset();
+  if (WallNowMs() > due_ms - 200) r.notes.push_back("enqueue overlapped the due time");
+  Progress(opts, "W5: %lld tasks due at %s; receiver latency %d ms", static_cast<long long>(n),
+           Rfc3339Ms(due_ms).c_str(), opts.latency_ms);
+  rx.SetLatencyMs(opts.latency_ms);
+  rx.ResetMaxPending();
+  const double cpu0 = CpuSeconds(tock.pid());
+
+  // Waits for every delivery, sampling tock's RSS every 100 ms on the way.
+  double rss_peak = 0;
+  std::string why;
+  const int64_t deadline = due_ms + 120000 + n / 100 * opts.latency_ms;
+  int64_t last_sample = 0;
+  while (rx.distinct() < n) {
+    const int64_t now = MonoNowUs();
+    if (now - last_sample >= 100000) {
+      rss_peak = std::max(rss_peak, RssMiB(tock.pid()));
+      last_sample = now;
+    }
+    if (WallNowMs() > deadline) {
+      why = "timeout: " + std::to_string(rx.distinct()) + "/" + std::to_string(n) + " delivered";
+      break;
+    }
+    if (!tock.running()) {
+      why = "tock exited\n" + tock.LogTail(kLogTailBytes);
+      break;
+    }
+    if (Cancelled()) {
+      why = "cancelled";
+      break;
+    }
+    usleep(2000);
+  }
+  const double cpu1 = CpuSeconds(tock.pid());
+  SleepMs(static_cast<int64_t>(opts.latency_ms) + 1000);  // the last answers; late duplicates
+  rx.SetLatencyMs(0);
+  DeliveryStats d = CollectDeliveries(rx);
+  const double drain_s = static_cast<double>(d.last_us - due_ms * 1000) / 1e6;
+  Add(&r, "deliver", drain_s > 0 ? static_cast<double>(d.delivered) / drain_s : 0, "/s");
+  Add(&r, "drain", drain_s, "s", 2, false);
+  Add(&r, "in_flight_max", static_cast<double>(rx.max_pending()), "", 0);
+  Add(&r, "rss_in_flight", rss_peak, "MiB", 1);
+  AddCpuPerTask(&r, "cpu_deliver_us_per_task", cpu0, cpu1, n);
+  AddDeliveries(&r, d, rx, n, why);
+  FinishDeliveryRun(tock, nullptr, &r);
+  return r;
+}
+
 }  // namespace tock::bench

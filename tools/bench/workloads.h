@@ -10,6 +10,9 @@
 //   W4 schedules: N single-trigger schedules (default 100 000) pending over the next 300
 //                 days: creation rate, RSS, restart to ready and RSS after restart; then
 //                 1000 more all due in the same second: fire lateness p50/p99/max.
+//   W5 slow receiver: N tasks (default 20 000) of one application due together, to a
+//                 receiver that answers each after --latency-ms (default 200): deliveries/s,
+//                 callbacks in flight at the receiver (most at once), tock's peak RSS.
 //
 // Thread-safety: one workload at a time, from the main thread.
 #pragma once
@@ -26,6 +29,7 @@ struct BenchOptions {
   std::string tock_binary;
   int64_t tasks = -1;      // -1: the workload's default
   int64_t seconds = -1;    // W2 span; -1: 60
+  int latency_ms = 200;    // W5: the receiver's answer delay
   int clients = 64;        // keep-alive client connections (one thread each)
   int batch = 1000;        // tasks per /task/batch-create
   double offset_s = -1;    // W1/W2 lead time before the first due task; -1: computed
@@ -56,5 +60,6 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW2(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW3(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW4(const BenchOptions& opts, FastReceiver& rx);
+RunResult RunW5(const BenchOptions& opts, FastReceiver& rx);
 
 }  // namespace tock::bench

@@ -1,5 +1,5 @@
 // Recorder: the healthy callback target of the fault scenarios. A HookServer
-// (tools/bench/hook_server.h: one epoll thread on 127.0.0.1, port 0) that answers 200 "success" to every
+// (tests/testutil/hook_server.h: one epoll thread on 127.0.0.1, port 0) that answers 200 "success" to every
 // POST and records, per taskId (from the body), every arrival: wall time, the `attempt` field,
 // and whether the `webhook-id` header matched the taskId (Standard Webhooks: the id of a
 // message, the same on every attempt). Also counts arrivals before the body's `scheduledAt`
@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../bench/hook_server.h"
+#include "testutil/hook_server.h"
 
 namespace tock::faults {
 
@@ -65,7 +65,7 @@ class Recorder {
   int64_t bad_webhook_ids_ = 0;              // GUARDED_BY(mu_)
   int64_t early_ = 0;                        // GUARDED_BY(mu_)
   int64_t unparsed_ = 0;                     // GUARDED_BY(mu_)
-  bench::HookServer server_;  // last: destroyed (stopped) first, before what Handle() touches
+  testing::HookServer server_;  // last: destroyed (stopped) first, before what Handle() touches
 };
 
 }  // namespace tock::faults

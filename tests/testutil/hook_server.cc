@@ -1,4 +1,4 @@
-#include "hook_server.h"
+#include "testutil/hook_server.h"
 
 #include "testutil/socket_io.h"
 
@@ -10,13 +10,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <deque>
 #include <string_view>
 #include <unordered_map>
 
-namespace tock::bench {
+namespace tock::testing {
 namespace {
 
 constexpr size_t kMaxHead = 64 << 10;
@@ -27,7 +31,24 @@ struct Conn {
   std::string out;  // response bytes not yet sent
   bool close_after_out = false;
   bool want_write = false;  // EPOLLOUT registered
+  uint64_t generation = 0;  // tells a reused fd number from the connection it was
 };
+
+// Answers held back by the latency setting, in due order (one latency for all: FIFO).
+struct Delayed {
+  int fd;
+  uint64_t generation;
+  int64_t due_us;
+  std::string bytes;
+  bool close;
+  int64_t requests;
+};
+
+int64_t NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -62,7 +83,7 @@ void AppendResponse(const httplib::Response& res, bool close, std::string* out) 
 }
 
 // Parses and answers every complete request at the front of c->in. False: close now.
-bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler) {
+bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler, int64_t* served) {
   for (;;) {
     const size_t head_end = c->in.find("\r\n\r\n");
     if (head_end == std::string::npos) return c->in.size() <= kMaxHead;
@@ -109,6 +130,7 @@ bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler) {
     c->in.erase(0, total);
     httplib::Response res;
     handler(req, res);
+    ++*served;
     AppendResponse(res, close, &c->out);
     if (close) {
       c->close_after_out = true;
@@ -123,7 +145,7 @@ bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler) {
 void HookServer::Start(httplib::Server::Handler handler) {
   handler_ = std::move(handler);
   int port = 0;
-  listen_fd_ = testing::ListenLoopback(4096, /*nonblocking=*/true, &port);
+  listen_fd_ = ListenLoopback(4096, /*nonblocking=*/true, &port);
   if (listen_fd_ < 0) return;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -150,6 +172,8 @@ void HookServer::Stop() {
 
 void HookServer::Loop() {
   std::unordered_map<int, Conn> conns;
+  std::deque<Delayed> delayed;
+  uint64_t next_generation = 1;
   auto drop = [&](int fd) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
@@ -157,7 +181,7 @@ void HookServer::Loop() {
   };
   // Sends what is pending; registers for EPOLLOUT when the socket is full. False: closed.
   auto flush = [&](int fd, Conn& c) {
-    if (!testing::SendAvailable(fd, &c.out)) {
+    if (!SendAvailable(fd, &c.out)) {
       drop(fd);
       return false;
     }
@@ -176,9 +200,26 @@ void HookServer::Loop() {
     return true;
   };
 
+  // Sends the held-back answers that are due; returns the wait until the next, or -1.
+  auto release = [&]() -> int {
+    const int64_t now = NowUs();
+    while (!delayed.empty() && delayed.front().due_us <= now) {
+      Delayed d = std::move(delayed.front());
+      delayed.pop_front();
+      pending_.fetch_sub(d.requests);
+      auto it = conns.find(d.fd);
+      if (it == conns.end() || it->second.generation != d.generation) continue;  // gone
+      it->second.out += d.bytes;
+      it->second.close_after_out = it->second.close_after_out || d.close;
+      flush(d.fd, it->second);
+    }
+    if (delayed.empty()) return -1;
+    return static_cast<int>((delayed.front().due_us - now + 999) / 1000);
+  };
+
   epoll_event events[256];
   for (;;) {
-    int n = epoll_wait(epoll_fd_, events, 256, -1);
+    int n = epoll_wait(epoll_fd_, events, 256, release());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     for (int i = 0; i < n; ++i) {
@@ -197,7 +238,8 @@ void HookServer::Loop() {
           ev.events = EPOLLIN;
           ev.data.fd = cfd;
           epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
-          conns[cfd];
+          conns[cfd] = Conn();
+          conns[cfd].generation = next_generation++;
         }
         continue;
       }
@@ -206,9 +248,26 @@ void HookServer::Loop() {
       Conn& c = it->second;
       if ((events[i].events & EPOLLOUT) && !flush(fd, c)) continue;
       if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-      const bool closed = !testing::ReadAvailable(fd, &c.in);  // end of stream or error
-      if (closed || !ServeBuffered(&c, handler_)) {
+      const bool closed = !ReadAvailable(fd, &c.in);  // end of stream or error
+      const size_t before = c.out.size();
+      const bool close_before = c.close_after_out;
+      int64_t served = 0;
+      if (closed || !ServeBuffered(&c, handler_, &served)) {
         drop(fd);
+        continue;
+      }
+      const int latency = latency_ms_.load();
+      if (latency > 0 && served > 0) {
+        // Held back: the new answers leave the connection's buffer for the delayed queue.
+        Delayed d{fd, c.generation, NowUs() + latency * 1000LL, c.out.substr(before),
+                  c.close_after_out && !close_before, served};
+        c.out.resize(before);
+        c.close_after_out = close_before;
+        const int64_t now_pending = pending_.fetch_add(served) + served;
+        int64_t seen = max_pending_.load();
+        while (now_pending > seen && !max_pending_.compare_exchange_weak(seen, now_pending)) {
+        }
+        delayed.push_back(std::move(d));
         continue;
       }
       flush(fd, c);
@@ -216,4 +275,4 @@ void HookServer::Loop() {
   }
 }
 
-}  // namespace tock::bench
+}  // namespace tock::testing

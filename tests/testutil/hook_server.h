@@ -1,5 +1,5 @@
-// HookServer: the HTTP server under the drivers' callback targets (bench::FastReceiver,
-// faults::Recorder): a minimal HTTP/1.1 server on 127.0.0.1 (port 0) run by one epoll thread,
+// HookServer: the HTTP server under the callback targets of the bench (bench::FastReceiver),
+// the fault suite (faults::Recorder) and the delivery tests: a minimal HTTP/1.1 server on 127.0.0.1 (port 0) run by one epoll thread,
 // passing every request to one handler.
 //
 // Why not httplib's server: the receiver shares the 2 cores with tock, and httplib's
@@ -20,10 +20,12 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <thread>
 
-namespace tock::bench {
+namespace tock::testing {
 
 class HookServer {
  public:
@@ -38,6 +40,14 @@ class HookServer {
   // Closes every connection and joins the loop thread. Idempotent.
   void Stop();
 
+  // Every answer goes out this long after its request was read (0: at once): a receiver that
+  // takes that long to answer, without a thread per request. Set between runs.
+  void SetLatencyMs(int ms) { latency_ms_.store(ms); }
+  // Requests read and not yet answered: now, and the most at once since ResetMaxPending().
+  int64_t pending() const { return pending_.load(); }
+  int64_t max_pending() const { return max_pending_.load(); }
+  void ResetMaxPending() { max_pending_.store(pending_.load()); }
+
   bool ok() const { return port_ > 0; }
   int port() const { return port_; }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
@@ -50,7 +60,10 @@ class HookServer {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: Stop() wakes the loop
   int port_ = 0;
+  std::atomic<int> latency_ms_{0};
+  std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> max_pending_{0};
   std::thread thread_;
 };
 
-}  // namespace tock::bench
+}  // namespace tock::testing
