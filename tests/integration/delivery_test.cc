@@ -200,8 +200,8 @@ TEST_SUITE("Delivery") {
   }
 
   TEST_CASE("a slow receiver does not stall deliveries to another application") {
-    // Few workers so the test needs few slow calls: 4 in total, 2 per application.
-    auto tock = StartOwnTock({"--workers", "4", "--max-per-app", "2"});
+    // Few slots so the test needs few slow calls: 4 in flight in total, 2 per application.
+    auto tock = StartOwnTock({"--max-in-flight", "4", "--max-per-app", "2"});
     AppFixture slow(*tock, {.step = 0, .retry_total = 0});
     AppFixture fast(*tock, {.step = 0, .retry_total = 0});
     slow.receiver.SetDefaultReply({200, "success", 3000ms});

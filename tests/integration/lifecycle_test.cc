@@ -280,9 +280,9 @@ TEST_SUITE("TaskLifecycle") {
   }
 
   TEST_CASE("more due tasks than an application's slots: each is delivered exactly once") {
-    // Two slots for the application and eight workers: items wait parked on the application
-    // and are handed from slot to slot.
-    std::unique_ptr<TockProcess> tock = StartOwnTock({"--max-per-app", "2", "--workers", "8"});
+    // Two slots for the application and eight in the server: items wait parked on the
+    // application and are handed from slot to slot.
+    std::unique_ptr<TockProcess> tock = StartOwnTock({"--max-per-app", "2", "--max-in-flight", "8"});
     AppFixture f(*tock);
     constexpr int kTasks = 300;
     std::string body = R"({"tasks":[)";

@@ -1,6 +1,6 @@
-// Bad receivers (issue 5, Faults), short form. tock runs with 16 workers and 8 slots per
-// application: the default ratio (64 and 32) at a size a test can saturate, so the hanging and
-// trickling receivers alone could hold every worker. The healthy application's tasks must all land
+// Bad receivers (issue 5, Faults), short form. tock runs with 16 callbacks in flight and 8 per
+// application, a size a test can saturate, so the hanging and trickling receivers alone could
+// hold every slot. The healthy application's tasks must all land
 // while those receivers still hold their connections, and every bad task must end failed after its
 // retries. No rate is asserted here (tools/faults reports the ratio).
 #include "../../tools/faults/bad_receivers_scenario.h"
@@ -14,10 +14,10 @@ TEST_SUITE("Faults") {
       "redirect or flood") {
     BadReceiversOptions o;
     o.common = TestCommonOptions();
-    o.common.tock_args = {"--workers", "16", "--max-per-app", "8"};
+    o.common.tock_args = {"--max-in-flight", "16", "--max-per-app", "8"};
     o.healthy_tasks = 2000;
     o.bad_tasks_per_app = 12;
-    o.hold_tasks_per_app = 9;  // more than an application's 8 slots: 9 + 9 > 16 workers
+    o.hold_tasks_per_app = 9;  // more than an application's 8 slots: 9 + 9 > 16 in flight
     o.hang_timeout_ms = 1500;
     o.bad_timeout_ms = 1000;
     o.retry_total = 1;

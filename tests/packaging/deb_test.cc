@@ -331,7 +331,7 @@ TEST_SUITE("Package") {
                           &code);
     CHECK(code == 2);
     CHECK(out == "tock: setting 'max-per-app' (from " + dir.Sub("bad.toml") +
-                     ":2) = \"0\": must be an integer from 1 to 1024\n");
+                     ":2) = \"0\": must be an integer from 1 to 100000\n");
   }
 
   TEST_CASE("tock serve refuses a bad config file before starting, naming it") {

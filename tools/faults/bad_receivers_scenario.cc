@@ -227,7 +227,7 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
   if (healthy_done && last_b - due_h >= o.hang_timeout_ms) {
     res.Violation("phase B: the healthy tasks took " + std::to_string(last_b - due_h) +
                   " ms, longer than the hanging receivers hold a worker (" +
-                  std::to_string(o.hang_timeout_ms) + " ms): workers were starved");
+                  std::to_string(o.hang_timeout_ms) + " ms): delivery slots were starved");
   }
   if (held_by_hang == 0) res.Violation("the hanging receiver was never connected to");
   if (o.min_rate_ratio > 0 && rate_a > 0 && rate_b / rate_a < o.min_rate_ratio) {

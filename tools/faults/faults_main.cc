@@ -31,7 +31,7 @@ constexpr const char kUsage[] =
     "  --tasks N      kill9: tasks per round at most (default 20000);\n"
     "                 bad-receivers: healthy tasks per phase (default 20000)\n"
     "  --min-ratio F  bad-receivers: lowest healthy rate ratio accepted "
-    "(default 0.7)\n"
+    "(default 0.9)\n"
     "  --seed N       kill moments (default: from the clock; printed)\n"
     "  --tock BIN     tock binary (default " TOCK_FAULTS_TOCK_BINARY
     ")\n"
@@ -47,7 +47,7 @@ int Main(int argc, char** argv) {
   std::string scenarios = "all";
   int rounds = 10;
   int64_t tasks = -1;
-  double min_ratio = 0.7;
+  double min_ratio = 0.9;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&] { return bench::ArgValue(argc, argv, &i, "tock_faults", kUsage); };
