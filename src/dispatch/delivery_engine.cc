@@ -87,6 +87,16 @@ DeliveryMetrics& Metrics() {
 [[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
 
 FlowLimits LimitsOf(const App& app) { return FlowLimits{app.parallelism, app.rate_per_second}; }
+}  // namespace
+
+struct DeliveryEngine::InFlight {
+  Slot slot;
+  AttemptTicket ticket;
+  std::shared_ptr<const App> app;
+  int64_t started_ms = 0;
+};
+
+namespace {
 
 bool KeyLess(int64_t due_a, uint64_t id_a, int64_t due_b, uint64_t id_b) {
   return due_a != due_b ? due_a < due_b : id_a < id_b;
@@ -173,11 +183,12 @@ void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
       continue;
     }
     if (!begun->has_value()) continue;  // stale timer
-    auto ticket = std::make_shared<AttemptTicket>(std::move(**begun));
-    std::shared_ptr<const App> app = apps_.Find(ticket->task.app_key);
+    auto f = std::make_unique<InFlight>();
+    f->ticket = std::move(**begun);
+    std::shared_ptr<const App> app = apps_.Find(f->ticket.task.app_key);
     if (!app) {
-      log::Error("dispatch.unknown_app", {{"task_id", item.id}, {"app", ticket->task.app_key}});
-      tasks_.AbandonAttempt(*ticket);
+      log::Error("dispatch.unknown_app", {{"task_id", item.id}, {"app", f->ticket.task.app_key}});
+      tasks_.AbandonAttempt(f->ticket);
       continue;
     }
     const std::string& key = app->app_key;
@@ -211,9 +222,11 @@ void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
       }
     }
     if (go) {
-      Send(Slot{item, key, true}, std::move(ticket), std::move(app));
+      f->slot = Slot{item, key, true};
+      f->app = std::move(app);
+      Send(std::move(f));
     } else {
-      tasks_.AbandonAttempt(*ticket);
+      tasks_.AbandonAttempt(f->ticket);
     }
   }
 }
@@ -319,7 +332,11 @@ bool DeliveryEngine::Launch(const Slot& s) {
       app ? tasks_.BeginAttempt(s.item.id, s.item.due_ms)
           : Result<std::optional<AttemptTicket>>(std::optional<AttemptTicket>());
   if (begun.ok() && begun->has_value()) {
-    Send(s, std::make_shared<AttemptTicket>(std::move(**begun)), std::move(app));
+    auto f = std::make_unique<InFlight>();
+    f->slot = s;
+    f->ticket = std::move(**begun);
+    f->app = std::move(app);
+    Send(std::move(f));
     return true;
   }
   if (!begun.ok()) {
@@ -335,35 +352,39 @@ bool DeliveryEngine::Launch(const Slot& s) {
   return false;
 }
 
-void DeliveryEngine::Send(const Slot& s, std::shared_ptr<AttemptTicket> ticket,
-                          std::shared_ptr<const App> app) {
+void DeliveryEngine::Send(std::unique_ptr<InFlight> f) {
   const int64_t now = clock_.WallMs();
   if (shutting_down_.load()) {
-    tasks_.AbandonAttempt(*ticket);
-    EndSlot(s, LimitsOf(*app), FlowControl::Signal::kNone, false, now, 0);
+    tasks_.AbandonAttempt(f->ticket);
+    EndSlot(f->slot, LimitsOf(*f->app), FlowControl::Signal::kNone, false, now, 0);
     return;
   }
   // The wheel may fire up to 1 ms early (both clock readings drop sub-milliseconds); a
   // callback must never go out before its due time.
-  if (s.item.due_ms > now) {
-    client_.PostAfter(s.item.due_ms - now, [this, s, ticket, app] { Send(s, ticket, app); });
+  if (f->slot.item.due_ms > now) {
+    const int64_t wait = f->slot.item.due_ms - now;
+    client_.PostAfter(wait, [this, p = f.release()] { Send(std::unique_ptr<InFlight>(p)); });
     return;
   }
-  const Task& task = ticket->task;
+  f->started_ms = now;
+  const Task& task = f->ticket.task;
   CallbackRequest req;
-  req.url = app->link_url;
+  req.url = f->app->link_url;
   req.body = BuildCallbackBody(task, task.round + 1);
-  req.headers = BuildCallbackHeaders(*app, task, req.body, now);
+  req.headers = BuildCallbackHeaders(*f->app, task, req.body, now);
   req.timeout_ms = task.timeout_ms;
-  req.cancel = ticket->cancel.get();
-  client_.Send(std::move(req), [this, s, ticket, app, now](CallbackResult res) {
-    OnResult(s, ticket, app, now, std::move(res));
+  req.cancel = f->ticket.cancel.get();
+  // The client calls back exactly once, so the raw pointer is owned again there.
+  client_.Send(std::move(req), [this, p = f.release()](CallbackResult res) {
+    OnResult(std::unique_ptr<InFlight>(p), std::move(res));
   });
 }
 
-void DeliveryEngine::OnResult(const Slot& s, std::shared_ptr<AttemptTicket> ticket,
-                              std::shared_ptr<const App> app, int64_t started_ms,
-                              CallbackResult res) {
+void DeliveryEngine::OnResult(std::unique_ptr<InFlight> f, CallbackResult res) {
+  const Slot& s = f->slot;
+  const std::shared_ptr<const App>& app = f->app;
+  AttemptTicket* ticket = &f->ticket;
+  const int64_t started_ms = f->started_ms;
   const FlowLimits limits = LimitsOf(*app);
   if (shutting_down_.load()) {
     // Handed back: no record, the due entry stays, the attempt repeats after restart.

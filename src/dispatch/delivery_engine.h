@@ -119,11 +119,13 @@ class DeliveryEngine {
   void MakeReadyLocked(AppQueue& q, const std::string& app_key);
   // Starts whatever may start now, round-robin over ready applications.
   void Pump();
+  // One attempt from its start to its result: one allocation, passed to the client's
+  // callback as a raw pointer (so the callback fits std::function's small buffer).
+  struct InFlight;
   // Begins and sends one admitted item; false if its task is stale (nothing started).
   bool Launch(const Slot& s);
-  void Send(const Slot& s, std::shared_ptr<AttemptTicket> ticket, std::shared_ptr<const App> app);
-  void OnResult(const Slot& s, std::shared_ptr<AttemptTicket> ticket,
-                std::shared_ptr<const App> app, int64_t started_ms, CallbackResult res);
+  void Send(std::unique_ptr<InFlight> f);
+  void OnResult(std::unique_ptr<InFlight> f, CallbackResult res);
   // The item's slot is free again: FlowControl::End, wake the application, pump.
   void EndSlot(const Slot& s, const FlowLimits& limits, FlowControl::Signal signal, bool failed,
                int64_t started_ms, int64_t hold_until_ms);

@@ -391,14 +391,18 @@ void TaskService::AbandonAttempt(const AttemptTicket& ticket) {
 
 void TaskService::FinishAttempt(AttemptTicket ticket, const App& app, Attempt attempt,
                                 int64_t not_before_ms) {
+  bool wake;
   {
     std::unique_lock<std::mutex> l(record_mu_);
     record_done_cv_.wait(l, [this] { return records_.size() < kMaxPendingRecords; });
     records_.push_back({std::move(ticket), app.step_s, app.retry_total, std::move(attempt),
                         not_before_ms});
     ++records_queued_;
+    // A recorder that is writing finds this group when it is done: no wake-up (a futex call
+    // per delivery otherwise).
+    wake = recorder_idle_;
   }
-  record_cv_.notify_one();
+  if (wake) record_cv_.notify_one();
 }
 
 void TaskService::WaitForRecords() {
@@ -412,7 +416,9 @@ void TaskService::RecordLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> l(record_mu_);
+      recorder_idle_ = true;
       record_cv_.wait(l, [this] { return record_stop_ || !records_.empty(); });
+      recorder_idle_ = false;
       if (records_.empty()) return;  // stopping, and everything is written
       group.swap(records_);
     }

@@ -202,6 +202,7 @@ class TaskService {
   uint64_t records_queued_ = 0;             // GUARDED_BY(record_mu_): ever handed over
   uint64_t records_written_ = 0;            // GUARDED_BY(record_mu_): ever written (or failed)
   bool record_stop_ = false;                // GUARDED_BY(record_mu_)
+  bool recorder_idle_ = false;              // GUARDED_BY(record_mu_): waiting on record_cv_
   std::thread committer_;                   // last: started once the members above exist
   std::thread recorder_;
 };
