@@ -1,30 +1,76 @@
 #include "api/json_fields.h"
 
-#include <cstdio>
-
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
+#include <unordered_map>
 #include <vector>
+
+#include "common/json_writer.h"
 
 namespace tock::api {
 namespace {
-constexpr size_t kMaxBody = 1u << 20;
-}
 
-namespace {
+// The largest body the parser takes (the --max-body bound); memory is only allocated as
+// large bodies come (simdjson grows its buffers up to this capacity).
+constexpr size_t kMaxParserCapacity = 64u << 20;
 
 // `content` must be delivered exactly as given, and simdjson's DOM would not keep every
 // number as sent: it refuses numbers that fit neither 64-bit integers nor doubles (JSON
-// allows them), and it re-prints floats in its own form (1E+2 -> 100.0, -0 -> 0). So every
-// number token that is not a plain 64-bit integer is swapped for a marker string before
-// parsing ("\uE000b<index>\uE000", raw UTF-8), and MinifyJson() puts the original token back.
-// A body that already holds the marker's lead bytes is parsed as it is (floats are then
-// re-printed, big numbers refused), so a marker can never be forged.
-constexpr std::string_view kMarkerEdge = "\xEE\x80\x80";
+// allows them), and it re-prints floats in its own form (1E+2 -> 100.0, -0 -> 0). So before
+// parsing, every number token that is not a plain 64-bit integer is checked against the
+// JSON number grammar and swapped for an empty string (a marker), and MinifyJson() and the
+// typed readers put the original token back.
+//
+// A marker is known by its identity, never by its content: the rewrite counts string tokens
+// in document order (keys included) and remembers the ordinals of the markers; after
+// parsing, a walk of the DOM in the same order records the address of each marker's string
+// in simdjson's string buffer (every string there has its own). A string the client sent,
+// whatever bytes or escapes it holds, can never be taken for a marker.
+struct Markers {
+  std::vector<std::string> tokens;             // marker n -> the number as sent
+  std::vector<size_t> ordinals;                // marker n -> its string ordinal
+  std::unordered_map<const char*, size_t> at;  // marker string's address -> n
+  void Clear() {
+    tokens.clear();
+    ordinals.clear();
+    at.clear();
+  }
+};
+thread_local Markers tl_markers;
 
-thread_local std::vector<std::string> tl_big_numbers;  // marker index -> original token
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// True for a token simdjson would refuse or re-print: anything but a plain 64-bit integer.
+// RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i >= t.size()) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else if (t[i] >= '1' && t[i] <= '9') {
+    while (i < t.size() && IsDigit(t[i])) ++i;
+  } else {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    const size_t start = i;
+    while (i < t.size() && IsDigit(t[i])) ++i;
+    if (i == start) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    const size_t start = i;
+    while (i < t.size() && IsDigit(t[i])) ++i;
+    if (i == start) return false;
+  }
+  return i == t.size();
+}
+
+// True for a (valid) token simdjson would refuse or re-print: anything but a plain 64-bit
+// integer.
 bool NeedsMarker(std::string_view tok) {
   if (tok.find_first_of(".eE") != std::string_view::npos || tok == "-0") return true;
   const char* end = tok.data() + tok.size();
@@ -36,100 +82,197 @@ bool NeedsMarker(std::string_view tok) {
   return !(ru.ec == std::errc() && ru.ptr == end);
 }
 
-// Rewrites number tokens outside strings that NeedsMarker() into markers; false if none.
-bool RewriteNumbers(std::string_view in, std::string* out) {
-  tl_big_numbers.clear();
+// Where the rewrite is in the document, for naming the field of a bad number.
+struct Frame {
+  bool object;
+  bool expect_key;
+  std::string key;
+  size_t index;
+};
+
+std::string PathOf(const std::vector<Frame>& stack) {
+  std::string path;
+  for (const Frame& f : stack) {
+    if (f.object) {
+      if (!path.empty()) path += '.';
+      path += f.key;
+    } else {
+      path += "[" + std::to_string(f.index) + "]";
+    }
+  }
+  return path.empty() ? "request body" : "field '" + path + "'";
+}
+
+// Checks every number token outside strings and rewrites those that NeedsMarker() into
+// markers ("" in *out), filling tl_markers. Other syntax is left to simdjson.
+Status RewriteNumbers(std::string_view in, std::string* out) {
   out->clear();
-  out->reserve(in.size() + 16);
-  bool in_string = false;
+  out->reserve(in.size());
+  std::vector<Frame> stack;
+  size_t strings = 0;
   for (size_t i = 0; i < in.size();) {
-    char c = in[i];
-    if (in_string) {
-      out->push_back(c);
-      if (c == '\\' && i + 1 < in.size()) {
-        out->push_back(in[i + 1]);
-        i += 2;
-        continue;
-      }
-      if (c == '"') in_string = false;
-      ++i;
-      continue;
-    }
+    const char c = in[i];
     if (c == '"') {
-      in_string = true;
-      out->push_back(c);
-      ++i;
+      size_t j = i + 1;
+      while (j < in.size() && in[j] != '"') j += in[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, in.size());
+      if (!stack.empty() && stack.back().object && stack.back().expect_key) {
+        stack.back().key.assign(in.substr(i + 1, j - i - 2 < in.size() ? j - i - 2 : 0));
+      }
+      out->append(in.substr(i, j - i));
+      ++strings;
+      i = j;
       continue;
     }
-    if (c == '-' || (c >= '0' && c <= '9')) {
+    if (c == '-' || IsDigit(c)) {
       size_t j = i + 1;
       while (j < in.size() && std::string_view("0123456789.eE+-").find(in[j]) != std::string_view::npos) ++j;
-      std::string_view tok = in.substr(i, j - i);
+      const std::string_view tok = in.substr(i, j - i);
+      if (!IsJsonNumber(tok)) {
+        return Status::Invalid(PathOf(stack) + ": " + std::string(tok.substr(0, 40)) +
+                               " is not a valid JSON number");
+      }
       if (NeedsMarker(tok)) {
-        *out += '"';
-        *out += kMarkerEdge;
-        *out += 'b';
-        *out += std::to_string(tl_big_numbers.size());
-        *out += kMarkerEdge;
-        *out += '"';
-        tl_big_numbers.emplace_back(tok);
+        *out += "\"\"";
+        tl_markers.tokens.emplace_back(tok);
+        tl_markers.ordinals.push_back(strings++);
       } else {
         out->append(tok);
       }
       i = j;
       continue;
     }
+    switch (c) {
+      case '{': stack.push_back({true, true, "", 0}); break;
+      case '[': stack.push_back({false, false, "", 0}); break;
+      case '}':
+      case ']':
+        if (!stack.empty()) stack.pop_back();
+        break;
+      case ':':
+        if (!stack.empty()) stack.back().expect_key = false;
+        break;
+      case ',':
+        if (!stack.empty()) {
+          if (stack.back().object) {
+            stack.back().expect_key = true;
+          } else {
+            ++stack.back().index;
+          }
+        }
+        break;
+      default:
+        break;
+    }
     out->push_back(c);
     ++i;
   }
-  return !tl_big_numbers.empty();
+  return Status::Ok();
+}
+
+// Records the address of every marker string: walks the DOM in document order counting
+// strings (keys included) as RewriteNumbers() did.
+void FindMarkers(simdjson::dom::element e, size_t* ordinal, size_t* next) {
+  if (*next >= tl_markers.ordinals.size()) return;
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT:
+      for (auto [key, value] : simdjson::dom::object(e)) {
+        ++*ordinal;  // the key
+        FindMarkers(value, ordinal, next);
+      }
+      break;
+    case simdjson::dom::element_type::ARRAY:
+      for (simdjson::dom::element v : simdjson::dom::array(e)) FindMarkers(v, ordinal, next);
+      break;
+    case simdjson::dom::element_type::STRING:
+      if (*next < tl_markers.ordinals.size() && tl_markers.ordinals[*next] == *ordinal) {
+        tl_markers.at.emplace(std::string_view(e).data(), (*next)++);
+      }
+      ++*ordinal;
+      break;
+    default:
+      break;
+  }
+}
+
+// The original token of a marker, or nullptr when e is not one.
+const std::string* MarkerToken(simdjson::dom::element e) {
+  if (tl_markers.at.empty() || !e.is_string()) return nullptr;
+  auto it = tl_markers.at.find(std::string_view(e).data());
+  return it == tl_markers.at.end() ? nullptr : &tl_markers.tokens[it->second];
+}
+
+void AppendMinified(simdjson::dom::element e, std::string* out) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      out->push_back('{');
+      bool first = true;
+      for (auto [key, value] : simdjson::dom::object(e)) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(out, key);
+        out->push_back(':');
+        AppendMinified(value, out);
+      }
+      out->push_back('}');
+      break;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      out->push_back('[');
+      bool first = true;
+      for (simdjson::dom::element v : simdjson::dom::array(e)) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendMinified(v, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case simdjson::dom::element_type::STRING:
+      if (const std::string* token = MarkerToken(e)) {
+        *out += *token;
+      } else {
+        AppendJsonString(out, std::string_view(e));
+      }
+      break;
+    default:
+      *out += simdjson::minify(e);  // integers, true, false, null: as simdjson prints them
+      break;
+  }
 }
 
 }  // namespace
 
+bool IsNumberMarker(simdjson::dom::element value) { return MarkerToken(value) != nullptr; }
+
 Result<simdjson::dom::object> ParseJsonBody(std::string_view body) {
-  thread_local simdjson::dom::parser parser(kMaxBody + simdjson::SIMDJSON_PADDING);
-  tl_big_numbers.clear();
+  thread_local simdjson::dom::parser parser(kMaxParserCapacity);
+  tl_markers.Clear();
   if (body.empty()) return Status::Invalid("request body is empty; a JSON object is required");
-  simdjson::dom::element doc;
-  simdjson::error_code err;
   std::string rewritten;
-  if (body.find(kMarkerEdge) == std::string_view::npos && RewriteNumbers(body, &rewritten)) {
-    err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
-  } else {
-    tl_big_numbers.clear();
-    err = parser.parse(simdjson::padded_string(body)).get(doc);
+  Status numbers = RewriteNumbers(body, &rewritten);
+  if (!numbers.ok()) {
+    tl_markers.Clear();
+    return numbers;
   }
+  simdjson::dom::element doc;
+  const simdjson::error_code err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
   if (err) {
-    tl_big_numbers.clear();
+    tl_markers.Clear();
     return Status::Invalid(std::string("request body is not valid JSON (") +
                            simdjson::error_message(err) + ")");
   }
+  size_t ordinal = 0, next = 0;
+  FindMarkers(doc, &ordinal, &next);
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return Status::Invalid("request body must be a JSON object");
   return obj;
 }
 
 std::string MinifyJson(simdjson::dom::element value) {
-  std::string text = simdjson::minify(value);
-  if (tl_big_numbers.empty()) return text;
+  if (tl_markers.at.empty()) return simdjson::minify(value);
   std::string out;
-  out.reserve(text.size());
-  const std::string open = "\"" + std::string(kMarkerEdge) + "b";
-  size_t pos = 0;
-  for (;;) {
-    size_t at = text.find(open, pos);
-    if (at == std::string::npos) break;
-    size_t digits = at + open.size();
-    size_t close = text.find(std::string(kMarkerEdge) + "\"", digits);
-    if (close == std::string::npos) break;
-    size_t index = std::strtoul(text.substr(digits, close - digits).c_str(), nullptr, 10);
-    if (index >= tl_big_numbers.size()) break;
-    out.append(text, pos, at - pos);
-    out += tl_big_numbers[index];
-    pos = close + kMarkerEdge.size() + 1;
-  }
-  out.append(text, pos, std::string::npos);
+  AppendMinified(value, &out);
   return out;
 }
 
@@ -154,7 +297,9 @@ Result<std::optional<std::string>> FieldReader::String(std::string_view key, siz
   auto v = Get(key);
   if (!v) return std::optional<std::string>();
   std::string_view s;
-  if (v->get_string().get(s)) return Status::Invalid(Name(key) + ": must be a string");
+  if (IsNumberMarker(*v) || v->get_string().get(s)) {
+    return Status::Invalid(Name(key) + ": must be a string");
+  }
   size_t n = Utf8Length(s);
   if (n < min_chars || n > max_chars) {
     return Status::Invalid(Name(key) + ": must be " + std::to_string(min_chars) + " to " +
@@ -195,7 +340,11 @@ Result<std::optional<double>> FieldReader::Number(std::string_view key, double m
     std::snprintf(buf, sizeof buf, "a number from %g to %g", min, max);
     return std::string(buf);
   };
-  if (v->get_double().get(d)) return Status::Invalid(Name(key) + ": must be " + range());
+  if (const std::string* token = MarkerToken(*v)) {
+    d = std::strtod(token->c_str(), nullptr);  // a valid JSON number; huge ones: inf
+  } else if (v->get_double().get(d)) {
+    return Status::Invalid(Name(key) + ": must be " + range());
+  }
   if (!(d >= min && d <= max)) return Status::Invalid(Name(key) + ": must be " + range());
   return std::optional<double>(d);
 }

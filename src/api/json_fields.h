@@ -22,9 +22,16 @@ namespace tock::api {
 // (...)", "request body must be a JSON object".
 Result<simdjson::dom::object> ParseJsonBody(std::string_view body);
 
-// The minified JSON text of a value from the last ParseJsonBody on this thread, with any
-// number too big for simdjson restored exactly as it was sent.
+// Every number is checked against the JSON grammar ("field 'content.a': 1-2 is not a valid
+// JSON number"); any valid JSON object up to 64 MiB parses (numbers of any size included).
+//
+// The minified JSON text of a value from the last ParseJsonBody on this thread, with every
+// number exactly as it was sent (simdjson would refuse or re-print some of them).
 std::string MinifyJson(simdjson::dom::element value);
+// True when `value` (from the last ParseJsonBody on this thread) is a number that is not a
+// plain 64-bit integer. simdjson sees such numbers as strings: a reader that wants a string
+// must refuse these (FieldReader does).
+bool IsNumberMarker(simdjson::dom::element value);
 
 // Reads fields of one object; `prefix` is prepended to field names in messages, so batch
 // items report "tasks[3].runtime".

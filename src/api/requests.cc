@@ -42,7 +42,7 @@ Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t
   if (auto rt = f.Get("runtime")) {
     std::string_view text;
     int64_t seconds;
-    if (!rt->get_string().get(text)) {
+    if (!IsNumberMarker(*rt) && !rt->get_string().get(text)) {
       Result<int64_t> ms = ParseRuntime(text, tz);
       if (!ms.ok()) return Status::Invalid(f.Name("runtime") + ": " + ms.status().message());
       spec.runtime_ms = *ms;
@@ -64,7 +64,7 @@ Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t
 
   auto content = f.Get("content");
   if (!content) return f.Missing("content");
-  if (!content->is_object() && !content->is_string()) {
+  if (!content->is_object() && (!content->is_string() || IsNumberMarker(*content))) {
     return Status::Invalid(f.Name("content") + ": must be a JSON object or string");
   }
   spec.content = MinifyJson(*content);

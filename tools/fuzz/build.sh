@@ -16,4 +16,5 @@ if [[ ! -f $BUILD/build.ninja ]]; then
     -Dcpp_args="$FUZZ_FLAGS" -Dcpp_link_args="-fno-sanitize-recover=undefined"
 fi
 ninja -C "$BUILD" tools/fuzz/fuzz_json_request tools/fuzz/fuzz_runtime tools/fuzz/fuzz_trigger \
-  tools/fuzz/fuzz_cron tools/fuzz/fuzz_auth tools/fuzz/fuzz_http_request
+  tools/fuzz/fuzz_cron tools/fuzz/fuzz_auth tools/fuzz/fuzz_http_request \
+  tools/fuzz/fuzz_callback_body

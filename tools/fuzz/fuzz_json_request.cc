@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tock::api::FieldReader f(*obj);
 
   CheckTask(f);
-  (void)tock::api::ParseAppCreate(f);
+  (void)tock::api::ParseAppCreate(f, nullptr);
   (void)tock::api::ReadId(f.Get("taskId"), "taskId");
   (void)f.Bool("enabled");
   (void)f.Int("timeout", 1, 600000);

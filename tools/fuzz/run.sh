@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET=${1:-30}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 BUILD=build-fuzz
-read -r -a TARGETS <<<"${FUZZ_TARGETS:-fuzz_json_request fuzz_runtime fuzz_trigger fuzz_cron fuzz_auth fuzz_http_request}"
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-fuzz_json_request fuzz_runtime fuzz_trigger fuzz_cron fuzz_auth fuzz_http_request fuzz_callback_body}"
 
 mkdir -p "$BUILD"
 build_log=$BUILD/build.log
