@@ -111,7 +111,7 @@ class DeliveryEngine {
 
   // Loop thread: items fresh from the timers, kFreshChunk at a time from `from` (the rest
   // is posted back to the loop, so sending starts while a burst is still being begun).
-  static constexpr size_t kFreshChunk = 256;
+  static constexpr size_t kFreshChunk = 32;
   void RunFresh(const std::vector<Item>& items, size_t from);
   // REQUIRES: mu_ held. Parks (dedup by id) or drops an item of app_key.
   void ParkLocked(AppQueue& q, const std::string& app_key, const Item& item);
