@@ -26,6 +26,7 @@
 #include <string>
 #include <system_error>
 
+#include "api/head_gate.h"
 #include "api/http_api.h"
 #include "api/http_util.h"
 #include "api/json_fields.h"
@@ -44,17 +45,19 @@ namespace fs = std::filesystem;
 
 using Handler = std::function<void(const http::Request&, http::Response&)>;
 
-// Wraps a handler: the admin bearer token first.
-Handler AdminRoute(const HttpApiOptions& opts, Handler fn) {
-  return [&opts, fn = std::move(fn)](const http::Request& req, http::Response& res) {
-    auto bearer = ParseBearer(std::string(req.Header("Authorization")));
-    if (!bearer || opts.admin_token.empty() || !ConstantTimeEquals(*bearer, opts.admin_token)) {
+// Wraps a handler: the admin bearer token first (the head check has seen it too).
+Handler AdminRoute(ApiServices& svc, Handler fn) {
+  return [&svc, fn = std::move(fn)](const http::Request& req, http::Response& res) {
+    if (!svc.gate->AdminTokenMatches(req)) {
+      svc.gate->Failed(req.peer);
       return SendError(res, Status::Unauthorized(
                                 "header 'Authorization': must be Bearer <admin token>"));
     }
     fn(req, res);
   };
 }
+
+void WriteAdminError(const Status& st, http::Response* res) { SendError(*res, st); }
 
 // Writes the token as <dir>/admin.token, mode 0600, synced.
 Status WriteToken(const std::string& path, const std::string& token) {
@@ -208,29 +211,29 @@ void ResumeApp(ApiServices& svc, const http::Request& req, http::Response& res) 
 
 void RegisterAdminRoutes(http::Router& router, ApiServices& svc, const HttpApiOptions& opts) {
   router.Add("POST", "/admin/backup",
-              AdminRoute(opts, [&svc, &opts](const http::Request& req, http::Response& res) {
+              AdminRoute(svc, [&svc, &opts](const http::Request& req, http::Response& res) {
                 Backup(svc, opts, req, res);
-              }));
+              }), svc.gate->Admin(WriteAdminError));
   router.Add("GET", "/admin/apps",
-             AdminRoute(opts, [&svc](const http::Request&, http::Response& res) {
+             AdminRoute(svc, [&svc](const http::Request&, http::Response& res) {
                ListApps(svc, res);
-             }));
+             }), svc.gate->Admin(WriteAdminError));
   router.Add("POST", "/application/update",
-             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+             AdminRoute(svc, [&svc](const http::Request& req, http::Response& res) {
                UpdateApp(svc, req, res);
-             }));
+             }), svc.gate->Admin(WriteAdminError));
   router.Add("POST", "/application/pause",
-             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+             AdminRoute(svc, [&svc](const http::Request& req, http::Response& res) {
                PauseApp(svc, req, res);
-             }));
+             }), svc.gate->Admin(WriteAdminError));
   router.Add("POST", "/application/resume",
-             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+             AdminRoute(svc, [&svc](const http::Request& req, http::Response& res) {
                ResumeApp(svc, req, res);
-             }));
+             }), svc.gate->Admin(WriteAdminError));
   router.Add("GET", "/admin/apps/{appKey}",
-             AdminRoute(opts, [&svc](const http::Request& req, http::Response& res) {
+             AdminRoute(svc, [&svc](const http::Request& req, http::Response& res) {
                ShowApp(svc, req.path_params[0], res);
-             }));
+             }), svc.gate->Admin(WriteAdminError));
 }
 
 }  // namespace tock::api

@@ -15,8 +15,38 @@ AppAuthenticator::AppAuthenticator(AppRegistry& apps, ReplayGuard& replay, Store
                                    const Clock& clock, SignedRequestPolicy policy)
     : apps_(apps), replay_(replay), store_(store), clock_(clock), policy_(policy) {}
 
+Status AppAuthenticator::CheckHead(std::string_view authorization,
+                                   const SignedHeaders& signed_headers) {
+  AuthInput in;
+  in.authorization = authorization;
+  in.signed_headers = signed_headers;
+  return Identify(in, /*with_body=*/false).status();
+}
+
 Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
     const AuthInput& in, std::optional<UsedNonce>* defer_nonce) {
+  Result<std::shared_ptr<const App>> app = Identify(in, /*with_body=*/true);
+  if (!app.ok() || !in.authorization.empty()) return app;
+  const SignedHeaders& h = in.signed_headers;
+  const int64_t now_s = clock_.WallMs() / 1000;
+  std::optional<int64_t> ts = ParseTimestamps(h.timestamps);
+  if (!ts || !replay_.CheckAndRemember(h.app_key, h.nonce, *ts, now_s)) {
+    return Status::Unauthorized("header 'nonce': already used (replay)");
+  }
+  if (defer_nonce != nullptr) {
+    defer_nonce->emplace(UsedNonce{h.app_key, h.nonce, *ts});
+    return app;
+  }
+  // Not synced: a nonce lost in a crash could be replayed only within its 300 s window,
+  // and only if the crash also lost the request it came with.
+  Store::Batch b(store_);
+  b.PutNonce(h.app_key, h.nonce, *ts);
+  Status st = store_.Write(b, /*sync=*/false);
+  if (!st.ok()) return st;
+  return app;
+}
+
+Result<std::shared_ptr<const App>> AppAuthenticator::Identify(const AuthInput& in, bool with_body) {
   if (!in.authorization.empty()) {
     auto creds = ParseBasicAuth(in.authorization);
     if (!creds) {
@@ -43,33 +73,21 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
         "signed headers app_key, nonce, timestamps, payload, signature");
   }
   std::shared_ptr<const App> app = apps_.Find(h.app_key);
-  if (!app) return Status::Unauthorized("header 'app_key': unknown application");
+  // As generic as Basic's answer: a stranger learns nothing of which keys exist.
+  if (!app) return Status::Unauthorized("invalid application credentials");
   const int64_t now_ms = clock_.WallMs();
   const int64_t now_s = now_ms / 1000;
-  Status s = VerifySignedRequest(h, app->secret_key, in.body, now_s, policy_);
+  const std::string_view* body = with_body ? &in.body : nullptr;
+  Status s = VerifySignedParts(h, app->secret_key, body, now_s, policy_);
   // During a rotation's grace period a request signed with the previous secret passes too.
   // The checks before the HMAC do not depend on the secret, so only a signature mismatch can
   // turn ok here; on failure the first error (naming the broken header) is returned.
   // Cost: a second SHA-256 of the body and HMAC, only for failing requests in a grace period.
   if (!s.ok() && PreviousSecretActive(*app, now_ms) &&
-      VerifySignedRequest(h, app->previous_secret, in.body, now_s, policy_).ok()) {
+      VerifySignedParts(h, app->previous_secret, body, now_s, policy_).ok()) {
     s = Status::Ok();
   }
   if (!s.ok()) return s;
-  std::optional<int64_t> ts = ParseTimestamps(h.timestamps);
-  if (!ts || !replay_.CheckAndRemember(h.app_key, h.nonce, *ts, now_s)) {
-    return Status::Unauthorized("header 'nonce': already used (replay)");
-  }
-  if (defer_nonce != nullptr) {
-    defer_nonce->emplace(UsedNonce{h.app_key, h.nonce, *ts});
-    return app;
-  }
-  // Not synced: a nonce lost in a crash could be replayed only within its 300 s window,
-  // and only if the crash also lost the request it came with.
-  Store::Batch b(store_);
-  b.PutNonce(h.app_key, h.nonce, *ts);
-  Status st = store_.Write(b, /*sync=*/false);
-  if (!st.ok()) return st;
   return app;
 }
 

@@ -45,12 +45,20 @@ class AppAuthenticator {
   // the request's effect is.
   Result<std::shared_ptr<const App>> Authenticate(const AuthInput& in,
                                                   std::optional<UsedNonce>* defer_nonce = nullptr);
+  // What the request head alone proves, before its body is read: Basic credentials in
+  // full; for signed headers the application, the clock window and the signature over the
+  // payload header as sent. Authenticate still runs on the whole request. Remembers nothing.
+  Status CheckHead(std::string_view authorization, const SignedHeaders& signed_headers);
   // Loads the nonces remembered on disk into the replay guard (start-up).
   Status LoadNonces();
   // Forgets nonces outside the window, in memory and on disk.
   void ExpireNonces();
 
  private:
+  // The checks of both: the credentials, and with_body the payload's binding to the body;
+  // not the nonce.
+  Result<std::shared_ptr<const App>> Identify(const AuthInput& in, bool with_body);
+
   AppRegistry& apps_;
   ReplayGuard& replay_;
   Store& store_;

@@ -11,6 +11,7 @@
 
 #include <string_view>
 
+#include "api/head_gate.h"
 #include "api/http_util.h"
 #include "api/routes.h"
 #include "auth/signing.h"
@@ -26,6 +27,7 @@ namespace tock {
 struct HttpApi::Impl {
   ApiServices services;
   HttpApiOptions opts;
+  std::unique_ptr<api::HeadGate> gate;
   std::unique_ptr<http::Server> server;
 };
 
@@ -121,8 +123,12 @@ void ObserveResponse(const http::Request& req, http::Response& res) {
 }  // namespace
 
 HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
-    : impl_(new Impl{std::move(services), std::move(opts), nullptr}) {
+    : impl_(new Impl{std::move(services), std::move(opts), nullptr, nullptr}) {
   Impl* impl = impl_.get();
+  impl->gate = std::make_unique<api::HeadGate>(impl->services.auth, impl->services.clock,
+                                               impl->opts.admin_token,
+                                               impl->opts.auth_failures_per_minute);
+  impl->services.gate = impl->gate.get();
   http::Router router;
   router.Add("GET", "/healthz", [](const http::Request&, http::Response& res) {
     api::SendJson(res, 200, R"({"status":"ok"})");
@@ -179,6 +185,8 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   so.loops = impl->opts.loops;
   so.handler_threads = impl->opts.threads;
   so.max_connections = impl->opts.max_connections;
+  so.max_connections_per_ip = impl->opts.max_connections_per_ip;
+  so.max_buffered_bytes = impl->opts.max_buffered_bytes;
   so.limits.max_body_bytes = impl->opts.max_body_bytes;
   impl->server = std::make_unique<http::Server>(std::move(so), std::move(router), std::move(hooks));
 }

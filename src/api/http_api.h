@@ -26,6 +26,9 @@ namespace tock {
 
 class AddressGuard;
 class AppRegistry;
+namespace api {
+class HeadGate;
+}
 class ScheduleService;
 class TaskService;
 class AppAuthenticator;
@@ -38,6 +41,9 @@ struct HttpApiOptions {
   int threads = 64;
   int loops = 1;
   size_t max_connections = 10000;
+  size_t max_connections_per_ip = 1000;     // 0: no cap
+  uint64_t max_buffered_bytes = 256ull << 20;
+  int auth_failures_per_minute = 100;       // per address; 0: no throttle
   std::string admin_token;
   int64_t max_delay_ms = 365LL * 24 * 3600 * 1000;
 };
@@ -57,6 +63,8 @@ struct ApiServices {
   std::function<void(const std::string& app_key)> app_changed;
   // The delivery engine's live view of an application; may be empty.
   std::function<std::optional<AppDeliveryView>(const std::string& app_key)> delivery_view;
+  // Set by HttpApi: the head checks of every credentialed route.
+  api::HeadGate* gate = nullptr;
 };
 
 class HttpApi {

@@ -13,6 +13,7 @@
 
 #include "api/app_auth.h"
 #include "api/http_api.h"
+#include "api/head_gate.h"
 #include "api/http_util.h"
 #include "api/json_fields.h"
 #include "api/requests.h"
@@ -49,8 +50,13 @@ Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc, const http:
   in.signed_headers.payload = std::string(req.Header("payload"));
   in.signed_headers.signature = std::string(req.Header("signature"));
   in.body = req.body;
-  return svc.auth.Authenticate(in, defer_nonce);
+  Result<std::shared_ptr<const App>> app = svc.auth.Authenticate(in, defer_nonce);
+  if (!app.ok() && app.status().code() == Code::kUnauthorized) svc.gate->Failed(req.peer);
+  return app;
 }
+
+// Errors of the Serendipity surface, for the head checks.
+void WriteSerendipityError(const Status& st, http::Response* res) { SendError(*res, st); }
 
 // Wraps an application-scoped handler: authentication first.
 Handler AppRoute(ApiServices& svc,
@@ -96,6 +102,7 @@ void WriteSignedTuple(JsonWriter& w, std::string_view secret, int64_t now_s) {
 void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http::Request& req,
                        http::Response& res) {
   if (!IsAdmin(req, opts.admin_token)) {
+    svc.gate->Failed(req.peer);
     return SendError(res, Status::Unauthorized(
                               "header 'Authorization': must be Bearer <admin token>"));
   }
@@ -344,29 +351,30 @@ void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz) {
 
 void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                                const HttpApiOptions& opts) {
+  HeadGate& gate = *svc.gate;
   router.Add("POST", "/application/create", [&svc, &opts](const http::Request& req,
                                                    http::Response& res) {
     CreateApplication(svc, opts, req, res);
-  });
+  }, gate.Admin(WriteSerendipityError));
   router.Add("POST", "/application/refresh-signature",
               [&svc](const http::Request& req, http::Response& res) {
                 RefreshSignature(svc, req, res);
-              });
+              }, gate.ThrottleOnly(WriteSerendipityError));
   router.Add("POST", "/application/rotate-secret", [&svc, &opts](const http::Request& req,
                                                           http::Response& res) {
     RotateSecret(svc, opts, req, res);
-  });
+  }, gate.ThrottleOnly(WriteSerendipityError));
   router.AddAsync("POST", "/task/create",
                   AsyncAppRoute(svc, [&svc, &opts](CreateContext ctx, const http::Request& req,
                                                    http::Responder responder) {
                     CreateTask(svc, opts, std::move(ctx), req, std::move(responder));
-                  }));
+                  }), gate.App(WriteSerendipityError));
   // A pool route: parsing 1000 tasks is not for the event loop, and its batch is written
   // by the handler's own thread when no taskNo needs checking (TaskService::Create).
   router.Add("POST", "/task/batch-create",
              AppRoute(svc, [&svc, &opts](const App& app, const auto& req, auto& res) {
                BatchCreateTasks(svc, opts, app, req, res);
-             }));
+             }), gate.App(WriteSerendipityError));
   router.Add("POST", "/task/cancel", AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
                 Result<uint64_t> id = RequestId(req, "id");
                 if (!id.ok()) return SendError(res, id.status());
@@ -376,7 +384,7 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                            w.Key("taskId"); w.Uint(*id);
                            w.Key("state"); w.String("cancelled");
                          }));
-              }));
+              }), gate.App(WriteSerendipityError));
   Handler detail = AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
     Result<uint64_t> id = RequestId(req, "id");
     if (!id.ok()) return SendError(res, id.status());
@@ -389,8 +397,8 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                WritePause(w, app);
              }));
   });
-  router.Add("GET", "/task/detail", detail);
-  router.Add("POST", "/task/detail", detail);
+  router.Add("GET", "/task/detail", detail, gate.App(WriteSerendipityError));
+  router.Add("POST", "/task/detail", detail, gate.App(WriteSerendipityError));
   Handler publish = AppRoute(svc, [&svc](const App& app, const auto& req, auto& res) {
     Result<uint64_t> id = RequestId(req, "task_id");
     if (!id.ok()) return SendError(res, id.status());
@@ -398,8 +406,8 @@ void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
     if (!st.ok()) return SendError(res, st);
     SendJson(res, 200, OkBody([&](JsonWriter& w) { w.Key("taskId"); w.Uint(*id); }));
   });
-  router.Add("POST", "/task/publish", publish);
-  router.Add("POST", "/nsq/publish", publish);
+  router.Add("POST", "/task/publish", publish, gate.App(WriteSerendipityError));
+  router.Add("POST", "/nsq/publish", publish, gate.App(WriteSerendipityError));
 }
 
 }  // namespace tock::api

@@ -40,6 +40,17 @@ bool IsValidNonce(std::string_view nonce) {
 
 Status VerifySignedRequest(const SignedHeaders& h, std::string_view secret, std::string_view body,
                            int64_t now_s, const SignedRequestPolicy& policy) {
+  return VerifySignedParts(h, secret, &body, now_s, policy);
+}
+
+Status VerifySignedHead(const SignedHeaders& h, std::string_view secret, int64_t now_s,
+                        const SignedRequestPolicy& policy) {
+  return VerifySignedParts(h, secret, nullptr, now_s, policy);
+}
+
+Status VerifySignedParts(const SignedHeaders& h, std::string_view secret,
+                         const std::string_view* body, int64_t now_s,
+                         const SignedRequestPolicy& policy) {
   // 1. Presence and form.
   if (h.app_key.empty()) return Missing("app_key");
   if (h.nonce.empty()) return Missing("nonce");
@@ -61,8 +72,8 @@ Status VerifySignedRequest(const SignedHeaders& h, std::string_view secret, std:
                                 std::to_string(policy.window_s) + " s from server time");
   }
 
-  // 3. Body binding.
-  if (!policy.loose_payload && !ConstantTimeEquals(h.payload, Sha256Hex(body))) {
+  // 3. Body binding (once the body is there).
+  if (body != nullptr && !policy.loose_payload && !ConstantTimeEquals(h.payload, Sha256Hex(*body))) {
     return Status::Unauthorized("header 'payload': must be the hex SHA-256 of the request body");
   }
 

@@ -42,6 +42,14 @@ struct SignedRequestPolicy {
 // consult it only after this returned ok, so unsigned requests cannot burn nonces.
 Status VerifySignedRequest(const SignedHeaders& h, std::string_view secret, std::string_view body,
                            int64_t now_s, const SignedRequestPolicy& policy);
+// Checks 1, 2 and 4 only: what the request head alone can prove, before its body is read
+// (the signature covers the payload header as sent; check 3 binds it to the body later).
+Status VerifySignedHead(const SignedHeaders& h, std::string_view secret, int64_t now_s,
+                        const SignedRequestPolicy& policy);
+// Both of the above: check 3 runs when body is not null.
+Status VerifySignedParts(const SignedHeaders& h, std::string_view secret,
+                         const std::string_view* body, int64_t now_s,
+                         const SignedRequestPolicy& policy);
 
 // `timestamps` as a number if it is 1-20 ASCII digits (values above 10^15 saturate there, far
 // outside any window); otherwise nullopt. Exposed so the caller can feed the ReplayGuard.

@@ -43,6 +43,9 @@ struct Settings {
   int64_t http_threads = 64;
   int64_t http_loops = 1;
   int64_t max_connections = 10000;
+  int64_t max_connections_per_ip = 1000;
+  int64_t max_buffered_bytes = 256LL << 20;
+  int64_t auth_failure_limit = 100;
   int64_t wheel_horizon_s = 60;
   int64_t retention_days = 7;
   int64_t max_delay_days = 365;

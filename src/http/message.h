@@ -34,8 +34,10 @@ struct Request {
   // and metric labels, and the path segments its {name} parts matched, in order.
   std::string_view route;
   std::vector<std::string> path_params;
-  // Filled by the server: MonoNowNs() (common/clock.h) when the head was complete.
+  // Filled by the server: MonoNowNs() (common/clock.h) when the head was complete, and the
+  // client's address ("127.0.0.1", "::1").
   int64_t received_ns = 0;
+  std::string peer;
   // The request's id for logs and the X-Request-Id response header; the server's
   // on_request hook sets it (api/http_api.cc).
   std::string request_id;

@@ -2,17 +2,20 @@
 
 namespace tock::http {
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), nullptr});
+void Router::Add(std::string method, std::string pattern, Handler handler, HeadCheck head_check) {
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), nullptr,
+                          std::move(head_check)});
 }
 
-void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
-  routes_.push_back(Route{std::move(method), std::move(pattern), nullptr, std::move(handler)});
+void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler,
+                      HeadCheck head_check) {
+  routes_.push_back(Route{std::move(method), std::move(pattern), nullptr, std::move(handler),
+                          std::move(head_check)});
 }
 
 void Router::AddFallback(std::string prefix, Handler handler) {
   // The pattern, which logs and metrics show, says "anything below"; Find matches the prefix.
-  fallbacks_.push_back(Route{"", std::move(prefix) + "/*", std::move(handler), nullptr});
+  fallbacks_.push_back(Route{"", std::move(prefix) + "/*", std::move(handler), nullptr, nullptr});
 }
 
 // Segment by segment; `{...}` takes any one non-empty segment. Both strings start with '/'.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,18 +27,25 @@ using Handler = std::function<void(const Request&, Response&)>;
 // Responder, now or later from any thread (tock's creates answer once their group commit
 // is durable).
 using AsyncHandler = std::function<void(Request&, Responder)>;
+// Runs on the event loop as soon as a request's head is complete, before its body is read
+// (it must not block): an answer (a 401, a 429) ends the request there, so a stranger's
+// body is never buffered. nullopt: go on and read the body.
+using HeadCheck = std::function<std::optional<Response>(const Request&)>;
 
 struct Route {
   std::string method;
   std::string pattern;
   Handler handler;             // exactly one of handler and async_handler is set
   AsyncHandler async_handler;
+  HeadCheck head_check;        // may be empty
 };
 
 class Router {
  public:
-  void Add(std::string method, std::string pattern, Handler handler);
-  void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
+  void Add(std::string method, std::string pattern, Handler handler,
+           HeadCheck head_check = nullptr);
+  void AddAsync(std::string method, std::string pattern, AsyncHandler handler,
+                HeadCheck head_check = nullptr);
   // For paths equal to `prefix` or under `prefix` + "/" that no route matches, any method.
   // Its pattern (Request::route) is `prefix` + "/*".
   void AddFallback(std::string prefix, Handler handler);

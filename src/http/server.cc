@@ -127,12 +127,24 @@ void AppendResponse(std::string* out, const Response& res, bool head_only, bool 
 // figures are the API's (api/http_api.cc).
 //   tock_http_connections_open              connections open now, all loops
 //   tock_http_connections_rejected_total    closed as they arrived: max_connections reached
+//   tock_http_connections_rejected_per_ip_total   ... max_connections_per_ip reached
+//   tock_http_bodies_refused_total          503: max_buffered_bytes of bodies being received
+//   tock_http_buffered_body_bytes           bytes reserved by bodies being received now
 struct ServerMetrics {
   metrics::Gauge& open = metrics::Process().AddGauge(
       "tock_http_connections_open", "HTTP connections open now.");
   metrics::Counter& rejected = metrics::Process().AddCounter(
       "tock_http_connections_rejected_total",
       "HTTP connections closed as they arrived because max-connections were open.");
+  metrics::Counter& rejected_per_ip = metrics::Process().AddCounter(
+      "tock_http_connections_rejected_per_ip_total",
+      "HTTP connections closed as they arrived because their address had "
+      "max-connections-per-ip open.");
+  metrics::Counter& bodies_refused = metrics::Process().AddCounter(
+      "tock_http_bodies_refused_total",
+      "Requests answered 503 because the bodies being received held max-buffered-bytes.");
+  metrics::Gauge& buffered = metrics::Process().AddGauge(
+      "tock_http_buffered_body_bytes", "Bytes reserved by request bodies being received.");
 };
 
 ServerMetrics& Metrics() {
@@ -288,6 +300,9 @@ struct Conn {
   bool close_after = false;  // answer, then close
   bool counted = false;      // in Server::in_flight: dispatched, answer not yet all written
   int64_t deadline_ms = INT64_MAX;
+  std::string peer;          // the client's address, for the per-address cap and handlers
+  Router::Match match;       // the current request's route, found once its head is complete
+  uint64_t reserved = 0;     // body bytes reserved in Server::Impl::buffered_bytes
 
   bool output_pending() const { return out_off < out.size(); }
 };
@@ -319,6 +334,10 @@ class EventLoop {
   void Resume(Conn& c);
   void Kill(Conn& c);
   void Uncount(Conn& c);
+  // Routes the head, runs its HeadCheck and reserves its body's bytes. False when the
+  // request was answered here (the connection closes after the answer).
+  bool AcceptHead(Conn& c);
+  void Unreserve(Conn& c);
   void DrainInbox();
   void AnswerAll(std::vector<std::pair<uint64_t, Response>>& items);
   void Sweep();
@@ -360,6 +379,9 @@ struct Server::Impl {
   std::atomic<bool> quit{false};
   std::atomic<int64_t> in_flight{0};
   std::atomic<size_t> connections{0};
+  std::atomic<uint64_t> buffered_bytes{0};  // bodies being received, all loops
+  std::mutex ip_mu;
+  std::unordered_map<std::string, uint32_t> per_ip;  // GUARDED_BY(ip_mu): open connections
   std::mutex serve_mu;
   std::condition_variable serve_cv;
   bool serving = false;  // GUARDED_BY(serve_mu)
@@ -443,7 +465,10 @@ void EventLoop::Run() {
 
 void EventLoop::Accept() {
   for (int i = 0; i < kAcceptsPerWake; ++i) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &addr_len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) {
         // Out of descriptors: the pending connection stays queued and the listener stays
@@ -462,17 +487,38 @@ void EventLoop::Accept() {
       Metrics().rejected.Inc();
       continue;
     }
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (addr.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+    } else if (addr.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
+    }
+    if (server_.opts.max_connections_per_ip > 0) {
+      std::lock_guard<std::mutex> l(server_.ip_mu);
+      uint32_t& n = server_.per_ip[host];
+      if (n >= server_.opts.max_connections_per_ip) {
+        ::close(fd);
+        Metrics().rejected_per_ip.Inc();
+        continue;
+      }
+      ++n;
+    }
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     auto c = std::make_unique<Conn>();
     c->fd = fd;
     c->id = next_id_++;
+    c->peer = host;
     c->deadline_ms = now_ms_ + server_.opts.idle_timeout_ms;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = c->id;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       ::close(fd);
+      if (server_.opts.max_connections_per_ip > 0) {
+        std::lock_guard<std::mutex> l(server_.ip_mu);
+        if (--server_.per_ip[host] == 0) server_.per_ip.erase(host);
+      }
       continue;
     }
     server_.connections.fetch_add(1);
@@ -560,6 +606,8 @@ void EventLoop::Advance(Conn& c) {
                                      &c.req, &c.head);
       if (e.status != 0) return FailRequest(c, e.status, e.message);
       c.req.received_ns = MonoNowNs();
+      c.req.peer = c.peer;
+      if (!AcceptHead(c)) continue;  // answered; a pipelined request may follow
     }
     const uint64_t have = c.in.size() - c.head_end;
     if (have < c.head.content_length) {
@@ -572,6 +620,7 @@ void EventLoop::Advance(Conn& c) {
     }
     c.req.body.assign(c.in, c.head_end, c.head.content_length);
     c.in.erase(0, c.head_end + c.head.content_length);
+    Unreserve(c);
     c.head_end = 0;
     c.scanned = 0;
     c.continue_sent = false;
@@ -592,21 +641,74 @@ void EventLoop::FailRequest(Conn& c, int status, std::string_view message) {
   Finish(c, ErrorResponse(status, message));
 }
 
+bool EventLoop::AcceptHead(Conn& c) {
+  if (server_.hooks.on_request) server_.hooks.on_request(c.req);
+  // Routed now, so that a request no route takes, or one without valid credentials, is
+  // answered before its body is read: its bytes are never buffered.
+  c.match = server_.router.Find(&c.req);
+  const bool body_pending = c.in.size() - c.head_end < c.head.content_length;
+  auto refuse = [&](Response res) {
+    if (body_pending) {
+      c.close_after = true;  // the rest of the body is drained, not read
+    } else {
+      c.in.erase(0, c.head_end + c.head.content_length);  // the body came with the head
+    }
+    c.head_end = 0;
+    c.scanned = 0;
+    c.continue_sent = false;
+    c.state = ConnState::kHandling;
+    Finish(c, std::move(res));
+    return false;
+  };
+  if (server_.stopping.load()) return true;  // Dispatch answers 503
+  if (c.match.route == nullptr) {
+    if (c.match.allow.empty()) return refuse(ErrorResponse(404, "no such route"));
+    Response res = ErrorResponse(405, "method " + c.req.method + " is not allowed here; allowed: " +
+                                          c.match.allow);
+    res.SetHeader("Allow", c.match.allow);
+    return refuse(std::move(res));
+  }
+  if (c.match.route->head_check) {
+    std::optional<Response> answer = c.match.route->head_check(c.req);
+    if (answer) return refuse(std::move(*answer));
+  }
+  // Bodies being received share one budget, so many slow or stalled uploads cannot fill
+  // memory: over it, 503 at once.
+  const uint64_t len = c.head.content_length;
+  if (len > 0 && body_pending && server_.opts.max_buffered_bytes > 0) {
+    const uint64_t before = server_.buffered_bytes.fetch_add(len);
+    if (before + len > server_.opts.max_buffered_bytes) {
+      server_.buffered_bytes.fetch_sub(len);
+      Metrics().bodies_refused.Inc();
+      Response res = ErrorResponse(503, "busy: request bodies being received fill the server's "
+                                        "buffer (max-buffered-bytes); retry shortly");
+      res.SetHeader("Retry-After", "1");
+      return refuse(std::move(res));
+    }
+    c.reserved = len;
+    Metrics().buffered.Add(static_cast<int64_t>(len));
+  }
+  return true;
+}
+
+void EventLoop::Unreserve(Conn& c) {
+  if (c.reserved == 0) return;
+  server_.buffered_bytes.fetch_sub(c.reserved);
+  Metrics().buffered.Add(-static_cast<int64_t>(c.reserved));
+  c.reserved = 0;
+}
+
 void EventLoop::Dispatch(Conn& c) {
   c.state = ConnState::kHandling;
   c.deadline_ms = INT64_MAX;
-  if (server_.hooks.on_request) server_.hooks.on_request(c.req);
   if (server_.stopping.load()) {
     c.close_after = true;
     return Finish(c, ErrorResponse(503, "shutting down"));
   }
-  Router::Match m = server_.router.Find(&c.req);
-  if (m.route == nullptr) {
-    if (m.allow.empty()) return Finish(c, ErrorResponse(404, "no such route"));
-    Response res = ErrorResponse(405, "method " + c.req.method + " is not allowed here; allowed: " +
-                                          m.allow);
-    res.SetHeader("Allow", m.allow);
-    return Finish(c, std::move(res));
+  Router::Match m = std::move(c.match);
+  c.match = Router::Match();
+  if (m.route == nullptr) {  // routed at the head; a stop since then found no route
+    return Finish(c, ErrorResponse(404, "no such route"));
   }
   server_.in_flight.fetch_add(1);
   c.counted = true;
@@ -693,7 +795,7 @@ void EventLoop::Flush(Conn& c) {
   if (c.state == ConnState::kClosing) {
     ::shutdown(c.fd, SHUT_WR);
     c.state = ConnState::kDraining;
-    c.in.clear();
+    std::string().swap(c.in);  // its memory too: a refused body must not stay buffered
     c.deadline_ms = now_ms_ + kDrainMs;
     c.readable = true;  // drain what already arrived
     ReadAndAdvance(c);
@@ -724,6 +826,12 @@ void EventLoop::Kill(Conn& c) {
   if (c.state == ConnState::kDead) return;
   c.state = ConnState::kDead;
   Uncount(c);
+  Unreserve(c);
+  if (server_.opts.max_connections_per_ip > 0) {
+    std::lock_guard<std::mutex> l(server_.ip_mu);
+    auto it = server_.per_ip.find(c.peer);
+    if (it != server_.per_ip.end() && --it->second == 0) server_.per_ip.erase(it);
+  }
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
   server_.connections.fetch_sub(1);

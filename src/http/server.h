@@ -71,11 +71,17 @@ struct ServerOptions {
   int64_t request_timeout_ms = 30'000;
   int64_t write_timeout_ms = 30'000;
   size_t max_connections = 10'000;
+  // Connections one client address may hold at once (0: no cap); more are closed as they
+  // arrive.
+  size_t max_connections_per_ip = 1'000;
+  // Bytes that request bodies being received may reserve together (0: no cap); a head whose
+  // body would go over gets 503 with Retry-After.
+  uint64_t max_buffered_bytes = 256ull << 20;
 };
 
 // Called on the loop thread that owns the connection; none may block.
 struct ServerHooks {
-  // Each complete request, before routing (request ids).
+  // Each request as soon as its head is complete, before routing (request ids).
   std::function<void(Request&)> on_request;
   // Every response just before it is written, also those the server makes itself (errors,
   // 404, 405, 503 while stopping). `req` may be partly filled when the head was malformed.

@@ -166,6 +166,9 @@ Status TockServer::Start() {
   ho.threads = static_cast<int>(settings_.http_threads);
   ho.loops = static_cast<int>(settings_.http_loops);
   ho.max_connections = static_cast<size_t>(settings_.max_connections);
+  ho.max_connections_per_ip = static_cast<size_t>(settings_.max_connections_per_ip);
+  ho.max_buffered_bytes = static_cast<uint64_t>(settings_.max_buffered_bytes);
+  ho.auth_failures_per_minute = static_cast<int>(settings_.auth_failure_limit);
   ho.max_body_bytes = static_cast<size_t>(settings_.max_body_bytes);
   ho.admin_token = settings_.admin_token;
   ho.max_delay_ms = settings_.max_delay_days * 86400LL * 1000;
