@@ -77,6 +77,12 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Identify(const AuthInput& i
   if (!app) return Status::Unauthorized("invalid application credentials");
   const int64_t now_ms = clock_.WallMs();
   const int64_t now_s = now_ms / 1000;
+  // A nonce tock issued for a callback: the callback's own headers, replayed.
+  if (IsCallbackNonce(h.nonce, app->secret_key) ||
+      (PreviousSecretActive(*app, now_ms) && IsCallbackNonce(h.nonce, app->previous_secret))) {
+    return Status::Unauthorized(
+        "header 'nonce': issued by tock for a callback; a callback cannot authenticate a request");
+  }
   const std::string_view* body = with_body ? &in.body : nullptr;
   Status s = VerifySignedParts(h, app->secret_key, body, now_s, policy_);
   // During a rotation's grace period a request signed with the previous secret passes too.

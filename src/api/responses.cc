@@ -66,6 +66,9 @@ void WriteAppFields(JsonWriter& w, const App& app, const std::optional<AppDelive
   w.Key("parallelism"); w.Int(app.parallelism);
   w.Key("ratePerSecond"); w.Double(app.rate_per_second);
   w.Key("timeZone"); w.String(app.time_zone);
+  // True for an application made before webhook keys were independent: its webhookSecret
+  // is derived from its secretKey until the secret is rotated (README: rotate these).
+  w.Key("webhookSecretDerived"); w.Bool(WebhookKeyDerived(app));
   w.Key("paused"); w.Bool(app.pause != PauseKind::kNone);
   w.Key("pause"); WritePause(w, app);
   if (view) {

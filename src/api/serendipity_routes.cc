@@ -113,6 +113,7 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http:
   App app = std::move(parsed).value();
   app.app_key = RandomAlnum(16);
   app.secret_key = RandomAlnum(32);
+  app.webhook_key = RandomBytes(32);  // independent of secret_key (see App::webhook_key)
   app.created_ms = svc.clock.WallMs();
   Status st = svc.apps.Put(app);
   if (!st.ok()) return SendError(res, st);
@@ -120,7 +121,7 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http:
   SendJson(res, 200, OkBody([&](JsonWriter& w) {
              w.Key("appKey"); w.String(app.app_key);
              w.Key("secretKey"); w.String(app.secret_key);
-             w.Key("webhookSecret"); w.String(WebhookSecretFor(app.secret_key));
+             w.Key("webhookSecret"); w.String(WebhookSecretFor(WebhookKey(app)));
              WriteSignedTuple(w, app.secret_key, app.created_ms / 1000);
            }));
 }
@@ -185,6 +186,7 @@ void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const http::Requ
   const int64_t grace_s = g->value_or(kDefaultGraceS);
 
   const std::string new_secret = RandomAlnum(32);
+  const std::string new_webhook_key = RandomBytes(32);
   const int64_t now_ms = svc.clock.WallMs();
   // The secret is checked inside Update, under the registry's writer lock: of two
   // concurrent rotations with the same secret, the second finds it no longer current (401).
@@ -194,12 +196,16 @@ void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const http::Requ
     }
     if (grace_s > 0) {
       a.previous_secret = a.secret_key;
+      a.previous_webhook_key = WebhookKey(a);  // a legacy app's derived key, too
       a.previous_secret_until_ms = now_ms + grace_s * 1000;
     } else {
       a.previous_secret.clear();
+      a.previous_webhook_key.clear();
       a.previous_secret_until_ms = 0;
     }
     a.secret_key = new_secret;
+    // Rotating issues an independent webhook key, legacy applications included.
+    a.webhook_key = new_webhook_key;
     return Status::Ok();
   });
   if (!updated.ok()) {
@@ -219,7 +225,7 @@ void RotateSecret(ApiServices& svc, const HttpApiOptions& opts, const http::Requ
   SendJson(res, 200, OkBody([&](JsonWriter& w) {
              w.Key("appKey"); w.String(app.app_key);
              w.Key("secretKey"); w.String(app.secret_key);
-             w.Key("webhookSecret"); w.String(WebhookSecretFor(app.secret_key));
+             w.Key("webhookSecret"); w.String(WebhookSecretFor(WebhookKey(app)));
              w.Key("previousSecretValidUntil");
              if (PreviousSecretActive(app, now_ms)) {
                w.Int(app.previous_secret_until_ms);

@@ -109,8 +109,46 @@ std::string StandardWebhookSignature(std::string_view secret_bytes, std::string_
   return "v1," + Base64Encode(HmacFinal(&state));
 }
 
-std::string WebhookSecretFor(std::string_view secret_key) {
-  return "whsec_" + Base64Encode(secret_key);
+std::string WebhookSecretFor(std::string_view key_bytes) {
+  return "whsec_" + Base64Encode(key_bytes);
+}
+
+std::string RandomBytes(size_t n) {
+  InitCrypto();
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+namespace {
+constexpr size_t kCallbackNonceRandom = 8;
+constexpr size_t kCallbackNonceTag = 8;
+
+std::string CallbackNonceTag(std::string_view random_part, std::string_view secret) {
+  HmacState state;
+  crypto_auth_hmacsha256_init(&state, Bytes(secret), secret.size());
+  HmacUpdate(&state, "tock-callback:");
+  HmacUpdate(&state, random_part);
+  const std::string mac = HmacFinal(&state);
+  std::string tag;
+  tag.reserve(kCallbackNonceTag);
+  for (size_t i = 0; i < kCallbackNonceTag; ++i) {
+    tag.push_back(kAlnumAlphabet[static_cast<unsigned char>(mac[i]) % (sizeof kAlnumAlphabet - 1)]);
+  }
+  return tag;
+}
+}  // namespace
+
+std::string CallbackNonce(std::string_view secret) {
+  std::string nonce = RandomAlnum(kCallbackNonceRandom);
+  nonce += CallbackNonceTag(nonce, secret);
+  return nonce;
+}
+
+bool IsCallbackNonce(std::string_view nonce, std::string_view secret) {
+  if (nonce.size() != kCallbackNonceRandom + kCallbackNonceTag) return false;
+  return ConstantTimeEquals(nonce.substr(kCallbackNonceRandom),
+                            CallbackNonceTag(nonce.substr(0, kCallbackNonceRandom), secret));
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -31,8 +31,18 @@ std::string SerendipitySignature(std::string_view secret, std::string_view times
 std::string StandardWebhookSignature(std::string_view secret_bytes, std::string_view msg_id,
                                      int64_t timestamp_s, std::string_view body);
 
-// "whsec_" + base64(secret_key): the form public Standard Webhooks libraries take.
-std::string WebhookSecretFor(std::string_view secret_key);
+// "whsec_" + base64(key bytes): the form public Standard Webhooks libraries take.
+std::string WebhookSecretFor(std::string_view key_bytes);
+// n bytes from the CSPRNG (a new application's webhook key).
+std::string RandomBytes(size_t n);
+
+// Callback nonces: 16 characters, 8 random ones and 8 that tag them with the application's
+// secret (HMAC-SHA256 over "tock-callback:" + the random part). tock refuses a signed
+// request whose nonce carries a valid tag, so a callback's headers, replayed, cannot
+// authenticate anything; a client's own random nonce has a valid tag with probability
+// 62^-8 (about 5e-15).
+std::string CallbackNonce(std::string_view secret);
+bool IsCallbackNonce(std::string_view nonce, std::string_view secret);
 
 // Compares in time that depends only on the lengths, not on where the bytes differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

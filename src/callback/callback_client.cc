@@ -301,7 +301,11 @@ CallbackClient::Loop::Loop(const CallbackClientOptions& opts, const Status& tls_
   const int per_loop = std::max(1, (opts_.max_connections_per_origin + loops - 1) / loops);
   const int n = std::clamp(per_loop / kMinShardConnections, 1, kMaxShards);
   const long per_shard = std::max(1, (per_loop + n - 1) / n);
-  const long total = std::max(1, (opts_.max_connections + n - 1) / n);
+  // No cap on a shard's connections in use: the delivery engine caps attempts in flight,
+  // and a shard's share of a small cap would hold an attempt behind another origin's (a cap
+  // of 4 over 16 shards left one connection per shard). The cache of connections, in use
+  // or idle, is bounded per shard.
+  const long cache = std::max<long>(64, (opts_.max_connections + n - 1) / n);
   for (int i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>();
     shard->loop = this;
@@ -313,8 +317,7 @@ CallbackClient::Loop::Loop(const CallbackClientOptions& opts, const Status& tls_
     curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &Loop::OnTimer);
     curl_multi_setopt(m, CURLMOPT_TIMERDATA, shard.get());
     curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, per_shard);
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, total);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, total);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, cache);
     shards_.push_back(std::move(shard));
   }
 }

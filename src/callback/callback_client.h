@@ -58,7 +58,7 @@ struct CallbackClientOptions {
   // Connections to one scheme://host:port at most (shared out over the loops); attempts
   // over the cap wait inside the client for a connection to come free.
   int max_connections_per_origin = 10000;
-  int max_connections = 10000;            // per loop, all origins together
+  int max_connections = 10000;            // connections kept open per loop (cache size)
   size_t max_response_bytes = 65536;      // longer bodies fail the attempt
   size_t max_header_bytes = 65536;        // response head, all lines together
   int max_header_lines = 100;

@@ -35,17 +35,18 @@ HeaderList BuildCallbackHeaders(const App& app, const Task& task, std::string_vi
   const int64_t now_s = now_ms / 1000;
   const std::string id = std::to_string(task.id);
   const std::string ts = std::to_string(now_s);
-  const std::string nonce = RandomAlnum(16);
+  // Tagged as tock's own (auth/signing.h), so these headers can never authenticate a request.
+  const std::string nonce = CallbackNonce(app.secret_key);
   const std::string payload = Sha256Hex(body);
   HeaderList h;
   h.reserve(8);
   h.emplace_back("webhook-id", id);
   h.emplace_back("webhook-timestamp", ts);
-  std::string webhook_sig = StandardWebhookSignature(app.secret_key, id, now_s, body);
+  std::string webhook_sig = StandardWebhookSignature(WebhookKey(app), id, now_s, body);
   if (PreviousSecretActive(app, now_ms)) {
     // Standard Webhooks: several signatures, space-delimited; the new one first.
     webhook_sig += ' ';
-    webhook_sig += StandardWebhookSignature(app.previous_secret, id, now_s, body);
+    webhook_sig += StandardWebhookSignature(PreviousWebhookKey(app), id, now_s, body);
   }
   h.emplace_back("webhook-signature", std::move(webhook_sig));
   h.emplace_back("app_key", app.app_key);

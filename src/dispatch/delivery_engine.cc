@@ -87,6 +87,9 @@ DeliveryMetrics& Metrics() {
 [[maybe_unused]] const bool kMetricsRegistered = (Metrics(), true);
 
 FlowLimits LimitsOf(const App& app) { return FlowLimits{app.parallelism, app.rate_per_second}; }
+
+// Ready applications compared for the next free slot.
+constexpr size_t kFairScan = 64;
 }  // namespace
 
 struct DeliveryEngine::InFlight {
@@ -285,8 +288,21 @@ void DeliveryEngine::Pump() {
       if (stopping_.load()) return;
       const int64_t now = clock_.WallMs();
       while (in_flight_ < opts_.max_in_flight && !ready_.empty()) {
-        const std::string key = std::move(ready_.front());
-        ready_.pop_front();
+        // The ready application with the fewest attempts in flight goes first (among the
+        // first kFairScan of the ring): applications whose receivers hold their slots long
+        // (slow, hanging) cannot take the free slots from one that answers at once.
+        auto pick = ready_.begin();
+        int fewest = flow_.InFlight(*pick);
+        const size_t scan = std::min(ready_.size(), kFairScan);
+        for (size_t i = 1; i < scan && fewest > 0; ++i) {
+          const int n = flow_.InFlight(ready_[i]);
+          if (n < fewest) {
+            fewest = n;
+            pick = ready_.begin() + static_cast<std::ptrdiff_t>(i);
+          }
+        }
+        const std::string key = std::move(*pick);
+        ready_.erase(pick);
         AppQueue& q = queues_[key];
         q.in_ready = false;
         if (q.parked.empty()) continue;

@@ -9,7 +9,9 @@
 // running and its application's FlowControl says go (window, parallelism, rate, Retry-After
 // hold). Otherwise the item (task id, due time) is parked on its application's queue, in
 // arrival order, and nothing fails: applications with parked items that may start wait in a
-// ready ring and take free slots in turn (round-robin), an application at its window waits
+// ready ring and take free slots, the one with the fewest attempts in flight first (so a
+// slow receiver's backlog cannot take every slot from one that answers at once), the others
+// in turn (round-robin); an application at its window waits
 // for one of its attempts to end, and one waiting for a token or a hold has a timer.
 //
 // Pause. A paused application's items are not kept in memory: they are dropped (their due

@@ -7,9 +7,10 @@
 namespace tock {
 namespace {
 // App: 1 = up to created_ms; 2 adds previous_secret, previous_secret_until_ms; 3 adds
-// parallelism, rate_per_second, pause, pause_reason, paused_ms, time_zone. All decode.
+// parallelism, rate_per_second, pause, pause_reason, paused_ms, time_zone; 4 adds
+// webhook_key, previous_webhook_key. All decode.
 constexpr uint8_t kAppFormatV1 = 1;
-constexpr uint8_t kAppFormat = 3;
+constexpr uint8_t kAppFormat = 4;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
 constexpr uint8_t kScheduleFormat = 1;
@@ -71,6 +72,8 @@ std::string EncodeApp(const App& a) {
   PutString(&out, a.pause_reason);
   PutInt64BE(&out, a.paused_ms);
   PutString(&out, a.time_zone);
+  PutString(&out, a.webhook_key);
+  PutString(&out, a.previous_webhook_key);
   return out;
 }
 
@@ -102,6 +105,9 @@ Result<App> DecodeApp(std::string_view bytes) {
     a.parallelism = static_cast<int32_t>(parallelism);
     std::memcpy(&a.rate_per_second, &rate_bits, sizeof rate_bits);
     a.pause = static_cast<PauseKind>(pause);
+  }
+  if (format >= 4 && (!d.GetString(&a.webhook_key) || !d.GetString(&a.previous_webhook_key))) {
+    return Corrupt("application");
   }
   a.step_s = static_cast<int32_t>(step);
   a.retry_total = static_cast<int32_t>(retry);

@@ -61,12 +61,29 @@ struct App {
   std::string pause_reason;      // words for operators ("paused by operator", "auto: ...")
   int64_t paused_ms = 0;         // when it was paused; 0 when not paused
   std::string time_zone;         // IANA name for zone_type 2 schedules; "": the server's
+  // The key that signs Standard Webhooks callbacks (format 4): 32 random bytes, independent
+  // of secret_key, so nothing a receiver holds can authenticate an API request. Empty in
+  // applications made before it existed: their key is secret_key's bytes ("derived"), kept
+  // so no receiver breaks on upgrade, until the secret is rotated.
+  std::string webhook_key;
+  // The key rotated out with previous_secret (same deadline); empty: previous_secret's bytes.
+  std::string previous_webhook_key;
 };
 
 // True while app's previous secret is still in its grace period at now_ms.
 inline bool PreviousSecretActive(const App& app, int64_t now_ms) {
   return !app.previous_secret.empty() && now_ms < app.previous_secret_until_ms;
 }
+
+// The key bytes that sign the application's Standard Webhooks callbacks, now and (during a
+// rotation's grace period) before; and whether it is still the legacy derived one.
+inline const std::string& WebhookKey(const App& app) {
+  return app.webhook_key.empty() ? app.secret_key : app.webhook_key;
+}
+inline const std::string& PreviousWebhookKey(const App& app) {
+  return app.previous_webhook_key.empty() ? app.previous_secret : app.previous_webhook_key;
+}
+inline bool WebhookKeyDerived(const App& app) { return app.webhook_key.empty(); }
 
 // DO NOT CHANGE these values: they are on disk and in the API (`status`).
 enum class TaskStatus : uint8_t {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/signed_request.h"
 #include "auth/signing.h"
 
 namespace tock {
@@ -55,6 +56,46 @@ std::vector<std::string> SplitSpaces(const std::string& s) {
 }  // namespace
 
 TEST_SUITE("CallbackBuilder") {
+  TEST_CASE("an application with its own webhook key signs Standard Webhooks with it") {
+    App app = MakeApp();
+    app.webhook_key = std::string(32, '\x5a');
+    const Task task = MakeTask();
+    const std::string body = BuildCallbackBody(task, 1);
+    const HeaderList h = BuildCallbackHeaders(app, task, body, kNowMs);
+    CHECK(HeaderValue(h, "webhook-signature") ==
+          StandardWebhookSignature(app.webhook_key, "4242", kNowMs / 1000, body));
+    CHECK(HeaderValue(h, "webhook-signature") !=
+          StandardWebhookSignature(app.secret_key, "4242", kNowMs / 1000, body));
+    // The Serendipity set still verifies with the secretKey (receivers keep working)...
+    const std::string ts = HeaderValue(h, "timestamps");
+    const std::string nonce = HeaderValue(h, "nonce");
+    CHECK(HeaderValue(h, "signature") ==
+          SerendipitySignature(app.secret_key, ts, nonce, Sha256Hex(body)));
+    // ... and its nonce is tock's own: tock refuses it on any request (app_auth.cc).
+    CHECK(IsCallbackNonce(nonce, app.secret_key));
+    CHECK_FALSE(IsCallbackNonce(nonce, "AnotherSecretAnotherSecret012345"));
+    CHECK(IsValidNonce(nonce));
+    // During a grace period the previous webhook key signs second.
+    app.previous_secret = "OldSecretOldSecretOldSecret01234";
+    app.previous_webhook_key = std::string(32, '\x11');
+    app.previous_secret_until_ms = kNowMs + 1000;
+    const std::vector<std::string> sigs =
+        SplitSpaces(HeaderValue(BuildCallbackHeaders(app, task, body, kNowMs), "webhook-signature"));
+    REQUIRE(sigs.size() == 2);
+    CHECK(sigs[1] ==
+          StandardWebhookSignature(app.previous_webhook_key, "4242", kNowMs / 1000, body));
+  }
+
+  TEST_CASE("random client nonces are not taken for callback nonces") {
+    int false_positives = 0;
+    for (int i = 0; i < 100000; ++i) {
+      false_positives += IsCallbackNonce(RandomAlnum(16), "NewSecretNewSecretNewSecret01234");
+    }
+    CHECK(false_positives == 0);
+    CHECK_FALSE(IsCallbackNonce("short", "s"));
+    CHECK_FALSE(IsCallbackNonce(std::string(17, 'a'), "s"));
+  }
+
   TEST_CASE("without a previous secret: one v1 signature with the secret") {
     const App app = MakeApp();
     const Task task = MakeTask();

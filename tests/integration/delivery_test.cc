@@ -130,9 +130,33 @@ TEST_SUITE("Delivery") {
     CHECK(req.Header("signature") == SerendipitySignature(f.app.secret_key, ts, nonce, payload));
   }
 
+  TEST_CASE("a callback replayed to tock authenticates nothing: both header sets get 401") {
+    AppFixture f;
+    f.MustCreate({});
+    REQUIRE(f.receiver.WaitForCount(1, 5s));
+    const ReceivedRequest cb = f.receiver.Requests().at(0);
+    // Every header of the callback, and its body, sent back to each app route.
+    httplib::Headers all;
+    for (const auto& [k, v] : cb.headers) {
+      if (k != "Content-Length" && k != "Host") all.emplace(k, v);
+    }
+    for (const char* path : {"/task/create", "/task/batch-create", "/task/detail", "/task/cancel",
+                             "/task/publish", "/v4/schedules"}) {
+      INFO(path);
+      ApiResponse r = f.api.Post(path, cb.body, all);
+      CHECK(r.status == 401);
+      if (std::string(path) == "/task/create") CHECK(Contains(r.body, "callback"));
+    }
+    // The Standard Webhooks set alone carries no credential either.
+    httplib::Headers webhook = {{"webhook-id", cb.Header("webhook-id")},
+                                {"webhook-timestamp", cb.Header("webhook-timestamp")},
+                                {"webhook-signature", cb.Header("webhook-signature")}};
+    CHECK(f.api.Post("/task/create", cb.body, webhook).status == 401);
+  }
+
   TEST_CASE("the Standard Webhooks signature verifies with the public npm library") {
     AppFixture f;
-    CHECK(f.app.webhook_secret == "whsec_" + Base64Encode(f.app.secret_key));
+    CHECK(WebhookKeyBytes(f.app).size() == 32);  // its own key, not the secretKey's bytes
     const int64_t id = f.MustCreate({.content = R"({"k":"v","emoji":"\ud83d\ude00"})"});
     REQUIRE(f.receiver.WaitForCount(1, 5s));
     const auto req = f.receiver.Requests().at(0);
@@ -143,7 +167,7 @@ TEST_SUITE("Delivery") {
     const int64_t ts_s = std::atoll(ts.c_str());
     CHECK(std::llabs(ts_s - req.arrival_wall_ms / 1000) <= 10);
     CHECK(req.Header("webhook-signature") ==
-          StandardWebhookSignature(f.app.secret_key, std::to_string(id), ts_s, req.body));
+          StandardWebhookSignature(WebhookKeyBytes(f.app), std::to_string(id), ts_s, req.body));
 
     std::string out;
     int rc = VerifyStandardWebhook(f.app.webhook_secret, req, &out);

@@ -41,7 +41,7 @@ TEST_SUITE("Retry") {
       const int64_t ts = std::atoll(q.Header("webhook-timestamp").c_str());
       CHECK(std::llabs(ts - q.arrival_wall_ms / 1000) <= 2);
       CHECK(q.Header("webhook-signature") ==
-            StandardWebhookSignature(f.app.secret_key, std::to_string(id), ts, q.body));
+            StandardWebhookSignature(WebhookKeyBytes(f.app), std::to_string(id), ts, q.body));
       CHECK(q.Header("signature") == SerendipitySignature(f.app.secret_key, q.Header("timestamps"),
                                                           q.Header("nonce"), Sha256Hex(q.body)));
       nonces.insert(q.Header("nonce"));

@@ -275,7 +275,7 @@ TEST_SUITE("OpsVerifyCli") {
     const int64_t old_ts = WallNowMs() / 1000 - 3600;
     const std::string id = req.Header("webhook-id");
     const std::string old_sig =
-        StandardWebhookSignature(fx.app.secret_key, id, old_ts, req.body);
+        StandardWebhookSignature(WebhookKeyBytes(fx.app), id, old_ts, req.body);
     WriteFile(file, Dump(req, req.body,
                          {{"webhook-timestamp", std::to_string(old_ts)},
                           {"webhook-signature", old_sig}}));

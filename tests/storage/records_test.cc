@@ -54,12 +54,12 @@ void CheckSameBase(const App& got, const App& want) {
 }  // namespace
 
 TEST_SUITE("Records") {
-  TEST_CASE("an App with a previous secret round-trips in format 3") {
+  TEST_CASE("an App with a previous secret round-trips in format 4") {
     App a = MakeApp();
     a.previous_secret = "OldSecretOldSecretOldSecret01234";
     a.previous_secret_until_ms = 1'700'000'086'400'000;
     const std::string bytes = EncodeApp(a);
-    CHECK(static_cast<uint8_t>(bytes[0]) == 3);
+    CHECK(static_cast<uint8_t>(bytes[0]) == 4);
     Result<App> d = DecodeApp(bytes);
     REQUIRE(d.ok());
     CheckSameBase(*d, a);
@@ -132,7 +132,7 @@ TEST_SUITE("Records") {
     CHECK_FALSE(DecodeApp(std::string_view(v3).substr(0, EncodeAppFormat1(a).size())).ok());
     CHECK_FALSE(DecodeApp(std::string_view(v3).substr(0, v3.size() - 1)).ok());
     std::string v4 = v3;
-    v4[0] = 4;
+    v4[0] = 5;
     CHECK_FALSE(DecodeApp(v4).ok());
     CHECK_FALSE(DecodeApp("").ok());
   }

@@ -122,6 +122,11 @@ std::string WallTimeString(int64_t unix_ms, int64_t utc_offset_s) {
 
 std::string RuntimeJson(int64_t unix_ms) { return JsonString(Rfc3339Ms(unix_ms)); }
 
+std::string WebhookKeyBytes(const App& app) {
+  if (app.webhook_secret.rfind("whsec_", 0) != 0) return "";
+  return Base64Decode(std::string_view(app.webhook_secret).substr(6)).value_or("");
+}
+
 std::string BasicAuthValue(const std::string& app_key, const std::string& secret_key) {
   return "Basic " + Base64Encode(app_key + ":" + secret_key);
 }

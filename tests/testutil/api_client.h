@@ -104,6 +104,10 @@ std::string WallTimeString(int64_t unix_ms, int64_t utc_offset_s = 0);
 // RFC 3339 with milliseconds, as a JSON string literal: the `runtime` most tests send.
 std::string RuntimeJson(int64_t unix_ms);
 
+// The key bytes of the application's webhookSecret ("whsec_" + base64): what signs its
+// Standard Webhooks callbacks. Empty if the secret is not in that form.
+std::string WebhookKeyBytes(const App& app);
+
 // "Basic base64(appKey:secretKey)".
 std::string BasicAuthValue(const std::string& app_key, const std::string& secret_key);
 
