@@ -22,4 +22,26 @@ FileLimit RaiseFileLimit(uint64_t cap) {
   return out;
 }
 
+DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight) {
+  DescriptorPlan p;
+  const int64_t total = static_cast<int64_t>(std::min<uint64_t>(limit, 1u << 30));
+  p.rocksdb_files = std::clamp<int64_t>(total / 4, 16, 1000);
+  const int64_t budget = total - p.rocksdb_files - kReservedDescriptors;
+  if (budget < 32) {
+    p.ok = false;
+    p.why = "the open-file limit is " + std::to_string(limit) + "; tock needs at least " +
+            std::to_string(p.rocksdb_files + kReservedDescriptors + 32) +
+            " (raise it: ulimit -n, or LimitNOFILE= in the systemd unit)";
+    return p;
+  }
+  p.max_in_flight = max_in_flight;
+  p.max_connections = max_connections;
+  if (max_connections + max_in_flight > budget) {
+    p.lowered = true;
+    p.max_in_flight = std::min(max_in_flight, std::max<int64_t>(budget / 2, budget - max_connections));
+    p.max_connections = std::min(max_connections, budget - p.max_in_flight);
+  }
+  return p;
+}
+
 }  // namespace tock

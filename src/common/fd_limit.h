@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tock {
 
@@ -21,5 +22,21 @@ struct FileLimit {
 // Raises the soft RLIMIT_NOFILE to the hard limit (capped at `cap`, since some systems set
 // the hard limit to "unlimited"). Never lowers it.
 FileLimit RaiseFileLimit(uint64_t cap = 1u << 20);
+
+// How the descriptors under a limit are shared out: RocksDB's files and a fixed reserve
+// (loops, eventfds, logs, the listener) come first; HTTP connections and callbacks in
+// flight share the rest. Settings that do not fit are lowered (in-flight callbacks keep at
+// least half of what is left), so an idle crowd of clients can never take the descriptors
+// a due callback needs.
+struct DescriptorPlan {
+  bool ok = true;             // false: the limit is too low to run at all (why says so)
+  std::string why;
+  int64_t max_connections = 0;
+  int64_t max_in_flight = 0;
+  int64_t rocksdb_files = 0;  // RocksDB's max_open_files
+  bool lowered = false;       // a setting was lowered to fit
+};
+inline constexpr int64_t kReservedDescriptors = 64;
+DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight);
 
 }  // namespace tock

@@ -53,6 +53,17 @@ Status CheckCidrList(const std::string& v) {
   return Status::Ok();
 }
 
+// The admin token opens every application: a short one could be guessed.
+constexpr size_t kMinAdminToken = 32;
+
+Status CheckAdminToken(const std::string& v) {
+  if (!v.empty() && v.size() < kMinAdminToken) {
+    return Status::Invalid("must be empty (a token is generated) or at least " +
+                           std::to_string(kMinAdminToken) + " characters");
+  }
+  return Status::Ok();
+}
+
 Status CheckProxy(const std::string& v) {
   if (v.empty()) return Status::Ok();
   Result<CallbackUrl> u = ParseCallbackUrl(v);
@@ -77,7 +88,8 @@ const std::vector<Option>& Table() {
       {"listen", Kind::kString, 0, 0, nullptr, "address to serve HTTP on, host:port", STR(listen)},
       {"data", Kind::kString, 0, 0, nullptr, "data directory (RocksDB)", STR(data_dir)},
       {"admin-token", Kind::kString, 0, 0, nullptr,
-       "admin bearer token; generated into <data>/admin.token when empty", STR(admin_token)},
+       "admin bearer token, at least 32 characters; generated into <data>/admin.token when empty",
+       STR(admin_token), CheckAdminToken},
       {"time-zone", Kind::kString, 0, 0, nullptr,
        "IANA zone for wall-clock times without an offset", STR(time_zone)},
       {"max-in-flight", Kind::kInt, 1, 100000, nullptr,

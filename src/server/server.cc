@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,12 +43,37 @@ TockServer::~TockServer() {
   if (serve_thread_.joinable()) serve_thread_.join();
 }
 
+namespace {
+
+// Logs a warning when `path` (the data directory, its database, the token file) can be
+// read by anyone but its owner: secrets are in them.
+void WarnIfReadableByOthers(const std::string& dir) {
+  for (const std::string& path : {dir, dir + "/db", dir + "/admin.token"}) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    if ((st.st_mode & 077) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      log::Warn("data.readable_by_others",
+                {{"path", path}, {"mode", std::string(mode)},
+                 {"fix", "chmod -R go-rwx " + dir + " (it holds every application's secret)"}});
+    }
+  }
+}
+
+}  // namespace
+
 Status TockServer::PrepareAdminToken() {
   if (!settings_.admin_token.empty()) return Status::Ok();
   std::string path = settings_.data_dir + "/admin.token";
   std::ifstream in(path);
   std::string token;
   if (in && std::getline(in, token) && !token.empty()) {
+    if (token.size() < 32) {
+      return Status::Invalid("admin token in " + path + " is " + std::to_string(token.size()) +
+                             " characters; it must be at least 32 (delete the file to have "
+                             "one generated)");
+    }
     settings_.admin_token = token;
     log::Info("admin_token.loaded", {{"path", path}});
     return Status::Ok();
@@ -82,9 +108,15 @@ Status TockServer::Start() {
                            "\": " + tz.status().message());
   }
 
+  // The data directory holds every application's secret: what tock creates is readable by
+  // its owner only (0700 directories, 0600 files), whatever the umask it was started with.
+  ::umask(077);
   std::error_code ec;
+  const bool existed = std::filesystem::exists(settings_.data_dir, ec);
   std::filesystem::create_directories(settings_.data_dir, ec);
   if (ec) return Status::Internal("cannot create data directory " + settings_.data_dir + ": " + ec.message());
+  if (!existed) ::chmod(settings_.data_dir.c_str(), 0700);
+  WarnIfReadableByOthers(settings_.data_dir);
   Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", StoreOptions());
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();

@@ -316,7 +316,8 @@ TEST_SUITE("Settings") {
     CleanTockEnv env;
     TempDir dir;
     Settings values;
-    REQUIRE(ParseFlagsOnly({"--data", "/var/lib/tock", "--admin-token", "a\"b\\c",
+    REQUIRE(ParseFlagsOnly({"--data", "/var/lib/tock", "--admin-token",
+                            "a\"b\\c-a-token-of-at-least-32-characters",
                             "--loose-payload"},
                            &values)
                 .ok());
@@ -328,7 +329,7 @@ TEST_SUITE("Settings") {
     Status st = Load({"--config", WriteFile(dir, "pkg.toml", example)}, &s);
     REQUIRE_MESSAGE(st.ok(), st.message());
     CHECK(s.data_dir == "/var/lib/tock");
-    CHECK(s.admin_token == "a\"b\\c");
+    CHECK(s.admin_token == "a\"b\\c-a-token-of-at-least-32-characters");
     CHECK(s.loose_payload);
     CHECK(s.max_in_flight == 10000);
   }
