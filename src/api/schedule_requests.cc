@@ -83,10 +83,26 @@ Result<bool> ReadScheduleEnabled(const FieldReader& f) {
   return b;
 }
 
-Result<Trigger> ReadScheduleTrigger(const FieldReader& f, const TimeZone& zone) {
+Result<TriggerZones> AppTriggerZones(const App& app, const TimeZone& server_zone) {
+  if (app.time_zone.empty()) return TriggerZones{server_zone, server_zone};
+  // Loaded per request: a lookup in the zone database, which is read once per process.
+  Result<TimeZone> zone = TimeZone::Load(app.time_zone);
+  if (!zone.ok()) {
+    return Status::Internal("application " + app.app_key + ": its timeZone '" + app.time_zone +
+                            "' no longer loads: " + zone.status().message());
+  }
+  return TriggerZones{server_zone, *zone};
+}
+
+Result<TriggerInput> ReadScheduleTrigger(const FieldReader& f, const TriggerZones& zones) {
   auto v = f.Get("trigger");
   if (!v) return Status::Invalid("trigger: is required");
-  return ParseTrigger(MinifyJson(*v), zone);
+  TriggerInput in;
+  in.sent = MinifyJson(*v);
+  Result<Trigger> t = ParseTrigger(in.sent, zones);
+  if (!t.ok()) return t.status();
+  in.trigger = std::move(t).value();
+  return in;
 }
 
 Result<std::string> ReadSchedulePush(const FieldReader& f) {

@@ -111,6 +111,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.name = std::move(spec.name);
   s.enabled = true;
   s.trigger_json = TriggerToJson(spec.trigger);
+  s.trigger_sent = std::move(spec.trigger_sent);
   s.push_json = std::move(spec.push_json);
   s.timer_id = keys::kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
@@ -182,11 +183,7 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
     disabled = update.enabled.has_value() && !*update.enabled && s.enabled;
     const bool re_triggered = update.trigger.has_value();
-    if (re_triggered && !IsSameKindForUpdate(*current, *update.trigger)) {
-      return Status::Invalid(
-          "trigger: cannot change the kind of a schedule's trigger (single, periodical, cron); "
-          "create a new schedule instead");
-    }
+    if (re_triggered) TOCK_RETURN_IF_ERROR(CheckTriggerUpdate(*current, *update.trigger));
     const Trigger& trigger = re_triggered ? *update.trigger : *current;
     TOCK_RETURN_IF_ERROR(ValidateForCreate(trigger, now));
 
@@ -199,7 +196,10 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     if (update.name) s.name = std::move(*update.name);
     if (update.enabled) s.enabled = *update.enabled;
     if (update.push_json) s.push_json = std::move(*update.push_json);
-    if (re_triggered) s.trigger_json = TriggerToJson(trigger);
+    if (re_triggered) {
+      s.trigger_json = TriggerToJson(trigger);
+      s.trigger_sent = std::move(update.trigger_sent);
+    }
     s.updated_ms = now;
 
     Store::Batch b(store_);

@@ -49,7 +49,8 @@ struct ScheduleSpec {
   std::string name;
   bool enabled = true;
   Trigger trigger;
-  std::string push_json;  // minified JSON object
+  std::string trigger_sent;  // the trigger object as sent (minified), echoed back
+  std::string push_json;     // minified JSON object
 };
 
 // Each given section replaces that whole section.
@@ -57,6 +58,7 @@ struct ScheduleUpdate {
   std::optional<std::string> name;
   std::optional<bool> enabled;
   std::optional<Trigger> trigger;
+  std::string trigger_sent;  // with `trigger`: as sent (minified)
   std::optional<std::string> push_json;
 };
 
@@ -81,7 +83,8 @@ class ScheduleService {
   Result<Schedule> Get(const App& app, std::string_view id);
   // Unexpired schedules by creation time. REQUIRES: page >= 1.
   Result<SchedulePage> List(const App& app, int64_t page);
-  // Invalid: expired, a different trigger kind, a result that does not validate.
+  // Invalid: expired, a different trigger kind or zone_type (CheckTriggerUpdate), a result
+  // that does not validate.
   Result<Schedule> Update(const App& app, std::string_view id, ScheduleUpdate update);
   Status Delete(const App& app, std::string_view id);
   // Every message id of the schedule, in fire order.

@@ -466,6 +466,39 @@ TEST_SUITE("ScheduleService") {
     CHECK(bad.status().message().find("expired") != std::string::npos);
   }
 
+  TEST_CASE("update refuses a zone_type change and keeps the trigger as sent (issue 14)") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    ScheduleSpec spec;
+    spec.name = "as sent";
+    spec.trigger = fx.Parse(R"({"single":{"time":")" + fx.Local(at) + R"("}})");
+    spec.trigger_sent = R"({"single":{"time":")" + fx.Local(at) + R"("}})";
+    spec.push_json = R"({"a":1})";
+    Result<Schedule> s = fx.schedules->Create(fx.app_a, spec);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == spec.trigger_sent);
+
+    ScheduleUpdate terminal;
+    terminal.trigger = fx.Parse(R"({"single":{"time":")" + fx.Local(at) +
+                                R"(","zone_type":2,"time_zone":"UTC"}})");
+    Result<Schedule> bad = fx.schedules->Update(fx.app_a, s->id, terminal);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("trigger.single.zone_type: cannot change") == 0);
+
+    ScheduleUpdate same_zone;
+    same_zone.trigger = fx.Single(at + kHour);
+    same_zone.trigger_sent = R"({"single":{"time":")" + fx.Local(at + kHour) + R"(","zone_type":0}})";
+    Result<Schedule> ok = fx.schedules->Update(fx.app_a, s->id, same_zone);
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(ok->trigger_sent == same_zone.trigger_sent);
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
+    // A change of the name alone keeps the trigger as it was sent.
+    ScheduleUpdate rename;
+    rename.name = "renamed";
+    REQUIRE(fx.schedules->Update(fx.app_a, s->id, rename).ok());
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
+  }
+
   TEST_CASE("schedules and their next fires survive reopening the store") {
     std::string id;
     uint64_t timer = 0;

@@ -178,8 +178,14 @@ ApiResponse ApiClient::Finish(const httplib::Result& res) {
   }
   out.status = res->status;
   out.body = res->body;
+  out.headers = res->headers;
   out.Parse();
   return out;
+}
+
+std::string ApiResponse::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
 }
 
 ApiResponse ApiClient::Post(const std::string& path, const std::string& body,

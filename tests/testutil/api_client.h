@@ -35,6 +35,10 @@ class ApiResponse {
   int status = 0;               // HTTP status; 0 when no response came (see transport_error)
   std::string body;
   std::string transport_error;  // httplib's error when status == 0
+  httplib::Headers headers;     // the response's headers (names case-insensitive)
+
+  // The first header named `name`, or "" when there is none.
+  std::string Header(const std::string& name) const;
 
   void Parse();  // called by ApiClient after filling status/body
   bool json_ok() const { return json_ok_; }

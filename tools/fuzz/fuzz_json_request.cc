@@ -38,9 +38,9 @@ void CheckTask(const tock::api::FieldReader& f) {
 void CheckSchedule(const tock::api::FieldReader& f, const tock::TimeZone& zone) {
   auto name = tock::api::ReadScheduleName(f);
   auto enabled = tock::api::ReadScheduleEnabled(f);
-  auto trigger = tock::api::ReadScheduleTrigger(f, zone);
+  auto trigger = tock::api::ReadScheduleTrigger(f, tock::TriggerZones{zone, zone});
   auto push = tock::api::ReadSchedulePush(f);
-  if (trigger.ok()) (void)tock::ValidateForCreate(*trigger, kNowMs);
+  if (trigger.ok()) (void)tock::ValidateForCreate(trigger->trigger, kNowMs);
   if (f.Has("name")) (void)tock::api::ReadScheduleName(f);
   if (f.Has("enabled")) (void)tock::api::ReadScheduleEnabled(f);
   (void)name, (void)enabled, (void)push;
