@@ -212,6 +212,8 @@ std::string ApiClient::AppBody(const std::string& link_url, const AppOptions& o)
   w.Key("retryTotal"); w.Int(o.retry_total);
   w.Key("remark"); w.String(o.remark);
   if (!o.success_mode.empty()) { w.Key("successMode"); w.String(o.success_mode); }
+  if (!o.app_key.empty()) { w.Key("appKey"); w.String(o.app_key); }
+  if (!o.time_zone.empty()) { w.Key("timeZone"); w.String(o.time_zone); }
   w.EndObject();
   return w.Take();
 }

@@ -84,6 +84,8 @@ struct AppOptions {
   int64_t retry_total = 0;
   std::string success_mode;  // "" leaves the field out (server default "body")
   std::string remark = "integration test";
+  std::string app_key;       // "" leaves the field out (the server makes one)
+  std::string time_zone;     // "" leaves the field out (the server's zone)
 };
 
 // A /task/create body. Each optional holds a raw JSON value (so tests can send wrong
