@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 255;
 constexpr size_t kMaxPushBytes = 64 * 1024;  // as a task's content: each fire delivers it
+constexpr size_t kMaxCidBytes = 128;
 
 // Decodes one UTF-8 code point at s[*i] and advances *i. The input is valid UTF-8
 // (simdjson checked it).
@@ -117,6 +118,23 @@ Result<std::string> ReadSchedulePush(const FieldReader& f) {
                            " bytes of minified JSON (got " + std::to_string(text.size()) + ")");
   }
   return text;
+}
+
+Result<std::string> ReadScheduleCid(const FieldReader& f) {
+  auto v = f.Get("cid");
+  if (!v) return std::string();
+  std::string_view s;
+  if (v->get_string().get(s)) return Status::Invalid("cid: must be a string");
+  if (s.empty() || s.size() > kMaxCidBytes) {
+    return Status::Invalid("cid: must be 1 to " + std::to_string(kMaxCidBytes) +
+                           " characters (got " + std::to_string(s.size()) + " bytes)");
+  }
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                    c == ':' || c == '-';
+    if (!ok) return Status::Invalid("cid: may contain only A-Z a-z 0-9 _ . : -");
+  }
+  return std::string(s);
 }
 
 bool LooksLikeScheduleId(std::string_view id) {

@@ -43,6 +43,11 @@ Result<TriggerInput> ReadScheduleTrigger(const FieldReader& f, const TriggerZone
 // 28100, so they come back as the message alone.
 Result<std::string> ReadSchedulePush(const FieldReader& f);
 
+// `cid`: optional, the client's idempotency key (JPush's schedule `cid`, e.g.
+// "7103a4c428a0b98974ec1849-711161d4-5f17-4d2f-b855-5e5a8909b26e"): 1-128 characters of
+// A-Z a-z 0-9 _ . : -. "" when absent.
+Result<std::string> ReadScheduleCid(const FieldReader& f);
+
 // A schedule id is a 36-character UUID; anything else cannot name a schedule (404).
 bool LooksLikeScheduleId(std::string_view id);
 

@@ -44,6 +44,9 @@ std::string EffectiveZone(const Schedule& s, const TimeZone& server_zone) {
 void WriteSchedule(JsonWriter& w, const Schedule& s, const TimeZone& server_zone) {
   w.BeginObject();
   w.Key("schedule_id"); w.String(s.id);
+  if (!s.cid.empty()) {
+    w.Key("cid"); w.String(s.cid);
+  }
   w.Key("name"); w.String(s.name);
   w.Key("enabled"); w.Bool(s.enabled);
   w.Key("trigger"); w.Raw(s.trigger_sent.empty() ? s.trigger_json : s.trigger_sent);
@@ -134,6 +137,9 @@ void CreateSchedule(const Call& c, const http::Request& req, http::Response& res
   Result<std::string> push = ReadSchedulePush(f);
   if (!push.ok()) return SendPushError(res, c.surface, push.status());
   spec.push_json = std::move(push).value();
+  Result<std::string> cid = ReadScheduleCid(f);
+  if (!cid.ok()) return SendScheduleError(res, c.surface, cid.status());
+  spec.cid = std::move(cid).value();
 
   Result<Schedule> created = c.svc.schedules->Create(c.app, std::move(spec));
   if (!created.ok()) return SendScheduleError(res, c.surface, created.status());

@@ -74,6 +74,26 @@ Result<Schedule> ScheduleService::LoadOwned(const App& app, std::string_view id)
 }
 
 Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
+  // A cid names one schedule per application: its id is derived from both, and creates with
+  // the same id are serialised by its stripe lock, held across the synced write.
+  const std::string id =
+      spec.cid.empty() ? RandomUuid() : NameUuid("schedule-cid:" + app.app_key + '\0' + spec.cid);
+  std::unique_lock<std::mutex> cid_lock;
+  bool replaces_stale = false;  // an expired record past its retention that the janitor left
+  if (!spec.cid.empty()) {
+    cid_lock = std::unique_lock<std::mutex>(ScheduleLock(id));
+    Result<Schedule> raw = store_.GetSchedule(id);
+    if (raw.ok()) {
+      if (raw->app_key != app.app_key) {
+        return Status::Internal("schedule id " + id + " of a cid is another application's");
+      }
+      Result<Schedule> visible = LoadOwned(app, id);
+      if (visible.ok() || visible.status().code() != Code::kNotFound) return visible;
+      replaces_stale = true;
+    } else if (raw.status().code() != Code::kNotFound) {
+      return raw.status();
+    }
+  }
   if (!spec.enabled) {
     return Status::Invalid("enabled: must be true when a schedule is created");
   }
@@ -106,7 +126,8 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
     return n.status();
   }
   Schedule s;
-  s.id = RandomUuid();
+  s.id = id;
+  s.cid = std::move(spec.cid);
   s.app_key = app.app_key;
   s.name = std::move(spec.name);
   s.enabled = true;
@@ -118,6 +139,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.created_ms = s.updated_ms = created_ms;
 
   Store::Batch b(store_);
+  if (replaces_stale) b.DeleteMsgIds(s.id);  // the old schedule's messages are not this one's
   b.PutSchedule(s);
   b.PutScheduleIndex(s.app_key, s.created_ms, s.id);
   b.PutScheduleTimer(s.timer_id, s.id);

@@ -51,6 +51,7 @@ struct ScheduleSpec {
   Trigger trigger;
   std::string trigger_sent;  // the trigger object as sent (minified), echoed back
   std::string push_json;     // minified JSON object
+  std::string cid;           // the client's idempotency key (JPush's cid), or ""
 };
 
 // Each given section replaces that whole section.
@@ -78,6 +79,10 @@ class ScheduleService {
 
   // Invalid: enabled false, a trigger that does not validate against now, the per-app
   // limit reached. The write is synced before this returns.
+  // With a cid, the schedule's id is derived from (app, cid), and a create whose cid names a
+  // schedule that still exists (also expired, within the retention) returns that schedule,
+  // unchanged, without validating the request: a retried create makes one schedule, as
+  // JPush's cid promises. After a delete the cid makes a new one.
   Result<Schedule> Create(const App& app, ScheduleSpec spec);
   // NotFound for unknown ids, another application's, and expired ones past retention.
   Result<Schedule> Get(const App& app, std::string_view id);

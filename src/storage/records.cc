@@ -12,7 +12,7 @@ constexpr uint8_t kAppFormatV1 = 1;
 constexpr uint8_t kAppFormat = 3;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
-// Schedule: 1 = up to fires; 2 adds trigger_sent. Both decode.
+// Schedule: 1 = up to fires; 2 adds trigger_sent, cid. Both decode.
 constexpr uint8_t kScheduleFormatV1 = 1;
 constexpr uint8_t kScheduleFormat = 2;
 
@@ -184,7 +184,7 @@ Result<Attempt> DecodeAttempt(std::string_view bytes) {
 std::string EncodeSchedule(const Schedule& s) {
   std::string out;
   out.reserve(96 + s.id.size() + s.app_key.size() + s.name.size() + s.trigger_json.size() +
-              s.push_json.size() + s.trigger_sent.size());
+              s.push_json.size() + s.trigger_sent.size() + s.cid.size());
   out.push_back(static_cast<char>(kScheduleFormat));
   PutString(&out, s.id);
   PutString(&out, s.app_key);
@@ -199,6 +199,7 @@ std::string EncodeSchedule(const Schedule& s) {
   PutInt64BE(&out, s.expired_ms);
   PutFixed64BE(&out, s.fires);
   PutString(&out, s.trigger_sent);
+  PutString(&out, s.cid);
   return out;
 }
 
@@ -214,8 +215,10 @@ Result<Schedule> DecodeSchedule(std::string_view bytes) {
       !d.GetI64(&s.expired_ms) || !d.GetU64(&s.fires)) {
     return Corrupt("schedule");
   }
-  // Format 1 records end here: no trigger as sent.
-  if (format >= 2 && !d.GetString(&s.trigger_sent)) return Corrupt("schedule");
+  // Format 1 records end here: no trigger as sent, no cid.
+  if (format >= 2 && (!d.GetString(&s.trigger_sent) || !d.GetString(&s.cid))) {
+    return Corrupt("schedule");
+  }
   s.enabled = enabled != 0;
   return s;
 }

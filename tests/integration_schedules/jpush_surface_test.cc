@@ -67,6 +67,28 @@ TEST_SUITE("ScheduleJPushApi") {
     CheckScheduleError(fx.v3.Request("GET", "/v3/push", fx.app), 404, 8404, "no such route");
   }
 
+  TEST_CASE("cid: a create repeated with the same cid returns the same schedule") {
+    Fixture fx;
+    const int64_t at = WholeSecondAfter(3'600'000);
+    const std::string cid = "7103a4c428a0b98974ec1849-711161d4-5f17-4d2f-b855-5e5a8909b26e";
+    auto with_cid = [&](const std::string& name, const std::string& cid_json) {
+      return R"({"cid":)" + cid_json + R"(,"name":")" + name + R"(","enabled":true,"trigger":)" +
+             SingleTrigger(at) + R"(,"push":{"platform":"all","audience":"all"}})";
+    };
+    const std::string id = fx.v3.MustCreate(fx.app, with_cid("first", JsonString(cid)));
+    ApiResponse again = fx.v3.Create(fx.app, with_cid("retried", JsonString(cid)));
+    REQUIRE_MESSAGE(again.status == 200, again.Describe());
+    CHECK(again.Str("/schedule_id") == id);
+    CHECK(again.Str("/name") == "first");
+    CHECK(fx.v4.Create(fx.app, with_cid("via v4", JsonString(cid))).Str("/schedule_id") == id);
+    CHECK(fx.v3.List(fx.app).Int("/total_count") == 1);
+    CHECK(fx.v3.Get(fx.app, id).Str("/cid") == cid);
+    CheckScheduleError(fx.v3.Create(fx.app, with_cid("bad", R"("has space")")), 400, 8100,
+                       "cid: may contain only");
+    CheckScheduleError(fx.v3.Create(fx.app, with_cid("bad", "42")), 400, 8100,
+                       "cid: must be a string");
+  }
+
   TEST_CASE("a bad push: JPush has no 28105, so /v3 says 8100 with 400") {
     Fixture fx;
     const std::string trigger = SingleTrigger(WholeSecondAfter(3'600'000));

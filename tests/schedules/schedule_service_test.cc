@@ -499,6 +499,41 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
   }
 
+  TEST_CASE("a cid makes one schedule per application however often it is sent (issue 14)") {
+    Fixture fx;
+    auto create = [&](const App& app, const std::string& cid, const std::string& name) {
+      ScheduleSpec spec;
+      spec.name = name;
+      spec.trigger = fx.Single(fx.clock.WallMs() + kHour);
+      spec.push_json = R"({"a":1})";
+      spec.cid = cid;
+      Result<Schedule> s = fx.schedules->Create(app, std::move(spec));
+      REQUIRE_MESSAGE(s.ok(), s.status().message());
+      return *s;
+    };
+    const Schedule first = create(fx.app_a, "cid-1", "first");
+    CHECK(first.cid == "cid-1");
+    CHECK(first.id[14] == '8');  // derived, not random
+    const Schedule again = create(fx.app_a, "cid-1", "second");
+    CHECK(again.id == first.id);
+    CHECK(again.name == "first");  // the first create's schedule, unchanged
+    CHECK(fx.Due().size() == 1);
+    // Even once its time has passed, a retry returns it instead of failing validation.
+    fx.FireNext(first.id);
+    CHECK(create(fx.app_a, "cid-1", "late retry").id == first.id);
+    // Another cid, or another application's same cid: another schedule.
+    CHECK(create(fx.app_a, "cid-2", "other").id != first.id);
+    const Schedule b = create(fx.app_b, "cid-1", "b's");
+    CHECK(b.id != first.id);
+    CHECK(b.name == "b's");
+    // After a delete the cid makes a new schedule (with the same id).
+    REQUIRE(fx.schedules->Delete(fx.app_a, first.id).ok());
+    const Schedule fresh = create(fx.app_a, "cid-1", "fresh");
+    CHECK(fresh.id == first.id);
+    CHECK(fresh.name == "fresh");
+    CHECK(fx.MsgIds(fx.app_a, fresh.id).empty());
+  }
+
   TEST_CASE("schedules and their next fires survive reopening the store") {
     std::string id;
     uint64_t timer = 0;

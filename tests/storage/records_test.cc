@@ -106,13 +106,15 @@ void CheckSameSchedule(const Schedule& got, const Schedule& want) {
 }  // namespace
 
 TEST_SUITE("Records") {
-  TEST_CASE("a Schedule round-trips in format 2 with the trigger as sent") {
+  TEST_CASE("a Schedule round-trips in format 2 with the trigger as sent and its cid") {
     Schedule s = MakeSchedule();
     s.trigger_sent = R"({"periodical":{"time_unit":"WEEK","point":["fri","MON"]}})";
+    s.cid = "7103a4c428a0b98974ec1849-711161d4-5f17-4d2f-b855-5e5a8909b26e";
     Result<Schedule> d = DecodeSchedule(EncodeSchedule(s));
     REQUIRE_MESSAGE(d.ok(), d.status().message());
     CheckSameSchedule(*d, s);
     CHECK(d->trigger_sent == s.trigger_sent);
+    CHECK(d->cid == s.cid);
   }
 
   TEST_CASE("a format 1 Schedule record still decodes, with no trigger as sent") {
@@ -121,6 +123,7 @@ TEST_SUITE("Records") {
     REQUIRE_MESSAGE(d.ok(), d.status().message());
     CheckSameSchedule(*d, s);
     CHECK(d->trigger_sent.empty());
+    CHECK(d->cid.empty());
   }
 
   TEST_CASE("truncated or unknown-format Schedule records are errors") {
