@@ -114,6 +114,13 @@ Result<std::string> ScheduleIdParam(const http::Request& req) {
   return id;
 }
 
+// The `trigger` section, its zones those of the calling application.
+Result<TriggerInput> ReadTrigger(const Call& c, const FieldReader& f) {
+  Result<TriggerZones> zones = AppTriggerZones(c.app, c.svc.time_zone);
+  if (!zones.ok()) return zones.status();
+  return ReadScheduleTrigger(f, *zones);
+}
+
 void CreateSchedule(const Call& c, const http::Request& req, http::Response& res) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendScheduleError(res, c.surface, body.status());
@@ -128,9 +135,7 @@ void CreateSchedule(const Call& c, const http::Request& req, http::Response& res
     return SendScheduleError(
         res, c.surface, Status::Invalid("enabled: must be true when a schedule is created"));
   }
-  Result<TriggerZones> zones = AppTriggerZones(c.app, c.svc.time_zone);
-  if (!zones.ok()) return SendScheduleError(res, c.surface, zones.status());
-  Result<TriggerInput> trigger = ReadScheduleTrigger(f, *zones);
+  Result<TriggerInput> trigger = ReadTrigger(c, f);
   if (!trigger.ok()) return SendScheduleError(res, c.surface, trigger.status());
   spec.trigger = std::move(trigger->trigger);
   spec.trigger_sent = std::move(trigger->sent);
@@ -230,9 +235,7 @@ void UpdateSchedule(const Call& c, const http::Request& req, http::Response& res
     u.enabled = *enabled;
   }
   if (f.Has("trigger")) {
-    Result<TriggerZones> zones = AppTriggerZones(c.app, c.svc.time_zone);
-    if (!zones.ok()) return SendScheduleError(res, c.surface, zones.status());
-    Result<TriggerInput> trigger = ReadScheduleTrigger(f, *zones);
+    Result<TriggerInput> trigger = ReadTrigger(c, f);
     if (!trigger.ok()) return SendScheduleError(res, c.surface, trigger.status());
     u.trigger = std::move(trigger->trigger);
     u.trigger_sent = std::move(trigger->sent);
