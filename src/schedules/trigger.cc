@@ -485,9 +485,10 @@ Result<Trigger> ParseTrigger(std::string_view trigger_json, const TriggerZones& 
   // Every other key names a kind of trigger (the originals have more, e.g. "intelligent").
   for (auto field : obj) {
     if (field.key == "single" || field.key == "periodical" || field.key == "cron") continue;
-    return top.Error(field.key, "the trigger kind " + Quote(field.key) +
-                                    " is not offered by tock (it offers single, periodical "
-                                    "and cron)");
+    const std::string quoted = Quote(field.key);  // the client's text, made printable
+    return Status::Invalid("trigger." + quoted.substr(1, quoted.size() - 2) +
+                           ": the trigger kind " + quoted +
+                           " is not offered by tock (it offers single, periodical and cron)");
   }
 
   std::vector<std::pair<TriggerKind, std::string_view>> present;

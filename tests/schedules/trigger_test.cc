@@ -551,6 +551,9 @@ TEST_SUITE("TriggerJson") {
     CHECK(ParseError(R"({"intelligent":{"backup_time":"2026-12-01 09:30:00"}})") ==
           "trigger.intelligent: the trigger kind 'intelligent' is not offered by tock (it offers "
           "single, periodical and cron)");
+    CHECK(ParseError(R"({"a\tb":{}})") ==
+          "trigger.a?b: the trigger kind 'a?b' is not offered by tock (it offers single, "
+          "periodical and cron)");
     // Also next to a kind tock offers: nothing of the trigger is silently dropped.
     CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00"},"intelligent":true})")
               .find("trigger.intelligent: the trigger kind 'intelligent' is not offered") == 0);
