@@ -135,9 +135,17 @@ build_curl() {
 build_curl
 
 # --- test-only tools -----------------------------------------------------------------------
-if [ $want_test = 1 ] && [ ! -d "$TP/node/node_modules/standardwebhooks" ]; then
-  # The public Standard Webhooks library, used by the integration tests to verify callbacks.
+# Public npm packages the integration tests run unchanged, in one npm project:
+#   standardwebhooks  verifies the callbacks' Standard Webhooks signatures
+#   jpush-sdk         JPush's official Node.js client, driven against /v3 and /v4/schedules
+#                     (pinned: the test substitutes its host constant, whose text it checks)
+# Each is installed once; a package already there is left as it is.
+if [ $want_test = 1 ]; then
   mkdir -p "$TP/node"
-  (cd "$TP/node" && npm install --silent --no-audit --no-fund standardwebhooks@1 >/dev/null)
-  echo "deps: installed standardwebhooks (npm)"
+  for pkg in standardwebhooks@1 jpush-sdk@3.5.0; do
+    if [ ! -d "$TP/node/node_modules/${pkg%@*}" ]; then
+      (cd "$TP/node" && npm install --silent --no-audit --no-fund "$pkg" >/dev/null)
+      echo "deps: installed $pkg (npm)"
+    fi
+  done
 fi

@@ -1,5 +1,7 @@
 #include "api/head_gate.h"
 
+#include <strings.h>
+
 #include "api/app_auth.h"
 #include "auth/basic_auth.h"
 #include "auth/signing.h"
@@ -106,6 +108,25 @@ http::HeadCheck HeadGate::App(ErrorWriter write) {
     if (auto t = Throttled(req.peer, write)) return t;
     Status st = auth_.CheckHead(req.Header("Authorization"), SignedHeadersOf(req));
     if (!st.ok()) return Refuse(req.peer, st, write);
+    return std::nullopt;
+  };
+}
+
+http::HeadCheck HeadGate::BasicApp(ErrorWriter write) {
+  return [this, write = std::move(write)](const http::Request& req) -> std::optional<http::Response> {
+    if (auto t = Throttled(req.peer, write)) return t;
+    const std::string_view authz = req.Header("Authorization");
+    if (authz.size() < 6 || strncasecmp(authz.data(), "Basic ", 6) != 0) {
+      return Refuse(req.peer,
+                    Status::Unauthorized("Basic authentication failed: header 'Authorization' "
+                                         "must be Basic base64(appKey:secretKey)"),
+                    write);
+    }
+    Status st = auth_.CheckHead(authz, SignedHeaders());
+    if (!st.ok()) {
+      return Refuse(req.peer, Status::Unauthorized("Basic authentication failed: " + st.message()),
+                    write);
+    }
     return std::nullopt;
   };
 }

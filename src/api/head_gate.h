@@ -42,6 +42,8 @@ class HeadGate {
            int failures_per_minute);
 
   http::HeadCheck App(ErrorWriter write_error);
+  // App routes that take Basic credentials only (the schedule surfaces).
+  http::HeadCheck BasicApp(ErrorWriter write_error);
   http::HeadCheck Admin(ErrorWriter write_error);
   // Only the throttle (routes whose credentials are in the body).
   http::HeadCheck ThrottleOnly(ErrorWriter write_error);

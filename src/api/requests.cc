@@ -136,6 +136,14 @@ Result<App> ParseAppCreate(const FieldReader& f, const AddressGuard* guard) {
   if (!f.Has("appName")) return f.Missing("appName");
   if (!f.Has("linkUrl")) return f.Missing("linkUrl");
   TOCK_RETURN_IF_ERROR(ParseAppFields(f, guard, &app));
+  // A key the caller already uses (a JPush appKey is 24 hex digits, and JPush's clients
+  // refuse shorter ones); letters and digits only, as every key layout and Basic auth need.
+  TOCK_RETURN_IF_ERROR(Assign(f.String("appKey", 16, 64), &app.app_key));
+  for (char c : app.app_key) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+      return Status::Invalid(f.Name("appKey") + ": may contain only letters A-Z a-z and digits");
+    }
+  }
   return app;
 }
 

@@ -28,7 +28,8 @@ struct TaskLimits {
 Result<TaskSpec> ParseTaskSpec(const FieldReader& f, const TimeZone& tz, int64_t now_ms,
                                const TaskLimits& limits);
 
-// /application/create. Fills everything but the keys and created_ms. `guard` (may be null)
+// /application/create. Fills everything but the secret and created_ms, and app_key only
+// when the caller chose one (`appKey`, 16-64 letters and digits). `guard` (may be null)
 // refuses a linkUrl whose host is a literal address it denies.
 Result<App> ParseAppCreate(const FieldReader& f, const AddressGuard* guard);
 

@@ -14,7 +14,8 @@ class Router;
 namespace api {
 void RegisterSerendipityRoutes(http::Router& router, ApiServices& services,
                                const HttpApiOptions& opts);
-// The EngageLab /v4/schedules surface (SPEC §4). REQUIRES: services.schedules is set.
+// The schedule surfaces: EngageLab's /v4/schedules (SPEC §4) and JPush's /v3/schedules
+// (api/schedule_surface.h). REQUIRES: services.schedules is set.
 void RegisterScheduleRoutes(http::Router& router, ApiServices& services);
 // Operator routes under /admin (admin bearer token): backup, application list and detail.
 void RegisterAdminRoutes(http::Router& router, ApiServices& services,

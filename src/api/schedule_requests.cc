@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 255;
 constexpr size_t kMaxPushBytes = 64 * 1024;  // as a task's content: each fire delivers it
+constexpr size_t kMaxCidBytes = 128;
 
 // Decodes one UTF-8 code point at s[*i] and advances *i. The input is valid UTF-8
 // (simdjson checked it).
@@ -83,10 +84,26 @@ Result<bool> ReadScheduleEnabled(const FieldReader& f) {
   return b;
 }
 
-Result<Trigger> ReadScheduleTrigger(const FieldReader& f, const TimeZone& zone) {
+Result<TriggerZones> AppTriggerZones(const App& app, const TimeZone& server_zone) {
+  if (app.time_zone.empty()) return TriggerZones{server_zone, server_zone};
+  // Loaded per request: a lookup in the zone database, which is read once per process.
+  Result<TimeZone> zone = TimeZone::Load(app.time_zone);
+  if (!zone.ok()) {
+    return Status::Internal("application " + app.app_key + ": its timeZone '" + app.time_zone +
+                            "' no longer loads: " + zone.status().message());
+  }
+  return TriggerZones{server_zone, *zone};
+}
+
+Result<TriggerInput> ReadScheduleTrigger(const FieldReader& f, const TriggerZones& zones) {
   auto v = f.Get("trigger");
   if (!v) return Status::Invalid("trigger: is required");
-  return ParseTrigger(MinifyJson(*v), zone);
+  TriggerInput in;
+  in.sent = MinifyJson(*v);
+  Result<Trigger> t = ParseTrigger(in.sent, zones);
+  if (!t.ok()) return t.status();
+  in.trigger = std::move(t).value();
+  return in;
 }
 
 Result<std::string> ReadSchedulePush(const FieldReader& f) {
@@ -101,6 +118,23 @@ Result<std::string> ReadSchedulePush(const FieldReader& f) {
                            " bytes of minified JSON (got " + std::to_string(text.size()) + ")");
   }
   return text;
+}
+
+Result<std::string> ReadScheduleCid(const FieldReader& f) {
+  auto v = f.Get("cid");
+  if (!v) return std::string();
+  std::string_view s;
+  if (v->get_string().get(s)) return Status::Invalid("cid: must be a string");
+  if (s.empty() || s.size() > kMaxCidBytes) {
+    return Status::Invalid("cid: must be 1 to " + std::to_string(kMaxCidBytes) +
+                           " characters (got " + std::to_string(s.size()) + " bytes)");
+  }
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                    c == ':' || c == '-';
+    if (!ok) return Status::Invalid("cid: may contain only A-Z a-z 0-9 _ . : -");
+  }
+  return std::string(s);
 }
 
 bool LooksLikeScheduleId(std::string_view id) {

@@ -111,11 +111,11 @@ void CreateApplication(ApiServices& svc, const HttpApiOptions& opts, const http:
   Result<App> parsed = ParseAppCreate(FieldReader(*body), svc.guard);
   if (!parsed.ok()) return SendError(res, parsed.status());
   App app = std::move(parsed).value();
-  app.app_key = RandomAlnum(16);
+  if (app.app_key.empty()) app.app_key = RandomAlnum(16);
   app.secret_key = RandomAlnum(32);
   app.webhook_key = RandomBytes(32);  // independent of secret_key (see App::webhook_key)
   app.created_ms = svc.clock.WallMs();
-  Status st = svc.apps.Put(app);
+  Status st = svc.apps.Add(app);
   if (!st.ok()) return SendError(res, st);
   log::Info("app.created", {{"app", app.app_key}, {"name", app.name}});
   SendJson(res, 200, OkBody([&](JsonWriter& w) {

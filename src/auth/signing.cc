@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 namespace tock {
@@ -181,11 +182,10 @@ std::string RandomAlnum(size_t n) {
   return out;
 }
 
-std::string RandomUuid() {
-  InitCrypto();
-  std::array<unsigned char, 16> b;
-  randombytes_buf(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+namespace {
+// 16 bytes as a UUID of `version`: its version nibble and the RFC 4122 variant set.
+std::string FormatUuid(std::array<unsigned char, 16> b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10xx (RFC 4122)
   const std::string hex =
       HexLower(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
@@ -197,6 +197,23 @@ std::string RandomUuid() {
   out.append(hex, 16, 4).append(1, '-');
   out.append(hex, 20, 12);
   return out;
+}
+}  // namespace
+
+std::string RandomUuid() {
+  InitCrypto();
+  std::array<unsigned char, 16> b;
+  randombytes_buf(b.data(), b.size());
+  return FormatUuid(b, 4);
+}
+
+std::string NameUuid(std::string_view name) {
+  InitCrypto();
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
+  crypto_hash_sha256(digest.data(), Bytes(name), name.size());
+  std::array<unsigned char, 16> b;
+  std::copy_n(digest.begin(), b.size(), b.begin());
+  return FormatUuid(b, 8);
 }
 
 }  // namespace tock

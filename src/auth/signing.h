@@ -55,5 +55,8 @@ inline constexpr char kAlnumAlphabet[] =
 
 // A random version-4 UUID, lowercase "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string RandomUuid();
+// The UUID of a name: the first 16 bytes of SHA-256(name) as a version-8 (RFC 9562,
+// "custom") UUID, "xxxxxxxx-xxxx-8xxx-yxxx-xxxxxxxxxxxx". The same name, the same UUID.
+std::string NameUuid(std::string_view name);
 
 }  // namespace tock

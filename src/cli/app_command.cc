@@ -3,7 +3,7 @@
 //
 //   tock app create --name N --url U [--step S] [--retry-total R] [--remark X]
 //                   [--success-mode body|status] [--parallelism P] [--rate R]
-//                   [--time-zone Z]                  POST /application/create
+//                   [--time-zone Z] [--app-key K]    POST /application/create
 //   tock app list                                     GET /admin/apps
 //   tock app show APP_KEY                             GET /admin/apps/{appKey}
 //   tock app update APP_KEY [the options of create]   POST /application/update
@@ -31,8 +31,10 @@ constexpr const char* kHelp =
     "Usage: tock app <create|list|show|update|pause|resume> [options]\n\n"
     "  tock app create --name N --url U [--step S] [--retry-total R] [--remark X]\n"
     "                  [--success-mode body|status] [--parallelism P] [--rate R]\n"
-    "                  [--time-zone Z]\n"
+    "                  [--time-zone Z] [--app-key K]\n"
     "      registers an application; prints its keys (the secretKey is shown only once)\n"
+    "      --app-key: keep an appKey you already use (16-64 letters and digits, such as a\n"
+    "        JPush appKey); default a new one of 16\n"
     "      --parallelism: callbacks in flight at most (0: the server's max-per-app)\n"
     "      --rate: callbacks started per second at most (0: no limit)\n"
     "  tock app list           every application (never the secretKey)\n"
@@ -114,6 +116,7 @@ int AppCommand(const std::vector<std::string>& args) {
   std::set<std::string> with_value = AdminFlagNames();
   for (const FieldFlag& f : kFieldFlags) with_value.insert(f.flag);
   with_value.insert("reason");
+  with_value.insert("app-key");
   Result<Flags> flags = ParseFlags(args, with_value, {});
   if (!flags.ok()) {
     std::fprintf(stderr, "tock app: %s\n", flags.status().message().c_str());
@@ -159,6 +162,11 @@ int AppCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tock app %s: --reason is for app pause\n", verb.c_str());
     return kExitUsage;
   }
+  if (verb != "create" && flags->Has("app-key")) {
+    std::fprintf(stderr, "tock app %s: --app-key is for app create (an appKey never changes)\n",
+                 verb.c_str());
+    return kExitUsage;
+  }
   Result<AdminTarget> target = ResolveAdminTarget(*flags);
   if (!target.ok()) {
     std::fprintf(stderr, "tock app: %s\n", target.status().message().c_str());
@@ -183,6 +191,10 @@ int AppCommand(const std::vector<std::string>& args) {
     w.String(key);
   }
   if (verb == "create" || verb == "update") WriteFieldFlags(w, *flags);
+  if (auto v = flags->Last("app-key")) {
+    w.Key("appKey");
+    w.String(*v);
+  }
   if (auto v = flags->Last("reason")) {
     w.Key("reason");
     w.String(*v);

@@ -34,6 +34,9 @@ struct Request {
   // and metric labels, and the path segments its {name} parts matched, in order.
   std::string_view route;
   std::vector<std::string> path_params;
+  // Filled by the router when a fallback takes a path that routes of other methods match:
+  // those methods ("GET, PUT"), for the fallback's 405 and its Allow header. Else "".
+  std::string allowed_methods;
   // Filled by the server: MonoNowNs() (common/clock.h) when the head was complete, and the
   // client's address ("127.0.0.1", "::1").
   int64_t received_ns = 0;

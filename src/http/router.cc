@@ -61,13 +61,19 @@ void AddAllowed(std::string* allow, std::string_view method) {
 
 Router::Match Router::Find(Request* req) const {
   const std::string_view method = req->method == "HEAD" ? std::string_view("GET") : req->method;
+  // One trailing slash after a non-empty segment is ignored (patterns never end in one);
+  // "/" and "//" stay as they are.
+  std::string_view path = req->path;
+  if (path.size() > 2 && path.back() == '/' && path[path.size() - 2] != '/') {
+    path.remove_suffix(1);
+  }
   Match m;
   const Route* best = nullptr;
   int best_literals = -1;
   std::vector<std::string> params, best_params;
   for (const Route& r : routes_) {
     int literals = 0;
-    if (!PatternMatches(r.pattern, req->path, &params, &literals)) continue;
+    if (!PatternMatches(r.pattern, path, &params, &literals)) continue;
     if (r.method != method) {
       AddAllowed(&m.allow, r.method);
       if (r.method == "GET") AddAllowed(&m.allow, "HEAD");  // served by the GET route
@@ -88,11 +94,11 @@ Router::Match Router::Find(Request* req) const {
   }
   for (const Route& f : fallbacks_) {
     const std::string_view prefix = std::string_view(f.pattern).substr(0, f.pattern.size() - 2);
-    std::string_view path = req->path;
     if (path == prefix || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
                            path[prefix.size()] == '/')) {
       // The surface answers in its own error shape, also for a method it does not serve.
       req->route = f.pattern;
+      req->allowed_methods = std::move(m.allow);
       m.route = &f;
       m.allow.clear();
       return m;

@@ -2,8 +2,11 @@
 //
 // Patterns are paths whose segments are literal or `{name}`; a `{name}` segment matches any
 // one non-empty segment, and its text goes to Request::path_params. A literal segment wins
-// over a `{name}` one where both match. A fallback covers a prefix and everything under it,
-// any method, for paths no route matches (the /v4/schedules surface answers its own 404s).
+// over a `{name}` one where both match. Every route also takes its path with one trailing
+// slash ("/v4/schedules/" is "/v4/schedules"): clients written against the originals add one
+// (JPush's Python client posts to "/v3/schedules/"); patterns never end in one.
+// A fallback covers a prefix and everything under it, any method, for paths no route matches
+// (the schedule surfaces answer their own 404s and 405s in their error shape).
 // Elsewhere, a path that a route matches with another method gets 405 with an Allow header.
 //
 // Built once before the server starts, then read-only: Find may run on many threads.
@@ -56,8 +59,9 @@ class Router {
     // comma-separated ("GET, PUT"), for a 405's Allow header. Empty for a plain 404.
     std::string allow;
   };
-  // Fills req->route and req->path_params when a route or fallback matches. HEAD is served
-  // by the GET route of the same path.
+  // Fills req->route and req->path_params when a route or fallback matches, and, when a
+  // fallback takes a path that routes of other methods match, req->allowed_methods. HEAD is
+  // served by the GET route of the same path.
   Match Find(Request* req) const;
 
  private:

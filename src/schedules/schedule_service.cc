@@ -74,6 +74,26 @@ Result<Schedule> ScheduleService::LoadOwned(const App& app, std::string_view id)
 }
 
 Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
+  // A cid names one schedule per application: its id is derived from both, and creates with
+  // the same id are serialised by its stripe lock, held across the synced write.
+  const std::string id =
+      spec.cid.empty() ? RandomUuid() : NameUuid("schedule-cid:" + app.app_key + '\0' + spec.cid);
+  std::unique_lock<std::mutex> cid_lock;
+  bool replaces_stale = false;  // an expired record past its retention that the janitor left
+  if (!spec.cid.empty()) {
+    cid_lock = std::unique_lock<std::mutex>(ScheduleLock(id));
+    Result<Schedule> raw = store_.GetSchedule(id);
+    if (raw.ok()) {
+      if (raw->app_key != app.app_key) {
+        return Status::Internal("schedule id " + id + " of a cid is another application's");
+      }
+      Result<Schedule> visible = LoadOwned(app, id);
+      if (visible.ok() || visible.status().code() != Code::kNotFound) return visible;
+      replaces_stale = true;
+    } else if (raw.status().code() != Code::kNotFound) {
+      return raw.status();
+    }
+  }
   if (!spec.enabled) {
     return Status::Invalid("enabled: must be true when a schedule is created");
   }
@@ -106,17 +126,20 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
     return n.status();
   }
   Schedule s;
-  s.id = RandomUuid();
+  s.id = id;
+  s.cid = std::move(spec.cid);
   s.app_key = app.app_key;
   s.name = std::move(spec.name);
   s.enabled = true;
   s.trigger_json = TriggerToJson(spec.trigger);
+  s.trigger_sent = std::move(spec.trigger_sent);
   s.push_json = std::move(spec.push_json);
   s.timer_id = keys::kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
   s.created_ms = s.updated_ms = created_ms;
 
   Store::Batch b(store_);
+  if (replaces_stale) b.DeleteMsgIds(s.id);  // the old schedule's messages are not this one's
   b.PutSchedule(s);
   b.PutScheduleIndex(s.app_key, s.created_ms, s.id);
   b.PutScheduleTimer(s.timer_id, s.id);
@@ -182,11 +205,7 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
     disabled = update.enabled.has_value() && !*update.enabled && s.enabled;
     const bool re_triggered = update.trigger.has_value();
-    if (re_triggered && !IsSameKindForUpdate(*current, *update.trigger)) {
-      return Status::Invalid(
-          "trigger: cannot change the kind of a schedule's trigger (single, periodical, cron); "
-          "create a new schedule instead");
-    }
+    if (re_triggered) TOCK_RETURN_IF_ERROR(CheckTriggerUpdate(*current, *update.trigger));
     const Trigger& trigger = re_triggered ? *update.trigger : *current;
     TOCK_RETURN_IF_ERROR(ValidateForCreate(trigger, now));
 
@@ -199,7 +218,10 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     if (update.name) s.name = std::move(*update.name);
     if (update.enabled) s.enabled = *update.enabled;
     if (update.push_json) s.push_json = std::move(*update.push_json);
-    if (re_triggered) s.trigger_json = TriggerToJson(trigger);
+    if (re_triggered) {
+      s.trigger_json = TriggerToJson(trigger);
+      s.trigger_sent = std::move(update.trigger_sent);
+    }
     s.updated_ms = now;
 
     Store::Batch b(store_);

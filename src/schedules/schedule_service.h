@@ -49,7 +49,9 @@ struct ScheduleSpec {
   std::string name;
   bool enabled = true;
   Trigger trigger;
-  std::string push_json;  // minified JSON object
+  std::string trigger_sent;  // the trigger object as sent (minified), echoed back
+  std::string push_json;     // minified JSON object
+  std::string cid;           // the client's idempotency key (JPush's cid), or ""
 };
 
 // Each given section replaces that whole section.
@@ -57,6 +59,7 @@ struct ScheduleUpdate {
   std::optional<std::string> name;
   std::optional<bool> enabled;
   std::optional<Trigger> trigger;
+  std::string trigger_sent;  // with `trigger`: as sent (minified)
   std::optional<std::string> push_json;
 };
 
@@ -76,12 +79,17 @@ class ScheduleService {
 
   // Invalid: enabled false, a trigger that does not validate against now, the per-app
   // limit reached. The write is synced before this returns.
+  // With a cid, the schedule's id is derived from (app, cid), and a create whose cid names a
+  // schedule that still exists (also expired, within the retention) returns that schedule,
+  // unchanged, without validating the request: a retried create makes one schedule, as
+  // JPush's cid promises. After a delete the cid makes a new one.
   Result<Schedule> Create(const App& app, ScheduleSpec spec);
   // NotFound for unknown ids, another application's, and expired ones past retention.
   Result<Schedule> Get(const App& app, std::string_view id);
   // Unexpired schedules by creation time. REQUIRES: page >= 1.
   Result<SchedulePage> List(const App& app, int64_t page);
-  // Invalid: expired, a different trigger kind, a result that does not validate.
+  // Invalid: expired, a different trigger kind or zone_type (CheckTriggerUpdate), a result
+  // that does not validate.
   Result<Schedule> Update(const App& app, std::string_view id, ScheduleUpdate update);
   Status Delete(const App& app, std::string_view id);
   // Every message id of the schedule, in fire order.

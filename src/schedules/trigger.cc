@@ -168,28 +168,36 @@ class ObjectReader {
   std::string path_;
 };
 
-// zone_type and time_zone of a single or periodical trigger.
-Status ReadZone(const ObjectReader& r, const TimeZone& server_zone, Trigger* t) {
-  Result<std::optional<int64_t>> zone_type =
-      r.OptionalInt("zone_type", 1, 2,
-                    "must be 1 (the server's time zone) or 2 (the time_zone given in the trigger)");
-  if (!zone_type.ok()) return zone_type.status();
-  if (!*zone_type) {
-    return r.Error("zone_type",
-                   "is required: 1 (the server's time zone) or 2 (the time_zone given in the "
-                   "trigger)");
+// zone_type and time_zone of a single or periodical trigger (the rules: trigger.h).
+Status ReadZone(const ObjectReader& r, const TriggerZones& zones, Trigger* t) {
+  constexpr const char* kZoneTypeRule =
+      "must be an integer: 2 (the trigger's time_zone, else the application's time zone) or "
+      "1 (the server's time zone); absent or any other integer also means the server's";
+  std::optional<simdjson::dom::element> zone_type = r.Get("zone_type");
+  int64_t given = 1;
+  if (zone_type) {
+    uint64_t big;
+    // A JSON integer of any size; 2.0, "2" and true are not integers.
+    if (zone_type->get_int64().get(given) && zone_type->get_uint64().get(big)) {
+      return r.Error("zone_type", kZoneTypeRule);
+    }
   }
-  t->zone_type = static_cast<int>(**zone_type);
+  t->zone_type = given == 2 ? 2 : 1;
   constexpr const char* kZoneRule = "must be an IANA time zone name such as \"America/New_York\"";
   Result<std::optional<std::string_view>> name = r.OptionalString("time_zone", kZoneRule);
   if (!name.ok()) return name.status();
   if (t->zone_type == 1) {
-    if (*name) return r.Error("time_zone", "is only allowed with zone_type 2");
-    t->zone = server_zone;
+    if (*name) {
+      return r.Error("time_zone",
+                     "is only allowed with zone_type 2 (without zone_type 2 the server's time "
+                     "zone is used)");
+    }
+    t->zone = zones.server;
     return Status::Ok();
   }
   if (!*name) {
-    return r.Error("time_zone", "is required when zone_type is 2 (" + std::string(kZoneRule) + ")");
+    t->zone = zones.terminal;
+    return Status::Ok();
   }
   Result<TimeZone> zone = TimeZone::Load(**name);
   if (!zone.ok()) return r.Error("time_zone", zone.status().message());
@@ -197,9 +205,9 @@ Status ReadZone(const ObjectReader& r, const TimeZone& server_zone, Trigger* t) 
   return Status::Ok();
 }
 
-Status ParseSingle(const ObjectReader& r, const TimeZone& server_zone, Trigger* t) {
+Status ParseSingle(const ObjectReader& r, const TriggerZones& zones, Trigger* t) {
   TOCK_RETURN_IF_ERROR(r.CheckKeys({"time", "zone_type", "time_zone"}));
-  TOCK_RETURN_IF_ERROR(ReadZone(r, server_zone, t));
+  TOCK_RETURN_IF_ERROR(ReadZone(r, zones, t));
   Result<CivilTime> time = r.DateTime("time");
   if (!time.ok()) return time.status();
   t->time = *time;
@@ -272,10 +280,10 @@ Status ParsePoints(const ObjectReader& r, Trigger* t) {
   return add(*point, path);
 }
 
-Status ParsePeriodical(const ObjectReader& r, const TimeZone& server_zone, Trigger* t) {
+Status ParsePeriodical(const ObjectReader& r, const TriggerZones& zones, Trigger* t) {
   TOCK_RETURN_IF_ERROR(r.CheckKeys(
       {"start", "end", "time", "time_unit", "frequency", "point", "zone_type", "time_zone"}));
-  TOCK_RETURN_IF_ERROR(ReadZone(r, server_zone, t));
+  TOCK_RETURN_IF_ERROR(ReadZone(r, zones, t));
   Result<CivilTime> start = r.DateTime("start");
   if (!start.ok()) return start.status();
   Result<CivilTime> end = r.DateTime("end");
@@ -457,7 +465,7 @@ bool Trigger::operator==(const Trigger& o) const {
   return false;
 }
 
-Result<Trigger> ParseTrigger(std::string_view trigger_json, const TimeZone& server_zone) {
+Result<Trigger> ParseTrigger(std::string_view trigger_json, const TriggerZones& zones) {
   if (trigger_json.size() > kMaxTriggerJson) {
     return Status::Invalid("trigger: must be at most " + std::to_string(kMaxTriggerJson) +
                            " bytes of JSON");
@@ -474,7 +482,14 @@ Result<Trigger> ParseTrigger(std::string_view trigger_json, const TimeZone& serv
     return Status::Invalid("trigger: must be an object with one of single, periodical or cron");
   }
   const ObjectReader top(obj, "trigger");
-  TOCK_RETURN_IF_ERROR(top.CheckKeys({"single", "periodical", "cron"}));
+  // Every other key names a kind of trigger (the originals have more, e.g. "intelligent").
+  for (auto field : obj) {
+    if (field.key == "single" || field.key == "periodical" || field.key == "cron") continue;
+    const std::string quoted = Quote(field.key);  // the client's text, made printable
+    return Status::Invalid("trigger." + quoted.substr(1, quoted.size() - 2) +
+                           ": the trigger kind " + quoted +
+                           " is not offered by tock (it offers single, periodical and cron)");
+  }
 
   std::vector<std::pair<TriggerKind, std::string_view>> present;
   for (auto [kind, key] : {std::pair{TriggerKind::kSingle, std::string_view("single")},
@@ -500,10 +515,10 @@ Result<Trigger> ParseTrigger(std::string_view trigger_json, const TimeZone& serv
   t.kind = kind;
   switch (kind) {
     case TriggerKind::kSingle:
-      TOCK_RETURN_IF_ERROR(ParseSingle(r, server_zone, &t));
+      TOCK_RETURN_IF_ERROR(ParseSingle(r, zones, &t));
       break;
     case TriggerKind::kPeriodical:
-      TOCK_RETURN_IF_ERROR(ParsePeriodical(r, server_zone, &t));
+      TOCK_RETURN_IF_ERROR(ParsePeriodical(r, zones, &t));
       break;
     case TriggerKind::kCron:
       TOCK_RETURN_IF_ERROR(ParseCronTrigger(r, &t));
@@ -648,6 +663,21 @@ std::string TriggerToJson(const Trigger& t) {
   return w.Take();
 }
 
-bool IsSameKindForUpdate(const Trigger& a, const Trigger& b) { return a.kind == b.kind; }
+Status CheckTriggerUpdate(const Trigger& current, const Trigger& next) {
+  if (current.kind != next.kind) {
+    return Status::Invalid(
+        "trigger: cannot change the kind of a schedule's trigger (single, periodical, cron); "
+        "create a new schedule instead");
+  }
+  if (current.zone_type != next.zone_type) {
+    const char* kind = next.kind == TriggerKind::kSingle ? "single" : "periodical";
+    return Status::Invalid(std::string("trigger.") + kind +
+                           ".zone_type: cannot change between the server's time zone (1, also "
+                           "when absent) and a terminal time zone (2): this schedule has " +
+                           std::to_string(current.zone_type) +
+                           "; create a new schedule instead");
+  }
+  return Status::Ok();
+}
 
 }  // namespace tock

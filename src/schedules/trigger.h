@@ -3,12 +3,21 @@
 // current time is a parameter).
 //
 // A trigger is exactly one of:
-//   single      {time, zone_type[, time_zone]}              one fire at a local date-time
-//   periodical  {start, end, time, time_unit, frequency, point, zone_type[, time_zone]}
+//   single      {time[, zone_type][, time_zone]}            one fire at a local date-time
+//   periodical  {start, end, time, time_unit, frequency, point[, zone_type][, time_zone]}
 //               at `time` on matching days of every `frequency`-th day/week/month, counted from
 //               start's day / week (Monday-based) / month, within [start, end]
 //   cron        {expr, time_zone[, start][, end][, zone_type]}  see schedules/cron.h
-// zone_type 1 = the server's zone, 2 = the IANA `time_zone` of the trigger (cron: always 2).
+// Any other key of the trigger object names a kind tock does not offer ("intelligent") and is
+// refused as such.
+// The zone of single and periodical (the original's words: "zone_type ... the value is 1 or 2,
+// Otherwise, it will be pushed according to the time zone of the server"):
+//   zone_type 2            the IANA `time_zone` of the trigger; without one, the terminal
+//                          zone of TriggerZones (the application's time zone)
+//   zone_type 1, absent,   the server's zone; `time_zone` is refused with it
+//   null or any other integer
+//   not an integer         refused
+// cron: always its `time_zone` (zone_type 2 when given).
 // All local times are read in the trigger's zone; results are UTC milliseconds. A local time
 // in a spring-forward gap fires at the first instant after the gap; one that occurs twice fires
 // once, at the earlier instant.
@@ -34,7 +43,7 @@ enum class TimeUnit { kDay, kWeek, kMonth };
 
 struct Trigger {
   TriggerKind kind = TriggerKind::kSingle;
-  int zone_type = 1;  // 1 = server zone, 2 = `time_zone` (always 2 for cron)
+  int zone_type = 1;  // 1 = server zone, 2 = a named zone (always 2 for cron)
   TimeZone zone;      // the zone every local time below is read in
 
   // single: the fire time. periodical: start and end (both set). cron: optional bounds.
@@ -61,11 +70,21 @@ struct Trigger {
   bool operator==(const Trigger& other) const;
 };
 
+// The zones a single or periodical trigger falls back on when it names none.
+struct TriggerZones {
+  TimeZone server;    // zone_type 1 (and absent, null, any other integer)
+  TimeZone terminal;  // zone_type 2 without time_zone: the application's zone
+};
+
 // Structural validation of the `trigger` object text as the API received it. Errors are
 // Status::Invalid naming the field path and the rule, e.g.
 // "trigger.periodical.frequency: must be an integer from 1 to 100". Unknown fields are refused.
-// `server_zone` is the zone of zone_type 1.
-Result<Trigger> ParseTrigger(std::string_view trigger_json, const TimeZone& server_zone);
+Result<Trigger> ParseTrigger(std::string_view trigger_json, const TriggerZones& zones);
+// The same with the server's zone for both: how stored canonical triggers are read back
+// (TriggerToJson names the zone of every zone_type 2 trigger).
+inline Result<Trigger> ParseTrigger(std::string_view trigger_json, const TimeZone& server_zone) {
+  return ParseTrigger(trigger_json, TriggerZones{server_zone, server_zone});
+}
 
 // The checks that depend on the current time, for create and update: single strictly after
 // now and at most one calendar year ahead (the same local date-time a year later; Feb 29 ->
@@ -79,14 +98,18 @@ Status ValidateForCreate(const Trigger& t, int64_t now_ms);
 std::optional<int64_t> NextFireAfter(const Trigger& t, int64_t after_ms);
 
 // Canonical JSON of the trigger object, e.g.
-// {"single":{"time":"2026-12-01 09:30:00","zone_type":1}}: time_unit lower-case, week points
-// upper-case in MON..SUN order, month points two-digit ascending, always an array; the cron
-// expression with single spaces. Round-trips through ParseTrigger to an equal trigger (for
-// zone_type 1, given the same server zone).
+// {"single":{"time":"2026-12-01 09:30:00","zone_type":1}}: zone_type 1 or 2 (2 always with
+// its time_zone, so a trigger that fell back on the application's zone keeps that zone even
+// if the application's changes), time_unit lower-case, week points upper-case in MON..SUN
+// order, month points two-digit ascending, always an array; the cron expression with single
+// spaces. Round-trips through ParseTrigger to an equal trigger (for zone_type 1, given the
+// same server zone).
 std::string TriggerToJson(const Trigger& t);
 
-// Whether an update may replace trigger `a` with `b`: only within one kind (single <->
-// periodical is refused, and so is any change to or from cron). zone_type may change.
-bool IsSameKindForUpdate(const Trigger& a, const Trigger& b);
+// Whether an update may replace trigger `current` with `next`: only within one kind (single
+// <-> periodical is refused, and so is any change to or from cron) and, as in the original,
+// not between the server's zone (zone_type 1) and a terminal zone (zone_type 2); a zone_type 2
+// trigger may change its time_zone. Invalid naming the rule otherwise.
+Status CheckTriggerUpdate(const Trigger& current, const Trigger& next);
 
 }  // namespace tock

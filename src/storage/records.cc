@@ -13,7 +13,9 @@ constexpr uint8_t kAppFormatV1 = 1;
 constexpr uint8_t kAppFormat = 4;
 constexpr uint8_t kTaskFormat = 1;
 constexpr uint8_t kAttemptFormat = 1;
-constexpr uint8_t kScheduleFormat = 1;
+// Schedule: 1 = up to fires; 2 adds trigger_sent, cid. Both decode.
+constexpr uint8_t kScheduleFormatV1 = 1;
+constexpr uint8_t kScheduleFormat = 2;
 
 Status Corrupt(const char* what) { return Status::Internal(std::string("corrupt ") + what + " record"); }
 }  // namespace
@@ -188,7 +190,7 @@ Result<Attempt> DecodeAttempt(std::string_view bytes) {
 std::string EncodeSchedule(const Schedule& s) {
   std::string out;
   out.reserve(96 + s.id.size() + s.app_key.size() + s.name.size() + s.trigger_json.size() +
-              s.push_json.size());
+              s.push_json.size() + s.trigger_sent.size() + s.cid.size());
   out.push_back(static_cast<char>(kScheduleFormat));
   PutString(&out, s.id);
   PutString(&out, s.app_key);
@@ -202,6 +204,8 @@ std::string EncodeSchedule(const Schedule& s) {
   PutInt64BE(&out, s.updated_ms);
   PutInt64BE(&out, s.expired_ms);
   PutFixed64BE(&out, s.fires);
+  PutString(&out, s.trigger_sent);
+  PutString(&out, s.cid);
   return out;
 }
 
@@ -209,11 +213,16 @@ Result<Schedule> DecodeSchedule(std::string_view bytes) {
   Decoder d(bytes);
   Schedule s;
   uint8_t format, enabled;
-  if (!d.GetU8(&format) || format != kScheduleFormat || !d.GetString(&s.id) ||
+  if (!d.GetU8(&format) || format < kScheduleFormatV1 || format > kScheduleFormat ||
+      !d.GetString(&s.id) ||
       !d.GetString(&s.app_key) || !d.GetString(&s.name) || !d.GetU8(&enabled) ||
       !d.GetString(&s.trigger_json) || !d.GetString(&s.push_json) || !d.GetU64(&s.timer_id) ||
       !d.GetI64(&s.next_fire_ms) || !d.GetI64(&s.created_ms) || !d.GetI64(&s.updated_ms) ||
       !d.GetI64(&s.expired_ms) || !d.GetU64(&s.fires)) {
+    return Corrupt("schedule");
+  }
+  // Format 1 records end here: no trigger as sent, no cid.
+  if (format >= 2 && (!d.GetString(&s.trigger_sent) || !d.GetString(&s.cid))) {
     return Corrupt("schedule");
   }
   s.enabled = enabled != 0;

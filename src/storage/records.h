@@ -152,6 +152,13 @@ struct Schedule {
   int64_t updated_ms = 0;
   int64_t expired_ms = 0;    // 0 = not expired
   uint64_t fires = 0;        // messages created so far
+  // Format 2: the trigger object as the client sent it (minified), which the API echoes
+  // ("WEEK" stays "WEEK", an absent zone_type stays absent); trigger_json stays the one the
+  // fire path reads. "" in format 1 records: the API echoes trigger_json instead.
+  std::string trigger_sent;
+  // Format 2: the client's idempotency key (JPush's `cid`) the schedule was created with, or
+  // "". A schedule with a cid has the id NameUuid of (app_key, cid) (ScheduleService).
+  std::string cid;
 };
 
 std::string EncodeApp(const App& app);

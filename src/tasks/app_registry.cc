@@ -24,6 +24,14 @@ Status AppRegistry::Put(const App& app) {
   return PutLocked(app);
 }
 
+Status AppRegistry::Add(const App& app) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  if (Find(app.app_key)) {
+    return Status::Conflict("appKey '" + app.app_key + "': already taken by an application");
+  }
+  return PutLocked(app);
+}
+
 Result<std::shared_ptr<const App>> AppRegistry::Update(
     std::string_view app_key, const std::function<Status(App&)>& change) {
   std::lock_guard<std::mutex> w(write_mu_);

@@ -4,7 +4,7 @@
 // once at start and kept as immutable snapshots (shared_ptr<const App>); an update
 // replaces the snapshot, readers holding the old one are unaffected.
 //
-// Writers (Put, Update) are serialised by write_mu_, held across the synced write, so a
+// Writers (Put, Add, Update) are serialised by write_mu_, held across the synced write, so a
 // read-modify-write such as a secret rotation cannot lose a concurrent change and the
 // published snapshot always equals what is on disk. Readers never wait for it.
 //
@@ -36,6 +36,8 @@ class AppRegistry {
   Status Load();
   // Persists (synced) and then publishes the application. Replaces one with the same key.
   Status Put(const App& app);
+  // The same for a new application: Conflict, and nothing written, if its key is taken.
+  Status Add(const App& app);
   // Read-modify-write of one application: copies the current snapshot, lets `change` edit
   // it, persists (synced) and publishes the result, all under the writer lock. NotFound if
   // there is no such application; a non-ok Status from `change` is returned and nothing is

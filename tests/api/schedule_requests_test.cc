@@ -39,7 +39,8 @@ TEST_SUITE("ScheduleRequests") {
     REQUIRE(obj.ok());
     FieldReader f(*obj);
     CHECK(ReadScheduleEnabled(f).status().message() == "enabled: must be true or false");
-    CHECK(ReadScheduleTrigger(f, TimeZone::Utc()).status().message() == "trigger: is required");
+    const TriggerZones utc{TimeZone::Utc(), TimeZone::Utc()};
+    CHECK(ReadScheduleTrigger(f, utc).status().message() == "trigger: is required");
     CHECK(ReadSchedulePush(f).status().message() == "push: must not be empty");
 
     auto good = ParseJsonBody(
@@ -48,10 +49,40 @@ TEST_SUITE("ScheduleRequests") {
     REQUIRE(good.ok());
     FieldReader g(*good);
     CHECK(*ReadScheduleEnabled(g));
-    auto t = ReadScheduleTrigger(g, TimeZone::Utc());
+    auto t = ReadScheduleTrigger(g, utc);
     REQUIRE_MESSAGE(t.ok(), t.status().message());
-    CHECK(t->kind == TriggerKind::kSingle);
+    CHECK(t->trigger.kind == TriggerKind::kSingle);
     CHECK(*ReadSchedulePush(g) == R"({"a":[1,2]})");
+  }
+
+  TEST_CASE("the trigger is kept as sent, minified, beside its parsed form (issue 14)") {
+    auto body = ParseJsonBody(
+        R"({"trigger":{"periodical":{"start":"2026-06-04 00:00:00","end":"2026-07-05 00:00:00",)"
+        R"( "time":"12:00:00","time_unit":"WEEK","frequency":1,"point":["fri","MON"]}}})");
+    REQUIRE(body.ok());
+    auto t = ReadScheduleTrigger(FieldReader(*body), {TimeZone::Utc(), TimeZone::Utc()});
+    REQUIRE_MESSAGE(t.ok(), t.status().message());
+    CHECK(t->sent ==
+          R"({"periodical":{"start":"2026-06-04 00:00:00","end":"2026-07-05 00:00:00",)"
+          R"("time":"12:00:00","time_unit":"WEEK","frequency":1,"point":["fri","MON"]}})");
+    CHECK(t->trigger.unit == TimeUnit::kWeek);
+    CHECK(t->trigger.zone_type == 1);
+  }
+
+  TEST_CASE("an application's trigger zones: its timeZone for zone_type 2, else the server's") {
+    App app;
+    app.app_key = "AppKey0123456789";
+    const TimeZone server = TimeZone::Utc();
+    Result<TriggerZones> none = AppTriggerZones(app, server);
+    REQUIRE(none.ok());
+    CHECK(none->terminal.IsUtc());
+    app.time_zone = "Asia/Tokyo";
+    Result<TriggerZones> tokyo = AppTriggerZones(app, server);
+    REQUIRE_MESSAGE(tokyo.ok(), tokyo.status().message());
+    CHECK(tokyo->terminal.name() == "Asia/Tokyo");
+    CHECK(tokyo->server.IsUtc());
+    app.time_zone = "Nowhere/Gone";  // a zone that stopped loading
+    CHECK(AppTriggerZones(app, server).status().code() == Code::kInternal);
   }
 
   TEST_CASE("a schedule id is a 36-character UUID") {

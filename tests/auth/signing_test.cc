@@ -127,6 +127,19 @@ TEST_SUITE("Signing") {
     CHECK(RandomAlnum(16) != RandomAlnum(16));
   }
 
+  TEST_CASE("NameUuid is a version-8 UUID that depends on the name alone") {
+    const std::string a = NameUuid("app/cid-1");
+    CHECK(a.size() == 36);
+    CHECK(a[8] == '-');
+    CHECK(a[23] == '-');
+    CHECK(a[14] == '8');
+    CHECK(std::string_view("89ab").find(a[19]) != std::string_view::npos);
+    CHECK(NameUuid("app/cid-1") == a);
+    CHECK(NameUuid("app/cid-2") != a);
+    // SHA-256("abc") = ba7816bf 8f01 cfea 4141 40de5dae2223b003...
+    CHECK(NameUuid("abc") == "ba7816bf-8f01-8fea-8141-40de5dae2223");
+  }
+
   TEST_CASE("RandomUuid is a lowercase version-4 UUID") {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) {

@@ -63,8 +63,7 @@ TEST_SUITE("Router") {
     Router r;
     r.Add("GET", "/a/{x}", Nop);
     CHECK(Found(r, "GET", "/a/x") == "/a/{x}");
-    CHECK(Found(r, "GET", "/a/x/") == "404");  // trailing slash: not "/a/x"
-    CHECK(Found(r, "GET", "/a/") == "404");    // empty segment
+    CHECK(Found(r, "GET", "/a/") == "404");    // empty segment ("/a" after the slash)
     CHECK(Found(r, "GET", "/a") == "404");
     CHECK(Found(r, "GET", "/a/x/y") == "404");
     CHECK(Found(r, "GET", "/a//") == "404");
@@ -77,9 +76,26 @@ TEST_SUITE("Router") {
     r.Add("GET", "/healthz", Nop);
     CHECK(Found(r, "GET", "/") == "/");
     CHECK(Found(r, "GET", "/healthz") == "/healthz");
-    CHECK(Found(r, "GET", "/healthz/") == "404");
     CHECK(Found(r, "GET", "/healthzz") == "404");
     CHECK(Found(r, "GET", "/health") == "404");
+    CHECK(Found(r, "GET", "//") == "404");
+  }
+
+  TEST_CASE("Router: every route takes its path with one trailing slash (issue 14)") {
+    Router r;
+    r.Add("GET", "/", Nop);
+    r.Add("GET", "/healthz", Nop);
+    r.Add("POST", "/v4/schedules", Nop);
+    r.Add("GET", "/v4/schedules/{id}", Nop);
+    std::vector<std::string> params;
+    CHECK(Found(r, "GET", "/healthz/") == "/healthz");
+    CHECK(Found(r, "POST", "/v4/schedules/") == "/v4/schedules");
+    CHECK(Found(r, "GET", "/v4/schedules/7/", &params) == "/v4/schedules/{id}");
+    CHECK(params == std::vector<std::string>{"7"});
+    CHECK(Found(r, "GET", "/v4/schedules/") == "405 POST");  // the list path, another method
+    // One slash only, and never an empty segment.
+    CHECK(Found(r, "GET", "/healthz//") == "404");
+    CHECK(Found(r, "GET", "/v4/schedules/7//") == "404");
     CHECK(Found(r, "GET", "//") == "404");
   }
 
@@ -136,6 +152,20 @@ TEST_SUITE("Router") {
     REQUIRE(m.route != nullptr);
     CHECK(m.route->handler != nullptr);
     CHECK(req.path_params.empty());
+    CHECK(req.allowed_methods.empty());
+  }
+
+  TEST_CASE("Router: a fallback is told the methods a path serves, for its own 405") {
+    Router r;
+    r.Add("GET", "/v4/schedules/{id}", Nop);
+    r.Add("PUT", "/v4/schedules/{id}", Nop);
+    r.AddFallback("/v4", Nop);
+    Request req = Req("PATCH", "/v4/schedules/1/");
+    Router::Match m = r.Find(&req);
+    REQUIRE(m.route != nullptr);
+    CHECK(req.route == "/v4/*");
+    CHECK(req.allowed_methods == "GET, HEAD, PUT");
+    CHECK(m.allow.empty());
   }
 }
 

@@ -36,13 +36,27 @@ int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedReque
   return VerifyStandardWebhook(webhook_secret, req, req.body, output);
 }
 
-int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
-                          const std::string& body, std::string* output) {
-  std::string dir = MakeTempDir("tock-it-swh-");
+int RunNodeScript(const std::string& script, const std::string& case_json, std::string* output,
+                  std::chrono::milliseconds timeout) {
+  std::string dir = MakeTempDir("tock-it-node-");
   if (dir.empty()) {
     if (output) *output = "no temp dir";
     return -1;
   }
+  std::string path = dir + "/case.json";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << case_json;
+  }
+  int rc = RunProcess({"node", std::string(TOCK_SOURCE_ROOT) + "/" + script, path}, output,
+                      timeout);
+  std::remove(path.c_str());
+  std::remove(dir.c_str());
+  return rc;
+}
+
+int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,
+                          const std::string& body, std::string* output) {
   JsonWriter w;
   w.BeginObject();
   w.Key("secret"); w.String(webhook_secret);
@@ -53,17 +67,7 @@ int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedReque
   w.EndObject();
   w.Key("body"); w.String(body);
   w.EndObject();
-  std::string path = dir + "/case.json";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << w.str();
-  }
-  int rc = RunProcess(
-      {"node", std::string(TOCK_SOURCE_ROOT) + "/tests/integration/verify_webhook.mjs", path},
-      output);
-  std::remove(path.c_str());
-  std::remove(dir.c_str());
-  return rc;
+  return RunNodeScript("tests/integration/verify_webhook.mjs", w.str(), output);
 }
 
 AppFixture::AppFixture(const AppOptions& options) : AppFixture(SharedTock(), options) {}

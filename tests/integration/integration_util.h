@@ -35,6 +35,12 @@ TockProcess& SharedTock();
 // A fresh server with its own data dir. REQUIREs that it started.
 std::unique_ptr<TockProcess> StartOwnTock(std::vector<std::string> extra_args = {});
 
+// Runs `node <source root>/<script> <case file>`, the case file holding `case_json`, as the
+// node scripts of the suites take their input (npm packages from third_party/node). Returns
+// node's exit code; *output gets its stdout+stderr. Up to `timeout`.
+int RunNodeScript(const std::string& script, const std::string& case_json, std::string* output,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // Runs tests/integration/verify_webhook.mjs (node + npm `standardwebhooks`) on a delivery.
 // Returns node's exit code (0 verified, 1 rejected); *output gets its stdout+stderr.
 int VerifyStandardWebhook(const std::string& webhook_secret, const ReceivedRequest& req,

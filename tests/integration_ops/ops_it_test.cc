@@ -235,6 +235,20 @@ TEST_SUITE("OpsAppCli") {
     rc = run({"frobnicate"}, &out);
     CHECK(rc == 2);
 
+    // --app-key keeps a key already in use elsewhere (issue 14: a JPush appKey); only at create.
+    rc = run({"create", "--name", "kept", "--url", rx.Url(), "--app-key",
+              "7d431e42dfa6a6d693ac2d04"},
+             &out);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(KeyValues(out)["appKey"] == "7d431e42dfa6a6d693ac2d04");
+    rc = run({"create", "--name", "again", "--url", rx.Url(), "--app-key",
+              "7d431e42dfa6a6d693ac2d04"},
+             &out);
+    CHECK(rc == 1);
+    CHECK_MESSAGE(Contains(out, "HTTP 409"), out);
+    rc = run({"update", app.app_key, "--app-key", "7d431e42dfa6a6d693ac2d05"}, &out);
+    CHECK(rc == 2);
+
     // The token read from <--data>/admin.token.
     std::string dir = MakeTempDir("tock-it-cli-");
     REQUIRE_FALSE(dir.empty());

@@ -26,7 +26,8 @@ TockProcess& ScheduleSharedTock() {
   return *shared;
 }
 
-ScheduleClient::ScheduleClient(const TockProcess& tock) : host_(tock.host()), port_(tock.port()) {}
+ScheduleClient::ScheduleClient(const TockProcess& tock, std::string prefix)
+    : host_(tock.host()), port_(tock.port()), prefix_(std::move(prefix)) {}
 
 ApiResponse ScheduleClient::Request(const std::string& method, const std::string& path,
                                     const App& app, const std::string& body) {
@@ -52,6 +53,7 @@ ApiResponse ScheduleClient::RequestWithAuth(const std::string& method, const std
   if (res) {
     r.status = res->status;
     r.body = res->body;
+    r.headers = res->headers;
   } else {
     r.transport_error = httplib::to_string(res.error());
   }

@@ -31,10 +31,11 @@ TockProcess& ScheduleSharedTock();
 // A fresh tock with its own data dir; REQUIREs that it started.
 std::unique_ptr<TockProcess> StartScheduleTock(std::vector<std::string> extra_args = {});
 
-// /v4/schedules with Basic auth (or the given Authorization value).
+// /v4/schedules (or `prefix`: "/v3/schedules") with Basic auth (or the given Authorization
+// value).
 class ScheduleClient {
  public:
-  explicit ScheduleClient(const TockProcess& tock);
+  explicit ScheduleClient(const TockProcess& tock, std::string prefix = "/v4/schedules");
 
   ApiResponse Request(const std::string& method, const std::string& path, const App& app,
                       const std::string& body = "");
@@ -43,22 +44,22 @@ class ScheduleClient {
                               const std::string& authorization, const std::string& body = "");
 
   ApiResponse Create(const App& app, const std::string& body) {
-    return Request("POST", "/v4/schedules", app, body);
+    return Request("POST", prefix_, app, body);
   }
   ApiResponse Get(const App& app, const std::string& id) {
-    return Request("GET", "/v4/schedules/" + id, app);
+    return Request("GET", prefix_ + "/" + id, app);
   }
   ApiResponse List(const App& app, const std::string& query = "") {
-    return Request("GET", "/v4/schedules" + query, app);
+    return Request("GET", prefix_ + query, app);
   }
   ApiResponse Update(const App& app, const std::string& id, const std::string& body) {
-    return Request("PUT", "/v4/schedules/" + id, app, body);
+    return Request("PUT", prefix_ + "/" + id, app, body);
   }
   ApiResponse Delete(const App& app, const std::string& id) {
-    return Request("DELETE", "/v4/schedules/" + id, app);
+    return Request("DELETE", prefix_ + "/" + id, app);
   }
   ApiResponse MsgIds(const App& app, const std::string& id) {
-    return Request("GET", "/v4/schedules/" + id + "/msg-ids", app);
+    return Request("GET", prefix_ + "/" + id + "/msg-ids", app);
   }
 
   // Creates a schedule and REQUIREs a 200; returns its schedule_id.
@@ -67,6 +68,7 @@ class ScheduleClient {
  private:
   std::string host_;
   int port_;
+  std::string prefix_;
 };
 
 // {"single":{"time":"<UTC wall time of at_ms>","zone_type":1}} (the servers run in UTC).

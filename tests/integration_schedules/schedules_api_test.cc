@@ -50,11 +50,12 @@ TEST_SUITE("ScheduleApi") {
     REQUIRE_MESSAGE(m.status == 200, m.Describe());
     CHECK(m.Int("/count") == 0);
     CHECK(m.Size("/msgids") == 0);
+    CHECK(m.Size("/msg_ids") == 0);
     // The docs' other spelling reaches the same route.
     CHECK(fx.sc.Request("GET", "/v4/schedules/" + id + "/msg_ids", fx.app).status == 200);
   }
 
-  TEST_CASE("names of any script are accepted; a periodical trigger comes back canonical") {
+  TEST_CASE("names of any script are accepted; a periodical trigger comes back as sent") {
     Fixture fx;
     const std::string start = WallTimeString(WallNowMs() + 86'400'000);
     const std::string end = WallTimeString(WallNowMs() + 10 * 86'400'000LL);
@@ -66,8 +67,8 @@ TEST_SUITE("ScheduleApi") {
     REQUIRE_MESSAGE(r.status == 200, r.Describe());
     CHECK(r.Str("/name") == "定时任务 Über_1-a");
     ApiResponse g = fx.sc.Get(fx.app, r.Str("/schedule_id"));
-    CHECK(g.Str("/trigger/periodical/time_unit") == "week");
-    CHECK(g.Json("/trigger/periodical/point") == R"(["MON","FRI"])");
+    CHECK(g.Str("/trigger/periodical/time_unit") == "WEEK");
+    CHECK(g.Json("/trigger/periodical/point") == R"(["fri","MON"])");
   }
 
   TEST_CASE("every field of a create is validated: 28100 naming the field, 28105 for push") {
@@ -106,7 +107,7 @@ TEST_SUITE("ScheduleApi") {
         400, 28100, "trigger.single.time");
     CheckScheduleError(
         create(ScheduleBody("\"n\"", "true",
-                            R"({"single":{"time":"2030-02-15 13:16:59","zone_type":3}})", push)),
+                            R"({"single":{"time":"2030-02-15 13:16:59","zone_type":"1"}})", push)),
         400, 28100, "trigger.single.zone_type");
     std::string start = WallTimeString(WallNowMs() + 86'400'000);
     std::string end = WallTimeString(WallNowMs() + 5 * 86'400'000LL);
@@ -162,12 +163,14 @@ TEST_SUITE("ScheduleApi") {
     CheckScheduleError(fx.sc.MsgIds(fx.app, unknown), 404, 28104);
     CheckScheduleError(fx.sc.Update(fx.app, unknown, R"({"name":"x"})"), 404, 28104);
     CheckScheduleError(fx.sc.Delete(fx.app, unknown), 404, 28104);
-    // Route forms the surface does not have.
+    // Route forms the surface does not have: "no such route" (28404), never 28104 (issue 14).
     CheckScheduleError(fx.sc.Request("GET", "/v4/schedules/" + unknown + "/other", fx.app), 404,
-                       28104);
-    CheckScheduleError(fx.sc.Request("POST", "/v4/schedules/" + unknown, fx.app, "{}"), 404,
-                       28104);
-    CheckScheduleError(fx.sc.Request("PUT", "/v4/schedules", fx.app, "{}"), 404, 28104);
+                       28404, "no such route");
+    ApiResponse post_id = fx.sc.Request("POST", "/v4/schedules/" + unknown, fx.app, "{}");
+    CheckScheduleError(post_id, 405, 28404, "no such route");
+    CHECK(post_id.Header("Allow") == "GET, HEAD, PUT, DELETE");
+    CheckScheduleError(fx.sc.Request("PUT", "/v4/schedules", fx.app, "{}"), 405, 28404,
+                       "no such route");
   }
 
   TEST_CASE("delete answers 200 with an empty body; the schedule is gone") {

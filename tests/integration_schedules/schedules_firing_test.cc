@@ -93,7 +93,7 @@ TEST_SUITE("ScheduleFiring") {
     ApiResponse before = sc.Get(app, id);
     REQUIRE_MESSAGE(before.status == 200, before.Describe());
     CHECK(before.Int("/next_fire") == at);
-    CHECK(before.Str("/trigger/periodical/time_unit") == "day");
+    CHECK(before.Str("/trigger/periodical/time_unit") == "DAY");  // as sent
 
     REQUIRE_MESSAGE(rx.WaitForCount(1, std::chrono::milliseconds(at - WallNowMs() + 3000)),
                     "no delivery");

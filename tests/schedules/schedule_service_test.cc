@@ -466,6 +466,74 @@ TEST_SUITE("ScheduleService") {
     CHECK(bad.status().message().find("expired") != std::string::npos);
   }
 
+  TEST_CASE("update refuses a zone_type change and keeps the trigger as sent (issue 14)") {
+    Fixture fx;
+    const int64_t at = fx.clock.WallMs() + kHour;
+    ScheduleSpec spec;
+    spec.name = "as sent";
+    spec.trigger = fx.Parse(R"({"single":{"time":")" + fx.Local(at) + R"("}})");
+    spec.trigger_sent = R"({"single":{"time":")" + fx.Local(at) + R"("}})";
+    spec.push_json = R"({"a":1})";
+    Result<Schedule> s = fx.schedules->Create(fx.app_a, spec);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == spec.trigger_sent);
+
+    ScheduleUpdate terminal;
+    terminal.trigger = fx.Parse(R"({"single":{"time":")" + fx.Local(at) +
+                                R"(","zone_type":2,"time_zone":"UTC"}})");
+    Result<Schedule> bad = fx.schedules->Update(fx.app_a, s->id, terminal);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("trigger.single.zone_type: cannot change") == 0);
+
+    ScheduleUpdate same_zone;
+    same_zone.trigger = fx.Single(at + kHour);
+    same_zone.trigger_sent = R"({"single":{"time":")" + fx.Local(at + kHour) + R"(","zone_type":0}})";
+    Result<Schedule> ok = fx.schedules->Update(fx.app_a, s->id, same_zone);
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(ok->trigger_sent == same_zone.trigger_sent);
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
+    // A change of the name alone keeps the trigger as it was sent.
+    ScheduleUpdate rename;
+    rename.name = "renamed";
+    REQUIRE(fx.schedules->Update(fx.app_a, s->id, rename).ok());
+    CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
+  }
+
+  TEST_CASE("a cid makes one schedule per application however often it is sent (issue 14)") {
+    Fixture fx;
+    auto create = [&](const App& app, const std::string& cid, const std::string& name) {
+      ScheduleSpec spec;
+      spec.name = name;
+      spec.trigger = fx.Single(fx.clock.WallMs() + kHour);
+      spec.push_json = R"({"a":1})";
+      spec.cid = cid;
+      Result<Schedule> s = fx.schedules->Create(app, std::move(spec));
+      REQUIRE_MESSAGE(s.ok(), s.status().message());
+      return *s;
+    };
+    const Schedule first = create(fx.app_a, "cid-1", "first");
+    CHECK(first.cid == "cid-1");
+    CHECK(first.id[14] == '8');  // derived, not random
+    const Schedule again = create(fx.app_a, "cid-1", "second");
+    CHECK(again.id == first.id);
+    CHECK(again.name == "first");  // the first create's schedule, unchanged
+    CHECK(fx.Due().size() == 1);
+    // Even once its time has passed, a retry returns it instead of failing validation.
+    fx.FireNext(first.id);
+    CHECK(create(fx.app_a, "cid-1", "late retry").id == first.id);
+    // Another cid, or another application's same cid: another schedule.
+    CHECK(create(fx.app_a, "cid-2", "other").id != first.id);
+    const Schedule b = create(fx.app_b, "cid-1", "b's");
+    CHECK(b.id != first.id);
+    CHECK(b.name == "b's");
+    // After a delete the cid makes a new schedule (with the same id).
+    REQUIRE(fx.schedules->Delete(fx.app_a, first.id).ok());
+    const Schedule fresh = create(fx.app_a, "cid-1", "fresh");
+    CHECK(fresh.id == first.id);
+    CHECK(fresh.name == "fresh");
+    CHECK(fx.MsgIds(fx.app_a, fresh.id).empty());
+  }
+
   TEST_CASE("schedules and their next fires survive reopening the store") {
     std::string id;
     uint64_t timer = 0;

@@ -132,9 +132,52 @@ TEST_SUITE("TriggerSingle") {
     CHECK(server.zone.name() == "America/New_York");
   }
 
-  TEST_CASE("zone_type 2 needs a known time_zone") {
-    CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2}})")
-              .find("trigger.single.time_zone: is required when zone_type is 2") == 0);
+  TEST_CASE("zone_type absent, null, 0 or any integer but 1 and 2: the server's zone (issue 14)") {
+    const TimeZone ny = MustLoad("America/New_York");
+    for (std::string_view zone_type : {"", ",\"zone_type\":null", ",\"zone_type\":0",
+                                       ",\"zone_type\":3", ",\"zone_type\":-1",
+                                       ",\"zone_type\":18446744073709551615"}) {
+      CAPTURE(zone_type);
+      const Trigger t = MustParse(
+          "{\"single\":{\"time\":\"2026-07-01 09:30:00\"" + std::string(zone_type) + "}}", ny);
+      CHECK(t.zone_type == 1);
+      CHECK(t.zone.name() == "America/New_York");
+      CHECK(t.time_ms == Utc(2026, 7, 1, 13, 30));  // EDT
+      CHECK(TriggerToJson(t) == R"({"single":{"time":"2026-07-01 09:30:00","zone_type":1}})");
+    }
+    const Trigger p = MustParse(
+        R"({"periodical":{"start":"2026-06-04 00:00:00","end":"2026-07-05 00:00:00",
+            "time":"12:00:00","time_unit":"WEEK","frequency":1,"point":["MON"]}})",
+        ny);
+    CHECK(p.zone_type == 1);
+    CHECK(p.zone.name() == "America/New_York");
+  }
+
+  TEST_CASE("zone_type 2 without time_zone: the terminal (application's) zone, kept by name") {
+    const TriggerZones zones{TimeZone::Utc(), MustLoad("Asia/Tokyo")};
+    Result<Trigger> t =
+        ParseTrigger(R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2}})", zones);
+    REQUIRE_MESSAGE(t.ok(), t.status().message());
+    CHECK(t->zone_type == 2);
+    CHECK(t->zone.name() == "Asia/Tokyo");
+    CHECK(t->time_ms == Utc(2026, 12, 1, 0, 30));  // JST, UTC+9
+    // The stored form names the zone, so it reads back the same with the server's zone alone
+    // (and a later change of the application's zone does not move this trigger).
+    const std::string stored = TriggerToJson(*t);
+    CHECK(stored ==
+          R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2,"time_zone":"Asia/Tokyo"}})");
+    CHECK(MustParse(stored) == *t);
+    // A time_zone given still wins; zone_type 1 still uses the server's zone.
+    Result<Trigger> named = ParseTrigger(
+        R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2,"time_zone":"UTC"}})", zones);
+    REQUIRE(named.ok());
+    CHECK(named->zone.name() == "UTC");
+    Result<Trigger> server = ParseTrigger(Single("2026-12-01 09:30:00"), zones);
+    REQUIRE(server.ok());
+    CHECK(server->zone.IsUtc());
+  }
+
+  TEST_CASE("zone_type 2 needs a known time_zone when it names one") {
     CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2,
                          "time_zone":"Mars/Olympus_Mons"}})")
               .find("trigger.single.time_zone: unknown time zone 'Mars/Olympus_Mons'") == 0);
@@ -143,7 +186,11 @@ TEST_SUITE("TriggerSingle") {
               .find("trigger.single.time_zone: unknown time zone") == 0);
     CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00","zone_type":1,
                          "time_zone":"America/New_York"}})") ==
-          "trigger.single.time_zone: is only allowed with zone_type 2");
+          "trigger.single.time_zone: is only allowed with zone_type 2 (without zone_type 2 "
+          "the server's time zone is used)");
+    CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00",
+                         "time_zone":"America/New_York"}})")
+              .find("trigger.single.time_zone: is only allowed with zone_type 2") == 0);
   }
 
   TEST_CASE("a time in the New York spring-forward gap fires at 03:00 EDT") {
@@ -296,9 +343,10 @@ TEST_SUITE("TriggerPeriodical") {
     CHECK(Fires(t, Utc(2026, 3, 1)) == std::vector<int64_t>{Utc(2026, 3, 7, 7, 30),
                                                             Utc(2026, 3, 8, 7, 0),
                                                             Utc(2026, 3, 9, 6, 30)});
-    CHECK(ParseError(Periodical("2026-03-07 00:00:00", "2026-03-09 23:00:00", "02:30:00", "day", 1,
-                                "", R"(,"zone_type":2)"))
-              .find("trigger.periodical.time_zone: is required when zone_type is 2") == 0);
+    // Without a time_zone, zone_type 2 reads the terminal zone (MustParse: the server's).
+    CHECK(MustParse(Periodical("2026-03-07 00:00:00", "2026-03-09 23:00:00", "02:30:00", "day", 1,
+                               "", R"(,"zone_type":2)"),
+                    MustLoad("America/New_York")) == t);
     CHECK(ParseError(Periodical("2026-03-07 00:00:00", "2026-03-09 23:00:00", "02:30:00", "day", 1,
                                 "", R"(,"zone_type":2,"time_zone":"Nowhere/City")"))
               .find("trigger.periodical.time_zone: unknown time zone 'Nowhere/City'") == 0);
@@ -491,24 +539,38 @@ TEST_SUITE("TriggerJson") {
     CHECK(ParseError(R"({"single":{},"periodical":{},"cron":{}})")
               .find("(got single and periodical and cron)") != std::string::npos);
     CHECK(ParseError(R"({"singel":{}})") ==
-          "trigger: unknown field 'singel' (expected single, periodical, cron)");
+          "trigger.singel: the trigger kind 'singel' is not offered by tock (it offers single, "
+          "periodical and cron)");
     CHECK(ParseError("[]").find("trigger: must be an object") == 0);
     CHECK(ParseError("nope").find("trigger: is not valid JSON") == 0);
     CHECK(ParseError("").find("trigger: is not valid JSON") == 0);
     CHECK(ParseError(R"({"single":"2026-12-01 09:30:00"})") == "trigger.single: must be an object");
   }
 
+  TEST_CASE("kinds tock does not offer are named as such (issue 14)") {
+    CHECK(ParseError(R"({"intelligent":{"backup_time":"2026-12-01 09:30:00"}})") ==
+          "trigger.intelligent: the trigger kind 'intelligent' is not offered by tock (it offers "
+          "single, periodical and cron)");
+    CHECK(ParseError(R"({"a\tb":{}})") ==
+          "trigger.a?b: the trigger kind 'a?b' is not offered by tock (it offers single, "
+          "periodical and cron)");
+    // Also next to a kind tock offers: nothing of the trigger is silently dropped.
+    CHECK(ParseError(R"({"single":{"time":"2026-12-01 09:30:00"},"intelligent":true})")
+              .find("trigger.intelligent: the trigger kind 'intelligent' is not offered") == 0);
+  }
+
   TEST_CASE("wrong types on every field") {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {R"({"single":{"time":5,"zone_type":1}})", "trigger.single.time: must be a date-time"},
         {R"({"single":{"zone_type":1}})", "trigger.single.time: is required"},
-        {R"({"single":{"time":"2026-12-01 09:30:00"}})", "trigger.single.zone_type: is required"},
         {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":"1"}})",
-         "trigger.single.zone_type: must be 1"},
-        {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":3}})",
-         "trigger.single.zone_type: must be 1"},
-        {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":1.0}})",
-         "trigger.single.zone_type: must be 1"},
+         "trigger.single.zone_type: must be an integer: 2 (the trigger's time_zone, else the "
+         "application's time zone) or 1 (the server's time zone); absent or any other integer "
+         "also means the server's"},
+        {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2.0}})",
+         "trigger.single.zone_type: must be an integer"},
+        {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":true}})",
+         "trigger.single.zone_type: must be an integer"},
         {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":2,"time_zone":5}})",
          "trigger.single.time_zone: must be an IANA time zone name"},
         {R"({"single":{"time":"2026-12-01 09:30:00","zone_type":1,"when":1}})",
@@ -547,7 +609,7 @@ TEST_SUITE("TriggerJson") {
          "trigger.periodical.frequency: must be an integer from 1 to 100"},
         {Periodical("2026-06-04 00:00:00", "2026-07-05 00:00:00", "12:00:00", "day", 1, "",
                     R"(,"zone_type":"2")"),
-         "trigger.periodical.zone_type: must be 1"},
+         "trigger.periodical.zone_type: must be an integer"},
         {R"({"cron":{"expr":5,"time_zone":"UTC"}})", "trigger.cron.expr: must be a cron"},
         {R"({"cron":{"time_zone":"UTC"}})", "trigger.cron.expr: is required"},
         {R"({"cron":{"expr":"0 0 * * *","time_zone":["UTC"]}})",
@@ -623,20 +685,36 @@ TEST_SUITE("TriggerJson") {
                 MustParse(Single("2026-12-01 09:30:00")));
   }
 
-  TEST_CASE("updates keep the kind") {
+  TEST_CASE("updates keep the kind and the zone_type") {
     const Trigger single = MustParse(Single("2026-12-01 09:30:00"));
-    const Trigger other_single = MustParse(
+    const Trigger single_no_zone_type = MustParse(R"({"single":{"time":"2026-12-03 09:30:00"}})");
+    const Trigger tokyo = MustParse(
         R"({"single":{"time":"2026-12-02 09:30:00","zone_type":2,"time_zone":"Asia/Tokyo"}})");
+    const Trigger utc2 = MustParse(
+        R"({"single":{"time":"2026-12-02 09:30:00","zone_type":2,"time_zone":"UTC"}})");
     const Trigger periodical = MustParse(
         Periodical("2026-06-04 00:00:00", "2026-07-05 00:00:00", "12:00:00", "day", 1, ""));
+    const Trigger periodical_terminal =
+        MustParse(Periodical("2026-06-04 00:00:00", "2026-07-05 00:00:00", "12:00:00", "day", 1,
+                             "", R"(,"zone_type":2,"time_zone":"Asia/Tokyo")"));
     const Trigger cron = MustParse(R"({"cron":{"expr":"0 0 * * *","time_zone":"UTC"}})");
-    CHECK(IsSameKindForUpdate(single, other_single));
-    CHECK(IsSameKindForUpdate(periodical, periodical));
-    CHECK(IsSameKindForUpdate(cron, cron));
-    CHECK_FALSE(IsSameKindForUpdate(single, periodical));
-    CHECK_FALSE(IsSameKindForUpdate(periodical, single));
-    CHECK_FALSE(IsSameKindForUpdate(cron, single));
-    CHECK_FALSE(IsSameKindForUpdate(periodical, cron));
+    CHECK(CheckTriggerUpdate(single, single_no_zone_type).ok());
+    CHECK(CheckTriggerUpdate(tokyo, utc2).ok());  // another terminal zone
+    CHECK(CheckTriggerUpdate(periodical, periodical).ok());
+    CHECK(CheckTriggerUpdate(cron, cron).ok());
+    for (const auto& [from, to] : {std::pair{&single, &periodical}, std::pair{&periodical, &single},
+                                   std::pair{&cron, &single}, std::pair{&periodical, &cron}}) {
+      CHECK(CheckTriggerUpdate(*from, *to).message().find(
+                "trigger: cannot change the kind of a schedule's trigger") == 0);
+    }
+    // Server zone <-> terminal zone is refused, as in the original (issue 11).
+    CHECK(CheckTriggerUpdate(single, tokyo).message() ==
+          "trigger.single.zone_type: cannot change between the server's time zone (1, also when "
+          "absent) and a terminal time zone (2): this schedule has 1; create a new schedule "
+          "instead");
+    CHECK(CheckTriggerUpdate(tokyo, single_no_zone_type).code() == Code::kInvalid);
+    CHECK(CheckTriggerUpdate(periodical_terminal, periodical).message().find(
+              "trigger.periodical.zone_type: cannot change") == 0);
   }
 
   TEST_CASE("a year of chained calls finds every fire of a week and a month trigger") {

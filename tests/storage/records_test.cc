@@ -1,5 +1,6 @@
-// Record encodings (storage/records.h): the App format 2 round trip and the decoding of
-// format 1 records written before secret rotation existed.
+// Record encodings (storage/records.h): the App format 3 round trip and the decoding of
+// format 1 and 2 records; the Schedule format 2 round trip (the trigger as sent, issue 14)
+// and the decoding of format 1 Schedule records.
 #include "storage/records.h"
 
 #include <doctest/doctest.h>
@@ -51,9 +52,93 @@ void CheckSameBase(const App& got, const App& want) {
   CHECK(got.created_ms == want.created_ms);
 }
 
+Schedule MakeSchedule() {
+  Schedule s;
+  s.id = "0b7f7c1e-2a4b-4c3d-9e8f-0123456789ab";
+  s.app_key = "AppKey0123456789";
+  s.name = "weekly";
+  s.enabled = false;
+  s.trigger_json = R"({"single":{"time":"2026-12-01 09:30:00","zone_type":1}})";
+  s.push_json = R"({"a":1})";
+  s.timer_id = (1ull << 63) | 42;
+  s.next_fire_ms = 1'800'000'000'000;
+  s.created_ms = 1'700'000'000'000;
+  s.updated_ms = 1'700'000'000'001;
+  s.expired_ms = 0;
+  s.fires = 3;
+  return s;
+}
+
+// A Schedule record exactly as format 1 (before issue 14) wrote it.
+std::string EncodeScheduleFormat1(const Schedule& s) {
+  std::string out;
+  out.push_back(1);
+  PutString(&out, s.id);
+  PutString(&out, s.app_key);
+  PutString(&out, s.name);
+  out.push_back(static_cast<char>(s.enabled ? 1 : 0));
+  PutString(&out, s.trigger_json);
+  PutString(&out, s.push_json);
+  PutFixed64BE(&out, s.timer_id);
+  PutInt64BE(&out, s.next_fire_ms);
+  PutInt64BE(&out, s.created_ms);
+  PutInt64BE(&out, s.updated_ms);
+  PutInt64BE(&out, s.expired_ms);
+  PutFixed64BE(&out, s.fires);
+  return out;
+}
+
+void CheckSameSchedule(const Schedule& got, const Schedule& want) {
+  CHECK(got.id == want.id);
+  CHECK(got.app_key == want.app_key);
+  CHECK(got.name == want.name);
+  CHECK(got.enabled == want.enabled);
+  CHECK(got.trigger_json == want.trigger_json);
+  CHECK(got.push_json == want.push_json);
+  CHECK(got.timer_id == want.timer_id);
+  CHECK(got.next_fire_ms == want.next_fire_ms);
+  CHECK(got.created_ms == want.created_ms);
+  CHECK(got.updated_ms == want.updated_ms);
+  CHECK(got.expired_ms == want.expired_ms);
+  CHECK(got.fires == want.fires);
+}
+
 }  // namespace
 
 TEST_SUITE("Records") {
+  TEST_CASE("a Schedule round-trips in format 2 with the trigger as sent and its cid") {
+    Schedule s = MakeSchedule();
+    s.trigger_sent = R"({"periodical":{"time_unit":"WEEK","point":["fri","MON"]}})";
+    s.cid = "7103a4c428a0b98974ec1849-711161d4-5f17-4d2f-b855-5e5a8909b26e";
+    Result<Schedule> d = DecodeSchedule(EncodeSchedule(s));
+    REQUIRE_MESSAGE(d.ok(), d.status().message());
+    CheckSameSchedule(*d, s);
+    CHECK(d->trigger_sent == s.trigger_sent);
+    CHECK(d->cid == s.cid);
+  }
+
+  TEST_CASE("a format 1 Schedule record still decodes, with no trigger as sent") {
+    const Schedule s = MakeSchedule();
+    Result<Schedule> d = DecodeSchedule(EncodeScheduleFormat1(s));
+    REQUIRE_MESSAGE(d.ok(), d.status().message());
+    CheckSameSchedule(*d, s);
+    CHECK(d->trigger_sent.empty());
+    CHECK(d->cid.empty());
+  }
+
+  TEST_CASE("truncated or unknown-format Schedule records are errors") {
+    Schedule s = MakeSchedule();
+    s.trigger_sent = R"({"single":{"time":"2026-12-01 09:30:00"}})";
+    const std::string v2 = EncodeSchedule(s);
+    // A format 2 record cut where format 1 ended is corrupt, not a format 1 record.
+    CHECK_FALSE(DecodeSchedule(std::string_view(v2).substr(0, EncodeScheduleFormat1(s).size())).ok());
+    CHECK_FALSE(DecodeSchedule(std::string_view(v2).substr(0, v2.size() - 1)).ok());
+    std::string v3 = v2;
+    v3[0] = 3;
+    CHECK_FALSE(DecodeSchedule(v3).ok());
+    CHECK_FALSE(DecodeSchedule("").ok());
+  }
+
   TEST_CASE("an App with a previous secret round-trips in format 4") {
     App a = MakeApp();
     a.previous_secret = "OldSecretOldSecretOldSecret01234";

@@ -183,8 +183,14 @@ ApiResponse ApiClient::Finish(const httplib::Result& res) {
   }
   out.status = res->status;
   out.body = res->body;
+  out.headers = res->headers;
   out.Parse();
   return out;
+}
+
+std::string ApiResponse::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
 }
 
 ApiResponse ApiClient::Post(const std::string& path, const std::string& body,
@@ -211,6 +217,8 @@ std::string ApiClient::AppBody(const std::string& link_url, const AppOptions& o)
   w.Key("retryTotal"); w.Int(o.retry_total);
   w.Key("remark"); w.String(o.remark);
   if (!o.success_mode.empty()) { w.Key("successMode"); w.String(o.success_mode); }
+  if (!o.app_key.empty()) { w.Key("appKey"); w.String(o.app_key); }
+  if (!o.time_zone.empty()) { w.Key("timeZone"); w.String(o.time_zone); }
   w.EndObject();
   return w.Take();
 }

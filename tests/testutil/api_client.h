@@ -35,6 +35,10 @@ class ApiResponse {
   int status = 0;               // HTTP status; 0 when no response came (see transport_error)
   std::string body;
   std::string transport_error;  // httplib's error when status == 0
+  httplib::Headers headers;     // the response's headers (names case-insensitive)
+
+  // The first header named `name`, or "" when there is none.
+  std::string Header(const std::string& name) const;
 
   void Parse();  // called by ApiClient after filling status/body
   bool json_ok() const { return json_ok_; }
@@ -80,6 +84,8 @@ struct AppOptions {
   int64_t retry_total = 0;
   std::string success_mode;  // "" leaves the field out (server default "body")
   std::string remark = "integration test";
+  std::string app_key;       // "" leaves the field out (the server makes one)
+  std::string time_zone;     // "" leaves the field out (the server's zone)
 };
 
 // A /task/create body. Each optional holds a raw JSON value (so tests can send wrong

@@ -1,8 +1,8 @@
 // libFuzzer target: request JSON decoding (api/json_fields.h, api/requests.h,
 // api/schedule_requests.h). The input is a raw request body, parsed the way the /task/create,
 // /task/batch-create, /application/create, /application/rotate-secret, /task/cancel and the
-// /v4/schedules create and update handlers parse it; "content" is minified as the task would
-// store it.
+// /v4 and /v3 schedules create and update handlers parse it; "content" is minified as the
+// task would store it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -38,9 +38,10 @@ void CheckTask(const tock::api::FieldReader& f) {
 void CheckSchedule(const tock::api::FieldReader& f, const tock::TimeZone& zone) {
   auto name = tock::api::ReadScheduleName(f);
   auto enabled = tock::api::ReadScheduleEnabled(f);
-  auto trigger = tock::api::ReadScheduleTrigger(f, zone);
+  auto trigger = tock::api::ReadScheduleTrigger(f, tock::TriggerZones{zone, zone});
   auto push = tock::api::ReadSchedulePush(f);
-  if (trigger.ok()) (void)tock::ValidateForCreate(*trigger, kNowMs);
+  (void)tock::api::ReadScheduleCid(f);
+  if (trigger.ok()) (void)tock::ValidateForCreate(trigger->trigger, kNowMs);
   if (f.Has("name")) (void)tock::api::ReadScheduleName(f);
   if (f.Has("enabled")) (void)tock::api::ReadScheduleEnabled(f);
   (void)name, (void)enabled, (void)push;
@@ -55,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tock::api::FieldReader f(*obj);
 
   CheckTask(f);
-  (void)tock::api::ParseAppCreate(f, nullptr);
+  (void)tock::api::ParseAppCreate(f, /*guard=*/nullptr);
   (void)tock::api::ReadId(f.Get("taskId"), "taskId");
   (void)f.Bool("enabled");
   (void)f.Int("timeout", 1, 600000);
