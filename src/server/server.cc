@@ -101,6 +101,21 @@ Status TockServer::Start() {
   if (!InitCrypto()) return Status::Internal("libsodium failed to initialise");
   const FileLimit fds = RaiseFileLimit();
   log::Info("file_limit", {{"soft", fds.soft}, {"hard", fds.hard}, {"was", fds.before}});
+  // Descriptors for RocksDB and the loops first; connections and callbacks share the rest.
+  const DescriptorPlan plan =
+      PlanDescriptors(fds.soft, settings_.max_connections, settings_.max_in_flight);
+  if (!plan.ok) return Status::Invalid(plan.why);
+  if (plan.lowered) {
+    log::Warn("file_limit.settings_lowered",
+              {{"limit", fds.soft},
+               {"max_connections", settings_.max_connections},
+               {"max_connections_now", plan.max_connections},
+               {"max_in_flight", settings_.max_in_flight},
+               {"max_in_flight_now", plan.max_in_flight},
+               {"fix", "raise the open-file limit (ulimit -n, LimitNOFILE=) or lower the settings"}});
+    settings_.max_connections = plan.max_connections;
+    settings_.max_in_flight = plan.max_in_flight;
+  }
 
   Result<TimeZone> tz = TimeZone::Load(settings_.time_zone);
   if (!tz.ok()) {
@@ -117,7 +132,9 @@ Status TockServer::Start() {
   if (ec) return Status::Internal("cannot create data directory " + settings_.data_dir + ": " + ec.message());
   if (!existed) ::chmod(settings_.data_dir.c_str(), 0700);
   WarnIfReadableByOthers(settings_.data_dir);
-  Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", StoreOptions());
+  StoreOptions store_opts;
+  store_opts.max_open_files = static_cast<int>(plan.rocksdb_files);
+  Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", store_opts);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   TOCK_RETURN_IF_ERROR(PrepareAdminToken());

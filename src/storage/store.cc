@@ -120,6 +120,7 @@ class Store::Impl {
     db_opts.create_if_missing = true;
     db_opts.create_missing_column_families = true;
     db_opts.max_background_jobs = 2;
+    db_opts.max_open_files = opts.max_open_files;
     db_opts.bytes_per_sync = 1 << 20;
     // Measured on 2 cores with 64 concurrent synced writers (tools/bench W1): the default
     // adaptive yield lets waiting writers spin in sched_yield for up to 100 us each, which

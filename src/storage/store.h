@@ -36,6 +36,7 @@ struct StoreOptions {
   size_t block_cache_bytes = 64u << 20;
   size_t write_buffer_bytes = 32u << 20;    // one memtable of one column family
   size_t memtable_budget_bytes = 64u << 20; // all memtables together (a flush beyond it)
+  int max_open_files = 1000;                 // RocksDB's table files kept open at most
 };
 
 class Store {

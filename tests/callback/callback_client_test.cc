@@ -783,6 +783,29 @@ TEST_SUITE("CallbackClient") {
     CHECK(Eventually([&] { return CountOpenFds() <= before; }));
   }
 
+  TEST_CASE("no descriptor for a socket: local_error, not the receiver's failure") {
+    TestServer server;
+    CallbackClient sender;
+    rlimit saved;
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    // Every descriptor up to a lowered limit taken, so the client's socket() fails (EMFILE).
+    rlimit low = saved;
+    low.rlim_cur = CountOpenFds() + 8;
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    std::vector<int> filler;
+    for (int fd; (fd = open("/dev/null", O_RDONLY)) >= 0;) filler.push_back(fd);
+    CallbackResult r = sender.SendAndWait(Post(server.Url("/success")));
+    for (int fd : filler) close(fd);
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    INFO(r.error);
+    CHECK(r.local_error);
+    CHECK(r.http_status == 0);
+    CHECK(StartsWith(r.error, "cannot open a socket: "));
+    CHECK_FALSE(r.connection_failed);  // says nothing of the receiver
+    // With descriptors back, the next attempt goes through.
+    CHECK(sender.SendAndWait(Post(server.Url("/success"))).body_is_success);
+  }
+
   TEST_CASE("sockets with fd numbers above 1024 work") {
     rlimit lim;
     REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
