@@ -863,6 +863,11 @@ void EventLoop::CloseIdle() {
   DropListener();
   for (auto& [id, cp] : conns_) {
     Conn& c = *cp;
+    if (c.state != ConnState::kReading || c.output_pending()) continue;
+    // A request may have arrived whose event this loop has not handled yet: read it first,
+    // so it gets its 503 "shutting down" instead of a closed connection (Kill only marks).
+    c.readable = true;
+    ReadAndAdvance(c);
     if (c.state == ConnState::kReading && c.in.empty() && !c.output_pending()) Kill(c);
   }
 }

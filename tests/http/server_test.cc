@@ -140,6 +140,11 @@ class ThreadBag {
 // A door a blocking handler waits at until the test opens it (or 5 s pass).
 class Gate {
  public:
+  // True once a handler waits at the gate (within 5 s).
+  bool WaitEntered() {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(5), [this] { return entered_ > 0; });
+  }
   void Open() {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -149,6 +154,8 @@ class Gate {
   }
   void Wait() {
     std::unique_lock<std::mutex> l(mu_);
+    ++entered_;
+    cv_.notify_all();
     cv_.wait_for(l, std::chrono::seconds(5), [this] { return open_; });
   }
 
@@ -156,6 +163,7 @@ class Gate {
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;
+  int entered_ = 0;
 };
 
 // `size` bytes that no shifted or repeated copy of themselves matches.
@@ -800,6 +808,10 @@ TEST_SUITE("HttpServer") {
     REQUIRE(idle.Send(Get("/n/1")));
     CHECK(idle.Read().body == "1");
     REQUIRE(busy.Send(Get("/blocked")));
+    // The handler itself, not in_flight == 1: the idle connection's answer may still be
+    // counted for a moment after its client read it (it is uncounted once send returns),
+    // and stopping then would find /blocked not yet read (it then gets 503, not "done").
+    REQUIRE(gate.WaitEntered());
     REQUIRE(WaitFor([&] { return s.server().in_flight() == 1; }));
 
     s.server().StopAccepting();
