@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tock needs to build and test on Debian 12, then fetches the
 # third-party sources that Debian ships without a static archive (cpp-httplib, simdjson,
-# fmt, howardhinnant-date) as Debian *source* packages into third_party/ (git-ignored).
+# howardhinnant-date, curl) as Debian *source* packages into third_party/ (git-ignored).
 # Idempotent: a second run installs and downloads nothing.
 #
 # Usage: tools/deps.sh [--test]    (--test also installs what the test suite needs)
@@ -17,8 +17,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tzdata
   librocksdb-dev libsodium-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
-  libssl-dev libcpp-httplib-dev libsimdjson-dev libfmt-dev libhowardhinnant-date-dev
-  libcli11-dev libtomlplusplus-dev)
+  libssl-dev libcpp-httplib-dev libsimdjson-dev libhowardhinnant-date-dev
+  libtomlplusplus-dev)
 # systemd: its systemd-analyze verifies the packaged unit (installs and works without a
 # running systemd; the test skips that check when it is absent).
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets' ASan+UBSan build (tools/fuzz; the
@@ -88,7 +88,6 @@ if [ ! -f "$TP/httplib/out/httplib.cc" ]; then
   python3 "$TP/httplib/split.py" -o "$TP/httplib/out" >/dev/null
 fi
 fetch simdjson libsimdjson-dev simdjson
-fetch fmtlib libfmt-dev fmt
 fetch howardhinnant-date libhowardhinnant-date-dev date
 
 # libcurl: the event-driven callback client (its multi interface). Debian's libcurl.a is
