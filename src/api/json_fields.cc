@@ -82,64 +82,25 @@ bool NeedsMarker(std::string_view tok) {
   return !(ru.ec == std::errc() && ru.ptr == end);
 }
 
-// Where the rewrite is in the document, for naming the field of a bad number.
-struct Frame {
-  bool object;
-  bool expect_key;
-  std::string key;
-  size_t index;
-};
-
-std::string PathOf(const std::vector<Frame>& stack) {
-  std::string path;
-  for (const Frame& f : stack) {
-    if (f.object) {
-      if (!path.empty()) path += '.';
-      path += f.key;
-    } else {
-      path += "[" + std::to_string(f.index) + "]";
-    }
-  }
-  return path.empty() ? "request body" : "field '" + path + "'";
-}
-
-// Checks every number token outside strings and rewrites those that NeedsMarker() into
-// markers ("" in *out), filling tl_markers. Other syntax is left to simdjson.
-Status RewriteNumbers(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
+// The name of the field at byte `pos` of `in` ("field 'tasks[3].content.a'"): a second scan
+// that tracks objects and arrays, run only to word an error.
+std::string PathAt(std::string_view in, size_t pos) {
+  struct Frame {
+    bool object;
+    bool expect_key;
+    std::string key;
+    size_t index;
+  };
   std::vector<Frame> stack;
-  size_t strings = 0;
-  for (size_t i = 0; i < in.size();) {
+  for (size_t i = 0; i < pos && i < in.size();) {
     const char c = in[i];
     if (c == '"') {
       size_t j = i + 1;
       while (j < in.size() && in[j] != '"') j += in[j] == '\\' ? 2 : 1;
-      j = std::min(j + 1, in.size());
       if (!stack.empty() && stack.back().object && stack.back().expect_key) {
-        stack.back().key.assign(in.substr(i + 1, j - i - 2 < in.size() ? j - i - 2 : 0));
+        stack.back().key.assign(in.substr(i + 1, std::min(j, in.size()) - i - 1));
       }
-      out->append(in.substr(i, j - i));
-      ++strings;
-      i = j;
-      continue;
-    }
-    if (c == '-' || IsDigit(c)) {
-      size_t j = i + 1;
-      while (j < in.size() && std::string_view("0123456789.eE+-").find(in[j]) != std::string_view::npos) ++j;
-      const std::string_view tok = in.substr(i, j - i);
-      if (!IsJsonNumber(tok)) {
-        return Status::Invalid(PathOf(stack) + ": " + std::string(tok.substr(0, 40)) +
-                               " is not a valid JSON number");
-      }
-      if (NeedsMarker(tok)) {
-        *out += "\"\"";
-        tl_markers.tokens.emplace_back(tok);
-        tl_markers.ordinals.push_back(strings++);
-      } else {
-        out->append(tok);
-      }
-      i = j;
+      i = j + 1;
       continue;
     }
     switch (c) {
@@ -164,9 +125,75 @@ Status RewriteNumbers(std::string_view in, std::string* out) {
       default:
         break;
     }
-    out->push_back(c);
     ++i;
   }
+  std::string path;
+  for (const Frame& f : stack) {
+    if (f.object) {
+      if (!path.empty()) path += '.';
+      path += f.key;
+    } else {
+      path += "[" + std::to_string(f.index) + "]";
+    }
+  }
+  return path.empty() ? "request body" : "field '" + path + "'";
+}
+
+// Checks every number token outside strings against the grammar and, when some need a
+// marker, writes the body with those as "" into *out (left empty when none does: the body
+// is parsed as it is), filling tl_markers. Other syntax is left to simdjson. One pass that
+// jumps over strings; the field of a bad number is found by a second scan (PathAt).
+Status RewriteNumbers(std::string_view in, std::string* out) {
+  out->clear();
+  std::vector<std::pair<size_t, size_t>> spans;  // (pos, len) of the tokens to mark
+  size_t strings = 0;
+  for (size_t i = 0; i < in.size();) {
+    const char c = in[i];
+    if (c == '"') {
+      size_t j = i + 1;
+      for (;;) {
+        j = in.find_first_of("\"\\", j);
+        if (j == std::string_view::npos) {
+          j = in.size();
+          break;
+        }
+        if (in[j] == '"') break;
+        j += 2;  // an escape: skip it
+      }
+      ++strings;
+      i = j + 1;
+      continue;
+    }
+    if (c == '-' || IsDigit(c)) {
+      size_t j = i + 1;
+      while (j < in.size() && (IsDigit(in[j]) || in[j] == '.' || in[j] == 'e' || in[j] == 'E' ||
+                               in[j] == '+' || in[j] == '-')) {
+        ++j;
+      }
+      const std::string_view tok = in.substr(i, j - i);
+      if (!IsJsonNumber(tok)) {
+        return Status::Invalid(PathAt(in, i) + ": " + std::string(tok.substr(0, 40)) +
+                               " is not a valid JSON number");
+      }
+      if (NeedsMarker(tok)) {
+        spans.emplace_back(i, j - i);
+        tl_markers.tokens.emplace_back(tok);
+        tl_markers.ordinals.push_back(strings++);
+      }
+      i = j;
+      continue;
+    }
+    ++i;
+  }
+  if (spans.empty()) return Status::Ok();
+  out->reserve(in.size());
+  size_t from = 0;
+  for (const auto& [pos, len] : spans) {
+    out->append(in.substr(from, pos - from));
+    *out += "\"\"";
+    from = pos + len;
+  }
+  out->append(in.substr(from));
   return Status::Ok();
 }
 
@@ -256,7 +283,8 @@ Result<simdjson::dom::object> ParseJsonBody(std::string_view body) {
     return numbers;
   }
   simdjson::dom::element doc;
-  const simdjson::error_code err = parser.parse(simdjson::padded_string(rewritten)).get(doc);
+  const std::string_view text = rewritten.empty() ? body : std::string_view(rewritten);
+  const simdjson::error_code err = parser.parse(simdjson::padded_string(text)).get(doc);
   if (err) {
     tl_markers.Clear();
     return Status::Invalid(std::string("request body is not valid JSON (") +

@@ -121,6 +121,11 @@ class Store::Impl {
     db_opts.create_missing_column_families = true;
     db_opts.max_background_jobs = 2;
     db_opts.max_open_files = opts.max_open_files;
+    db_opts.max_total_wal_size = opts.max_wal_bytes;
+    // After a crash, the replayed writes stay in the memtables (their WAL is kept until the
+    // next flush) instead of being flushed to a table file before Open returns: recovery
+    // reads the bounded WAL and writes nothing.
+    db_opts.avoid_flush_during_recovery = true;
     db_opts.bytes_per_sync = 1 << 20;
     // Measured on 2 cores with 64 concurrent synced writers (tools/bench W1): the default
     // adaptive yield lets waiting writers spin in sched_yield for up to 100 us each, which

@@ -588,6 +588,22 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   SleepMs(2000);
   Add(&r, "rss_restart", RssMiB(tock.pid()), "MiB", 1);
 
+  // A crash under load: 200 000 more tasks (enough to fill the memtables), then kill -9 the
+  // moment the last is acknowledged, and restart: ready includes replaying the WAL.
+  {
+    auto crash_pool = MakePool(opts, tock, app);
+    const int64_t extra = std::min<int64_t>(200000, n);
+    EnqueueResult ek = Enqueue(*crash_pool, n, n + extra, opts.batch, runtime);
+    if (!CheckEnqueue(ek, extra, "enqueue before kill -9", &r)) return r;
+    crash_pool.reset();
+    tock.Kill9();
+    if (!tock.Start(&err)) {
+      Fail(&r, "restart after kill -9: " + err);
+      return r;
+    }
+    Add(&r, "restart_ready_kill9", tock.start_to_ready_ms(), "ms", 0);
+  }
+
   // One task must have survived, still waiting.
   if (eb.sample_task_id > 0) {
     httplib::Client c("127.0.0.1", tock.port());

@@ -6,7 +6,8 @@
 //                 batches; half each), then delivery rate and lateness.
 //   W2 spread:    N tasks due evenly over S seconds; lateness.
 //   W3 pending:   N tasks due in a day (batches); enqueue time, RSS, disk; SIGTERM and
-//                 restart: exec -> /readyz 200, RSS after restart.
+//                 restart: exec -> /readyz 200, RSS after restart; then 200 000 more
+//                 tasks and kill -9 at once: restart to ready (with WAL replay).
 //   W4 schedules: N single-trigger schedules (default 100 000) pending over the next 300
 //                 days: creation rate, RSS, restart to ready and RSS after restart; then
 //                 1000 more all due in the same second: fire lateness p50/p99/max.
