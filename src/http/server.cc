@@ -482,9 +482,10 @@ void EventLoop::Accept() {
       }
       return;
     }
+    // Counted before the close: whoever sees the close sees the count.
     if (server_.connections.load() >= server_.opts.max_connections) {
-      ::close(fd);
       Metrics().rejected.Inc();
+      ::close(fd);
       continue;
     }
     char host[INET6_ADDRSTRLEN] = "?";
@@ -497,8 +498,8 @@ void EventLoop::Accept() {
       std::lock_guard<std::mutex> l(server_.ip_mu);
       uint32_t& n = server_.per_ip[host];
       if (n >= server_.opts.max_connections_per_ip) {
-        ::close(fd);
         Metrics().rejected_per_ip.Inc();
+        ::close(fd);
         continue;
       }
       ++n;
