@@ -449,8 +449,11 @@ void DeliveryEngine::OnResult(std::unique_ptr<InFlight> f, CallbackResult res) {
   const FlowControl::Signal signal = congested ? FlowControl::Signal::kCongested
                                      : res.http_status != 0 ? FlowControl::Signal::kAnswered
                                                             : FlowControl::Signal::kNoAnswer;
-  tasks_.FinishAttempt(std::move(*ticket), *app, std::move(attempt), hold_until);
+  // The application's state first (a Retry-After hold, the window), then the record: once
+  // anyone can read this attempt, its hold is already in force. The task stays in flight
+  // until the record is written, so the freed slot cannot begin it again.
   EndSlot(s, limits, signal, failed, started_ms, hold_until);
+  tasks_.FinishAttempt(std::move(*ticket), *app, std::move(attempt), hold_until);
 }
 
 void DeliveryEngine::EndSlot(const Slot& s, const FlowLimits& limits, FlowControl::Signal signal,
