@@ -41,6 +41,10 @@ TockServer::~TockServer() {
   if (janitor_.joinable()) janitor_.join();
   if (http_) http_->Shutdown();
   if (serve_thread_.joinable()) serve_thread_.join();
+  // When Run() did not (a failed start): the engine stops, then the client goes before the
+  // engine, as in Run().
+  if (engine_) engine_->Stop();
+  client_.reset();
 }
 
 namespace {
@@ -272,8 +276,10 @@ void TockServer::Run() {
   }
   janitor_cv_.notify_all();
   if (janitor_.joinable()) janitor_.join();
-  engine_.reset();
+  // The client before the engine: its loops may still run work the engine posted (a rate
+  // timer, a pump) and answer attempts aborted at its stop, all of which call the engine.
   client_.reset();  // every connection closes
+  engine_.reset();
   fire_path_.reset();
   schedules_.reset();
   tasks_.reset();
