@@ -89,6 +89,10 @@ chmod 0644 "$root/usr/share/man/man1/tock.1.gz"
   printf '\n#### Statically linked: Debian source package curl (%s) ####\n\n' \
     "$(cut -d' ' -f1 third_party/curl/.tock-built 2>/dev/null || echo unknown)"
   cat third_party/curl/debian/copyright
+  # libpq likewise, from the postgresql-15 source package (the PostgreSQL Licence).
+  printf '\n#### Statically linked: Debian source package postgresql-15 (libpq, %s) ####\n\n' \
+    "$(cut -d' ' -f1 third_party/libpq/.tock-built 2>/dev/null || echo unknown)"
+  cat third_party/libpq/debian/copyright
 } > "$root/usr/share/doc/tock/copyright"
 chmod 0644 "$root/usr/share/doc/tock/copyright"
 

@@ -24,7 +24,7 @@ build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tz
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets' ASan+UBSan build (tools/fuzz; the
 # sanitizer and libFuzzer runtimes are only a Recommends of clang-14); llvm-14: its
 # llvm-symbolizer-14 turns sanitizer stack traces into function names and lines.
-test_pkgs=(doctest-dev curl nodejs npm systemd clang-14 libclang-rt-14-dev llvm-14)
+test_pkgs=(doctest-dev curl nodejs npm systemd clang-14 libclang-rt-14-dev llvm-14 postgresql-15)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
@@ -90,35 +90,48 @@ fi
 fetch simdjson libsimdjson-dev simdjson
 fetch howardhinnant-date libhowardhinnant-date-dev date
 
+# Fetches the newest source of SRC that the archive serves into third_party/DIR and sets
+# $fetched_version. An index may list a version whose source is no longer there (seen with a
+# security update), so older ones are tried in turn.
+fetch_newest_source() {  # fetch_newest_source SRC DIR
+  local src=$1 dir=$TP/$2 versions ver work=$TP/.download
+  apt_update
+  versions=$(apt-cache "${apt_opts[@]}" showsrc "$src" 2>/dev/null | sed -n 's/^Version: //p' | sort -rV)
+  [ -n "$versions" ] || { echo "deps: no source of $src in the archive" >&2; return 1; }
+  fetched_version=""
+  for ver in $versions; do
+    rm -rf "$work" "$dir" && mkdir -p "$work"
+    if (cd "$work" && apt-get "${apt_opts[@]}" source -q --download-only "$src=$ver" >/dev/null 2>&1 \
+        && dpkg-source -x --no-check ./*.dsc "$dir" >/dev/null); then
+      fetched_version=$ver
+      break
+    fi
+  done
+  rm -rf "$work"
+  [ -n "$fetched_version" ] || { echo "deps: cannot fetch the source of $src" >&2; return 1; }
+}
+
+# The newest version of SRC the archive lists (what fetch_newest_source tries first).
+newest_source_version() {
+  apt_update
+  apt-cache "${apt_opts[@]}" showsrc "$1" 2>/dev/null | sed -n 's/^Version: //p' | sort -rV | head -1
+}
+
 # libcurl: the event-driven callback client (its multi interface). Debian's libcurl.a is
 # built against GSSAPI, LDAP, libssh2, librtmp... whose static archives do not exist or drag
 # in half the archive, so the source package is configured here with what tock uses: HTTP
 # over OpenSSL, names resolved by curl's threaded resolver (getaddrinfo: /etc/hosts and DNS),
 # no compression, no other protocols. Not c-ares: curl gives every transfer its own c-ares
-# channel, ~90 KiB each, which made 10 000 callbacks in flight cost 900 MB (measured). The
-# version is the newest whose source the archive serves.
+# channel, ~90 KiB each, which made 10 000 callbacks in flight cost 900 MB (measured).
 build_curl() {
-  local dir=$TP/curl ver
-  apt_update
-  local versions
-  versions=$(apt-cache "${apt_opts[@]}" showsrc curl 2>/dev/null | sed -n 's/^Version: //p' | sort -rV)
-  [ -n "$versions" ] || { echo "deps: no source of curl in the archive" >&2; return 1; }
-  ver=$(head -1 <<<"$versions")
+  local dir=$TP/curl
   # .tock-built holds the version and the configuration's revision (bump it when the
   # configure line changes).
-  local stamp="$ver threaded-resolver"
+  local stamp
+  stamp="$(newest_source_version curl) threaded-resolver"
   if [ -f "$dir/.tock-built" ] && [ "$(cat "$dir/.tock-built")" = "$stamp" ]; then return 0; fi
-  local work=$TP/.download
-  for ver in $versions; do  # the newest first; an index may list a source it no longer has
-    rm -rf "$work" "$dir" && mkdir -p "$work"
-    if (cd "$work" && apt-get "${apt_opts[@]}" source -q --download-only "curl=$ver" >/dev/null 2>&1 \
-        && dpkg-source -x --no-check ./*.dsc "$dir" >/dev/null); then
-      break
-    fi
-  done
-  [ -d "$dir" ] || { echo "deps: cannot fetch the source of curl" >&2; return 1; }
-  rm -rf "$work" "$TP"/curl_*
-  echo "deps: building libcurl $ver (static, about 40 s)"
+  fetch_newest_source curl curl
+  echo "deps: building libcurl $fetched_version (static, about 40 s)"
   (cd "$dir" && ./configure -q --disable-shared --enable-static --with-openssl --enable-threaded-resolver \
       --without-nghttp2 --without-zlib --without-brotli --without-zstd --without-libpsl \
       --without-libidn2 --without-libssh2 --without-librtmp --without-libgsasl \
@@ -132,6 +145,33 @@ build_curl() {
   echo "$stamp" > "$dir/.tock-built"
 }
 build_curl
+
+# libpq: the PostgreSQL store's client (issue: scale out). Debian's libpq.a needs GSSAPI
+# (libkrb5 has no static archive) and LDAP (whose archives drag in gnutls, sasl...), so the
+# postgresql-15 source is configured without them: TLS over OpenSSL, SCRAM logins. Only
+# src/interfaces/libpq is built (it builds src/common and src/port, which it links).
+build_libpq() {
+  local dir=$TP/libpq stamp
+  stamp="$(newest_source_version postgresql-15) no-gss-ldap"
+  if [ -f "$dir/.tock-built" ] && [ "$(cat "$dir/.tock-built")" = "$stamp" ]; then return 0; fi
+  fetch_newest_source postgresql-15 libpq
+  echo "deps: building libpq $fetched_version (static, about 1 min)"
+  # configure warns that Bison and Flex are missing: only a build from git needs them.
+  (cd "$dir" && ./configure --without-readline --without-icu --without-zlib --without-gssapi \
+      --without-ldap --with-ssl=openssl \
+    && make -s -j2 -C src/interfaces/libpq) > "$dir/.tock-build.log" 2>&1
+  if [ ! -f "$dir/src/interfaces/libpq/libpq.a" ]; then
+    tail -20 "$dir/.tock-build.log" >&2
+    echo "deps: libpq did not build (log: $dir/.tock-build.log)" >&2
+    return 1
+  fi
+  # Only the client's public headers, apart: the server's src/include would shadow others.
+  mkdir -p "$dir/out"
+  cp "$dir/src/interfaces/libpq/libpq-fe.h" "$dir/src/include/postgres_ext.h" \
+    "$dir/src/include/pg_config_ext.h" "$dir/out/"
+  echo "$stamp" > "$dir/.tock-built"
+}
+build_libpq
 
 # --- test-only tools -----------------------------------------------------------------------
 # Public npm packages the integration tests run unchanged, in one npm project:

@@ -22,6 +22,15 @@ bash tools/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 passed=0
 failed=0
 BUILD=${TOCK_BUILD_DIR:-build}
+
+# One real PostgreSQL 15 for every test that needs it (tests/testutil/pg_server.h makes a
+# database per test on it); stopped by PID when this script exits, however it exits.
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/tock-test-pg.XXXXXX")
+trap 'bash tools/pg.sh stop "$pg_dir"' EXIT
+if ! TOCK_TEST_PG_URL=$(bash tools/pg.sh start "$pg_dir"); then
+  echo "PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1
+fi
+export TOCK_TEST_PG_URL
 logdir=$BUILD/test-logs
 mkdir -p "$logdir"
 for bin in tock_unit tock_integration; do

@@ -307,6 +307,8 @@ TEST_SUITE("Deb") {
       CHECK_MESSAGE(Contains(copyright, "Debian package " + std::string(lib)), "no " << lib);
     }
     CHECK(Contains(copyright, "Debian source package curl"));
+    CHECK(Contains(copyright, "Debian source package postgresql-15 (libpq"));
+    CHECK(Contains(copyright, "PostgreSQL"));
   }
 }
 

@@ -1,0 +1,76 @@
+// PgWrites: the changes of one store batch, kept per table and turned into a handful of SQL
+// statements, so a group commit of thousands of tasks is a few round trips.
+//
+// Semantics match RocksDB's WriteBatch, which the rest of tock is written against: within a
+// batch the last change to a key wins (a Delete then a Put of the same due entry leaves it
+// there). So each table keeps one pending operation per key, and deletes and upserts touch
+// disjoint keys and may run in any order. The two range deletes (all attempts of a task, all
+// msg-ids of a schedule) run first and drop the puts queued before them for the same owner.
+//
+// Except: a msg-id and a nonce are *inserted*, never overwritten. A second node firing the
+// same schedule at the same time, or a replayed nonce reaching another node, then fails the
+// whole batch with Conflict (unique violation) instead of doubling a message or a request.
+//
+// Thread-safety: none; one owner, like the batch it belongs to.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tock::pg {
+
+class Connection;
+
+// One column's value in a pending row.
+struct ByteString {
+  std::string bytes;
+};
+using Cell = std::variant<int64_t, double, bool, std::string, ByteString>;
+
+// A table's shape as the batch sees it: key columns, then value columns.
+struct TableShape {
+  const char* name;
+  std::vector<std::pair<const char*, const char*>> key;      // (column, SQL type)
+  std::vector<std::pair<const char*, const char*>> value;    // (column, SQL type)
+  bool insert_only = false;  // plain INSERT: a second write of a key is a Conflict
+  const char* on_update = nullptr;  // an extra "col = expr" when an upsert updates a row
+};
+
+class PgWrites {
+ public:
+  // Queues a row (key cells then value cells, in the shape's order).
+  void Put(const TableShape& table, std::vector<Cell> row);
+  void Delete(const TableShape& table, std::vector<Cell> key);
+  // Deletes every row of `table` whose first key column equals `owner`.
+  void DeleteAllOf(const TableShape& table, Cell owner);
+
+  size_t Count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+  // Runs the statements on `conn`, which the caller has inside a transaction.
+  Status Apply(Connection& conn) const;
+
+ private:
+  struct Op {
+    bool put = false;
+    std::vector<Cell> cells;  // the whole row for a put, the key for a delete
+  };
+  struct Pending {
+    const TableShape* shape = nullptr;
+    std::map<std::string, Op> ops;        // by key
+    std::vector<Cell> cleared;            // DeleteAllOf owners, in order
+    std::set<std::string> cleared_keys;
+  };
+  Pending& TableOf(const TableShape& table);
+  std::vector<Pending> tables_;  // in first-touched order
+  size_t count_ = 0;
+};
+
+}  // namespace tock::pg

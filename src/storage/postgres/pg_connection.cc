@@ -1,0 +1,229 @@
+#include "storage/postgres/pg_connection.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+namespace tock::pg {
+
+Params& Params::Text(std::string_view v) {
+  values_.emplace_back(v);
+  null_.push_back(false);
+  binary_.push_back(false);
+  return *this;
+}
+
+Params& Params::Int(int64_t v) { return Text(std::to_string(v)); }
+
+Params& Params::Bytes(std::string_view v) {
+  values_.emplace_back(v);
+  null_.push_back(false);
+  binary_.push_back(true);
+  return *this;
+}
+
+Params& Params::Null() {
+  values_.emplace_back();
+  null_.push_back(true);
+  binary_.push_back(false);
+  return *this;
+}
+
+void ArrayLiteral::Separator() {
+  if (count_++ > 0) text_ += ',';
+}
+
+ArrayLiteral& ArrayLiteral::Int(int64_t v) {
+  Separator();
+  text_ += std::to_string(v);
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::Text(std::string_view v) {
+  Separator();
+  text_ += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::Bytes(std::string_view v) {
+  static const char kHex[] = "0123456789abcdef";
+  Separator();
+  // In an array element, bytea's "\x" prefix needs its backslash escaped.
+  text_ += "\"\\\\x";
+  for (unsigned char c : v) {
+    text_ += kHex[c >> 4];
+    text_ += kHex[c & 15];
+  }
+  text_ += '"';
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::Null() {
+  Separator();
+  text_ += "NULL";
+  return *this;
+}
+
+Rows::Rows(pg_result* res) : res_(res) {}
+Rows::~Rows() {
+  if (res_ != nullptr) PQclear(res_);
+}
+Rows::Rows(Rows&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+Rows& Rows::operator=(Rows&& other) noexcept {
+  if (this != &other) {
+    if (res_ != nullptr) PQclear(res_);
+    res_ = other.res_;
+    other.res_ = nullptr;
+  }
+  return *this;
+}
+
+int Rows::size() const { return res_ == nullptr ? 0 : PQntuples(res_); }
+
+bool Rows::IsNull(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
+
+std::string_view Rows::Text(int row, int col) const {
+  return std::string_view(PQgetvalue(res_, row, col),
+                          static_cast<size_t>(PQgetlength(res_, row, col)));
+}
+
+int64_t Rows::Int64(int row, int col) const {
+  std::string_view t = Text(row, col);
+  int64_t v = 0;
+  std::from_chars(t.data(), t.data() + t.size(), v);
+  return v;
+}
+
+std::string Rows::Bytes(int row, int col) const {
+  size_t n = 0;
+  unsigned char* raw =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(res_, row, col)), &n);
+  if (raw == nullptr) return std::string();
+  std::string out(reinterpret_cast<const char*>(raw), n);
+  PQfreemem(raw);
+  return out;
+}
+
+int64_t Rows::affected() const {
+  if (res_ == nullptr) return 0;
+  const char* n = PQcmdTuples(res_);
+  int64_t v = 0;
+  std::from_chars(n, n + std::strlen(n), v);
+  return v;
+}
+
+std::string RedactUrl(std::string_view url) {
+  // postgresql://user:password@host... -> postgresql://user:***@host...
+  std::string out(url);
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t at = out.find('@', scheme + 3);
+    size_t colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // key=value form: password=... up to the next space.
+  size_t p = out.find("password=");
+  if (p != std::string::npos) {
+    size_t end = out.find(' ', p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
+  char* parse_error = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &parse_error);
+  if (opts == nullptr) {
+    std::string why = parse_error != nullptr ? parse_error : "cannot be parsed";
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return Status::Invalid("store: the PostgreSQL URL " + RedactUrl(url) + " is invalid: " + why);
+  }
+  bool has_user = false;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "user") == 0 && o->val != nullptr && o->val[0] != '\0') {
+      has_user = true;
+    }
+  }
+  PQconninfoFree(opts);
+  // Without a user libpq asks the system's user database (getpwuid_r), which a static
+  // binary cannot always do: make the URL say it.
+  if (!has_user && std::getenv("PGUSER") == nullptr) {
+    return Status::Invalid("store: the PostgreSQL URL " + RedactUrl(url) +
+                           " must name a user (postgresql://user:password@host/db)");
+  }
+  pg_conn* conn = PQconnectdb(url.c_str());
+  if (conn == nullptr) return Status::Unavailable("database: out of memory connecting");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return Status::Unavailable("database unreachable (" + RedactUrl(url) + "): " + why);
+  }
+  // The server's notices ("relation already exists, skipping") are not tock's to print.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<Connection>(new Connection(conn));
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
+  std::string msg = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state != nullptr ? state : "";
+  std::string text = "database: " + std::string(what) + ": " + msg;
+  if (!sqlstate.empty()) text += " (SQLSTATE " + sqlstate + ")";
+  if (PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
+      sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300" || sqlstate == "40001" ||
+      sqlstate == "40P01") {
+    return Status::Unavailable(text);
+  }
+  if (sqlstate == "23505") return Status::Conflict(text);
+  return Status::Internal(text);
+}
+
+Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
+  std::string query(sql);
+  size_t n = params.size();
+  std::vector<const char*> values(n);
+  std::vector<int> lengths(n);
+  std::vector<int> formats(n);
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = params.null_[i] ? nullptr : params.values_[i].c_str();
+    lengths[i] = static_cast<int>(params.values_[i].size());
+    formats[i] = params.binary_[i] ? 1 : 0;
+  }
+  pg_result* res = PQexecParams(conn_, query.c_str(), static_cast<int>(n), nullptr,
+                                values.data(), lengths.data(), formats.data(), 0);
+  ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    Status err = ErrorOf(res, query.substr(0, query.find_first_of("(\n")));
+    if (res != nullptr) PQclear(res);
+    return err;
+  }
+  return Rows(res);
+}
+
+Status Connection::ExecScript(std::string_view sql) {
+  std::string script(sql);
+  pg_result* res = PQexec(conn_, script.c_str());
+  ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  Status out = Status::Ok();
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) out = ErrorOf(res, "script");
+  if (res != nullptr) PQclear(res);
+  return out;
+}
+
+}  // namespace tock::pg

@@ -1,0 +1,114 @@
+// One connection to PostgreSQL through libpq, and the few things the PostgreSQL store does
+// with it: run a statement with parameters and read its rows, and say what went wrong in
+// tock's own Status terms. Many rows go in one statement as array parameters (see
+// ArrayLiteral), so a batch of thousands of tasks costs a few round trips, not thousands.
+//
+// Errors are converted once, here (STYLE: foreign errors at the edge):
+//   connection lost / refused, server shutting down, too many clients   -> Unavailable
+//   serialization failure, deadlock (40001, 40P01)                       -> Unavailable
+//   unique violation (23505)                                             -> Conflict
+//   anything else                                                        -> Internal
+// The message carries the server's text and SQLSTATE, never the password.
+//
+// Parameters are sent as text, except bytes (bytea), which go in binary so that no escaping
+// is needed. Rows are read as text; Int64() parses.
+//
+// Thread-safety: a Connection belongs to one thread at a time (libpq's rule). libpq-fe.h
+// stays in pg_connection.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace tock::pg {
+
+// The parameters of one statement, $1..$n in order.
+class Params {
+ public:
+  Params& Text(std::string_view v);
+  Params& Int(int64_t v);
+  Params& Bytes(std::string_view v);  // bytea, sent in binary
+  Params& Null();
+  size_t size() const { return values_.size(); }
+
+ private:
+  friend class Connection;
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+  std::vector<bool> binary_;
+};
+
+// The rows a statement returned (or none). Owns libpq's result.
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(pg_result* res);
+  ~Rows();
+  Rows(Rows&& other) noexcept;
+  Rows& operator=(Rows&& other) noexcept;
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+
+  int size() const;
+  bool IsNull(int row, int col) const;
+  std::string_view Text(int row, int col) const;
+  int64_t Int64(int row, int col) const;  // 0 when null or not a number
+  std::string Bytes(int row, int col) const;  // a bytea column, decoded
+  int64_t affected() const;  // rows an INSERT/UPDATE/DELETE changed
+
+ private:
+  pg_result* res_ = nullptr;
+};
+
+class Connection {
+ public:
+  // Connects with a libpq URL or key=value string. Unavailable when the server cannot be
+  // reached (the caller retries); Invalid when the string itself is wrong.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& url);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement and waits for its rows.
+  Result<Rows> Exec(std::string_view sql, const Params& params = Params());
+  // Runs a script of statements without parameters (schema migrations).
+  Status ExecScript(std::string_view sql);
+
+  // False once the connection is broken; the owner throws it away and opens another.
+  bool healthy() const;
+
+ private:
+  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  Status ErrorOf(pg_result* res, std::string_view what) const;
+  pg_conn* conn_;
+};
+
+// A PostgreSQL array literal in text form ("{1,2}", "{\"a\",NULL}"), to pass many values as
+// one parameter and unnest() them server-side.
+class ArrayLiteral {
+ public:
+  ArrayLiteral& Int(int64_t v);
+  ArrayLiteral& Text(std::string_view v);   // quoted and escaped
+  ArrayLiteral& Bytes(std::string_view v);  // bytea's hex form, "\\x..."
+  ArrayLiteral& Null();
+  size_t size() const { return count_; }
+  std::string Finish() const { return text_ + "}"; }
+
+ private:
+  void Separator();
+  std::string text_ = "{";
+  size_t count_ = 0;
+};
+
+// The URL with its password replaced by "***", for logs and error messages.
+std::string RedactUrl(std::string_view url);
+
+}  // namespace tock::pg

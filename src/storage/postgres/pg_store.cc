@@ -1,0 +1,601 @@
+#include "storage/postgres/pg_store.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "storage/postgres/pg_batch.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres/schema.h"
+
+namespace tock {
+namespace {
+
+using pg::ByteString;
+using pg::Cell;
+using pg::Params;
+using pg::Rows;
+using pg::TableShape;
+
+// How often, at most, an unhealthy store tries the database again.
+constexpr int64_t kRetryIntervalMs = 500;
+// Rows read per round trip by the scans, so an early stop or a large index costs little.
+constexpr int kScanPage = 4096;
+
+// --- the tables, as the batch writes them (schema.cc creates them) ------------------------
+const TableShape kApps{"apps", {{"app_key", "text"}},
+    {{"secret_key", "text"}, {"name", "text"}, {"link_url", "text"}, {"remark", "text"},
+     {"step_s", "integer"}, {"retry_total", "integer"}, {"success_mode", "smallint"},
+     {"created_ms", "bigint"}, {"previous_secret", "text"},
+     {"previous_secret_until_ms", "bigint"}, {"parallelism", "integer"},
+     {"rate_per_second", "double precision"}, {"pause", "smallint"},
+     {"pause_reason", "text"}, {"paused_ms", "bigint"}, {"time_zone", "text"},
+     {"webhook_key", "bytea"}, {"previous_webhook_key", "bytea"}},
+    false, "version = nextval('app_versions')"};
+const TableShape kTasks{"tasks", {{"id", "bigint"}},
+    {{"app_key", "text"}, {"task_no", "text"}, {"name", "text"}, {"content", "text"},
+     {"runtime_ms", "bigint"}, {"next_run_ms", "bigint"}, {"created_ms", "bigint"},
+     {"finished_ms", "bigint"}, {"timeout_ms", "integer"}, {"status", "smallint"},
+     {"round", "integer"}, {"round_start", "integer"}, {"elapsed_ms", "bigint"},
+     {"schedule_id", "text"}}};
+const TableShape kTaskNos{"task_nos", {{"app_key", "text"}, {"task_no", "text"}},
+    {{"id", "bigint"}}};
+const TableShape kDue{"due", {{"due_ms", "bigint"}, {"id", "bigint"}}, {}};
+const TableShape kRetire{"retire", {{"expire_ms", "bigint"}, {"id", "bigint"}}, {}};
+const TableShape kAttempts{"attempts", {{"task_id", "bigint"}, {"number", "integer"}},
+    {{"started_ms", "bigint"}, {"duration_ms", "bigint"}, {"http_status", "integer"},
+     {"outcome", "smallint"}, {"error", "text"}, {"response", "bytea"}}};
+const TableShape kNonces{"nonces", {{"app_key", "text"}, {"nonce", "text"}},
+    {{"ts_s", "bigint"}}, true};
+const TableShape kSchedules{"schedules", {{"id", "text"}},
+    {{"app_key", "text"}, {"name", "text"}, {"enabled", "boolean"},
+     {"trigger_json", "text"}, {"push_json", "text"}, {"timer_id", "bigint"},
+     {"next_fire_ms", "bigint"}, {"created_ms", "bigint"}, {"updated_ms", "bigint"},
+     {"expired_ms", "bigint"}, {"fires", "bigint"}, {"trigger_sent", "text"},
+     {"cid", "text"}}};
+const TableShape kScheduleIndex{"schedule_index",
+    {{"app_key", "text"}, {"created_ms", "bigint"}, {"schedule_id", "text"}}, {}};
+const TableShape kScheduleTimers{"schedule_timers", {{"timer_id", "bigint"}},
+    {{"schedule_id", "text"}}};
+const TableShape kMsgIds{"msg_ids", {{"schedule_id", "text"}, {"fire_ms", "bigint"}},
+    {{"task_id", "bigint"}}, true};
+
+// "a, b, c": every column of the shape, keys first (the order the readers below expect).
+std::string ColumnsOf(const TableShape& t) {
+  std::string s;
+  for (const auto& c : t.key) s += (s.empty() ? "" : ", ") + std::string(c.first);
+  for (const auto& c : t.value) s += (s.empty() ? "" : ", ") + std::string(c.first);
+  return s;
+}
+
+Cell I(int64_t v) { return Cell(v); }
+Cell U(uint64_t v) { return Cell(static_cast<int64_t>(v)); }
+Cell T(std::string_view v) { return Cell(std::string(v)); }
+Cell B(std::string_view v) { return Cell(ByteString{std::string(v)}); }
+
+std::vector<Cell> AppRow(const App& a) {
+  return {T(a.app_key), T(a.secret_key), T(a.name), T(a.link_url), T(a.remark), I(a.step_s),
+          I(a.retry_total), I(static_cast<int64_t>(a.success_mode)), I(a.created_ms),
+          T(a.previous_secret), I(a.previous_secret_until_ms), I(a.parallelism),
+          Cell(a.rate_per_second), I(static_cast<int64_t>(a.pause)), T(a.pause_reason),
+          I(a.paused_ms), T(a.time_zone), B(a.webhook_key), B(a.previous_webhook_key)};
+}
+
+App AppAt(const Rows& r, int i) {
+  App a;
+  a.app_key = r.Text(i, 0);
+  a.secret_key = r.Text(i, 1);
+  a.name = r.Text(i, 2);
+  a.link_url = r.Text(i, 3);
+  a.remark = r.Text(i, 4);
+  a.step_s = static_cast<int32_t>(r.Int64(i, 5));
+  a.retry_total = static_cast<int32_t>(r.Int64(i, 6));
+  a.success_mode = static_cast<SuccessMode>(r.Int64(i, 7));
+  a.created_ms = r.Int64(i, 8);
+  a.previous_secret = r.Text(i, 9);
+  a.previous_secret_until_ms = r.Int64(i, 10);
+  a.parallelism = static_cast<int32_t>(r.Int64(i, 11));
+  a.rate_per_second = std::stod(std::string(r.Text(i, 12)));
+  a.pause = static_cast<PauseKind>(r.Int64(i, 13));
+  a.pause_reason = r.Text(i, 14);
+  a.paused_ms = r.Int64(i, 15);
+  a.time_zone = r.Text(i, 16);
+  a.webhook_key = r.Bytes(i, 17);
+  a.previous_webhook_key = r.Bytes(i, 18);
+  return a;
+}
+
+std::vector<Cell> TaskRow(const Task& t) {
+  return {U(t.id), T(t.app_key), T(t.task_no), T(t.name), T(t.content), I(t.runtime_ms),
+          I(t.next_run_ms), I(t.created_ms), I(t.finished_ms), I(t.timeout_ms),
+          I(static_cast<int64_t>(t.status)), I(t.round), I(t.round_start), I(t.elapsed_ms),
+          T(t.schedule_id)};
+}
+
+Task TaskAt(const Rows& r, int i) {
+  Task t;
+  t.id = static_cast<uint64_t>(r.Int64(i, 0));
+  t.app_key = r.Text(i, 1);
+  t.task_no = r.Text(i, 2);
+  t.name = r.Text(i, 3);
+  t.content = r.Text(i, 4);
+  t.runtime_ms = r.Int64(i, 5);
+  t.next_run_ms = r.Int64(i, 6);
+  t.created_ms = r.Int64(i, 7);
+  t.finished_ms = r.Int64(i, 8);
+  t.timeout_ms = static_cast<int32_t>(r.Int64(i, 9));
+  t.status = static_cast<TaskStatus>(r.Int64(i, 10));
+  t.round = static_cast<uint32_t>(r.Int64(i, 11));
+  t.round_start = static_cast<uint32_t>(r.Int64(i, 12));
+  t.elapsed_ms = r.Int64(i, 13);
+  t.schedule_id = r.Text(i, 14);
+  return t;
+}
+
+std::vector<Cell> AttemptRow(const Attempt& a) {
+  return {U(a.task_id), I(a.number), I(a.started_ms), I(a.duration_ms), I(a.http_status),
+          I(static_cast<int64_t>(a.outcome)), T(a.error), B(a.response)};
+}
+
+Attempt AttemptAt(const Rows& r, int i) {
+  Attempt a;
+  a.task_id = static_cast<uint64_t>(r.Int64(i, 0));
+  a.number = static_cast<uint32_t>(r.Int64(i, 1));
+  a.started_ms = r.Int64(i, 2);
+  a.duration_ms = r.Int64(i, 3);
+  a.http_status = static_cast<int32_t>(r.Int64(i, 4));
+  a.outcome = static_cast<AttemptOutcome>(r.Int64(i, 5));
+  a.error = r.Text(i, 6);
+  a.response = r.Bytes(i, 7);
+  return a;
+}
+
+std::vector<Cell> ScheduleRow(const Schedule& s) {
+  return {T(s.id), T(s.app_key), T(s.name), Cell(s.enabled), T(s.trigger_json),
+          T(s.push_json), U(s.timer_id), I(s.next_fire_ms), I(s.created_ms),
+          I(s.updated_ms), I(s.expired_ms), U(s.fires), T(s.trigger_sent), T(s.cid)};
+}
+
+Schedule ScheduleAt(const Rows& r, int i) {
+  Schedule s;
+  s.id = r.Text(i, 0);
+  s.app_key = r.Text(i, 1);
+  s.name = r.Text(i, 2);
+  s.enabled = r.Text(i, 3) == "t";
+  s.trigger_json = r.Text(i, 4);
+  s.push_json = r.Text(i, 5);
+  s.timer_id = static_cast<uint64_t>(r.Int64(i, 6));
+  s.next_fire_ms = r.Int64(i, 7);
+  s.created_ms = r.Int64(i, 8);
+  s.updated_ms = r.Int64(i, 9);
+  s.expired_ms = r.Int64(i, 10);
+  s.fires = static_cast<uint64_t>(r.Int64(i, 11));
+  s.trigger_sent = r.Text(i, 12);
+  s.cid = r.Text(i, 13);
+  return s;
+}
+
+}  // namespace
+
+// --- the connection pool -----------------------------------------------------------------
+// Connections are opened on demand up to max_connections; a caller beyond that waits for one
+// to come back. A broken connection is dropped, not returned. Health: the first Unavailable
+// marks the store unhealthy with its message; the next successful call (or healthy()'s own
+// probe, at most every kRetryIntervalMs) marks it healthy again.
+class PgStore::Pool {
+ public:
+  explicit Pool(PgStoreOptions opts) : opts_(std::move(opts)) {}
+
+  // Runs fn with a connection of the pool.
+  Status Run(const std::function<Status(pg::Connection&)>& fn) {
+    std::unique_ptr<pg::Connection> conn;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < opts_.max_connections; });
+      if (!idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    Status s = Status::Ok();
+    if (!conn) {
+      Result<std::unique_ptr<pg::Connection>> opened = pg::Connection::Open(opts_.url);
+      if (opened.ok()) {
+        conn = std::move(opened).value();
+      } else {
+        s = opened.status();
+      }
+    }
+    if (conn) s = fn(*conn);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (conn && conn->healthy()) {
+        idle_.push_back(std::move(conn));
+      } else {
+        --open_;
+      }
+      if (s.code() == Code::kUnavailable) {
+        if (unhealthy_.empty()) log::Warn("store.database_unavailable", {{"error", s.message()}});
+        unhealthy_ = s.message();
+      } else if (!unhealthy_.empty() && (s.ok() || s.code() == Code::kNotFound)) {
+        log::Info("store.database_available", {});
+        unhealthy_.clear();
+      }
+    }
+    cv_.notify_one();
+    return s;
+  }
+
+  bool healthy() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (unhealthy_.empty()) return true;
+      int64_t now = SystemClock::Instance().MonoMs();
+      if (now - last_probe_ms_ < kRetryIntervalMs) return false;
+      last_probe_ms_ = now;
+    }
+    Status probe = Run([](pg::Connection& c) { return c.Exec("SELECT 1").status(); });
+    return probe.ok();
+  }
+
+  std::string message() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unhealthy_.empty() ? "ok" : unhealthy_;
+  }
+
+ private:
+  const PgStoreOptions opts_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pg::Connection>> idle_;  // GUARDED_BY(mu_)
+  size_t open_ = 0;             // GUARDED_BY(mu_): connections out or idle
+  std::string unhealthy_;       // GUARDED_BY(mu_): why the last call could not reach it
+  int64_t last_probe_ms_ = 0;   // GUARDED_BY(mu_)
+};
+
+// --- the batch ----------------------------------------------------------------------------
+PgStore::Batch::Batch() : writes_(std::make_unique<pg::PgWrites>()) {}
+PgStore::Batch::~Batch() = default;
+
+void PgStore::Batch::PutApp(const App& app) { writes_->Put(kApps, AppRow(app)); }
+void PgStore::Batch::PutTask(const Task& task) { writes_->Put(kTasks, TaskRow(task)); }
+void PgStore::Batch::DeleteTask(uint64_t id) { writes_->Delete(kTasks, {U(id)}); }
+void PgStore::Batch::PutTaskNo(std::string_view app_key, std::string_view task_no,
+                               uint64_t id) {
+  writes_->Put(kTaskNos, {T(app_key), T(task_no), U(id)});
+}
+void PgStore::Batch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
+  writes_->Delete(kTaskNos, {T(app_key), T(task_no)});
+}
+void PgStore::Batch::PutDue(int64_t due_ms, uint64_t id) {
+  writes_->Put(kDue, {I(due_ms), U(id)});
+}
+void PgStore::Batch::DeleteDue(int64_t due_ms, uint64_t id) {
+  writes_->Delete(kDue, {I(due_ms), U(id)});
+}
+void PgStore::Batch::PutAttempt(const Attempt& attempt) {
+  writes_->Put(kAttempts, AttemptRow(attempt));
+}
+void PgStore::Batch::DeleteAttempts(uint64_t task_id) {
+  writes_->DeleteAllOf(kAttempts, U(task_id));
+}
+void PgStore::Batch::PutRetire(int64_t expire_ms, uint64_t id) {
+  writes_->Put(kRetire, {I(expire_ms), U(id)});
+}
+void PgStore::Batch::DeleteRetire(int64_t expire_ms, uint64_t id) {
+  writes_->Delete(kRetire, {I(expire_ms), U(id)});
+}
+void PgStore::Batch::PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) {
+  writes_->Put(kNonces, {T(app_key), T(nonce), I(ts_s)});
+}
+void PgStore::Batch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
+  writes_->Delete(kNonces, {T(app_key), T(nonce)});
+}
+void PgStore::Batch::PutSchedule(const Schedule& schedule) {
+  writes_->Put(kSchedules, ScheduleRow(schedule));
+}
+void PgStore::Batch::DeleteSchedule(std::string_view schedule_id) {
+  writes_->Delete(kSchedules, {T(schedule_id)});
+}
+void PgStore::Batch::PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+                                      std::string_view schedule_id) {
+  writes_->Put(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
+}
+void PgStore::Batch::DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+                                         std::string_view schedule_id) {
+  writes_->Delete(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
+}
+void PgStore::Batch::PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) {
+  writes_->Put(kScheduleTimers, {U(timer_id), T(schedule_id)});
+}
+void PgStore::Batch::DeleteScheduleTimer(uint64_t timer_id) {
+  writes_->Delete(kScheduleTimers, {U(timer_id)});
+}
+void PgStore::Batch::PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) {
+  writes_->Put(kMsgIds, {T(schedule_id), I(fire_ms), U(task_id)});
+}
+void PgStore::Batch::DeleteMsgIds(std::string_view schedule_id) {
+  writes_->DeleteAllOf(kMsgIds, T(schedule_id));
+}
+size_t PgStore::Batch::Count() const { return writes_->Count(); }
+
+// --- the store ----------------------------------------------------------------------------
+Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& opts) {
+  Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(opts.url);
+  if (!conn.ok()) return conn.status();
+  TOCK_RETURN_IF_ERROR(pg::Migrate(**conn));
+  return std::unique_ptr<PgStore>(new PgStore(std::make_unique<Pool>(opts)));
+}
+
+PgStore::PgStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+PgStore::~PgStore() = default;
+
+Status PgStore::Write(Batch& batch, bool sync) {
+  if (batch.writes_->empty()) return Status::Ok();
+  return pool_->Run([&](pg::Connection& c) -> Status {
+    TOCK_RETURN_IF_ERROR(c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"));
+    Status s = batch.writes_->Apply(c);
+    if (!s.ok()) {
+      (void)c.ExecScript("ROLLBACK");
+      return s;
+    }
+    return c.ExecScript("COMMIT");
+  });
+}
+
+Result<uint64_t> PgStore::AllocateTaskIds(uint64_t n) {
+  uint64_t first = 0;
+  Status s = pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec(
+        "UPDATE tock_ids SET next = next + $1 WHERE name = 'task' RETURNING next - $1",
+        Params().Int(static_cast<int64_t>(n)));
+    if (!r.ok()) return r.status();
+    if (r->size() != 1) return Status::Internal("database: the task id counter is missing");
+    first = static_cast<uint64_t>(r->Int64(0, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return first;
+}
+
+Result<Task> PgStore::GetTask(uint64_t id) {
+  std::optional<Task> task;
+  Status s = pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec("SELECT " + ColumnsOf(kTasks) + " FROM tasks WHERE id = $1",
+                            Params().Int(static_cast<int64_t>(id)));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) task = TaskAt(*r, 0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!task) return Status::NotFound("no task " + std::to_string(id));
+  return std::move(*task);
+}
+
+Result<std::optional<uint64_t>> PgStore::FindTaskNo(std::string_view app_key,
+                                                    std::string_view task_no) {
+  std::optional<uint64_t> id;
+  Status s = pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec("SELECT id FROM task_nos WHERE app_key = $1 AND task_no = $2",
+                            Params().Text(app_key).Text(task_no));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) id = static_cast<uint64_t>(r->Int64(0, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<std::vector<Attempt>> PgStore::ListAttempts(uint64_t task_id) {
+  std::vector<Attempt> out;
+  Status s = pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec("SELECT " + ColumnsOf(kAttempts) +
+                                " FROM attempts WHERE task_id = $1 ORDER BY number",
+                            Params().Int(static_cast<int64_t>(task_id)));
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->size(); ++i) out.push_back(AttemptAt(*r, i));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status PgStore::ForEachApp(const std::function<void(App&&)>& fn) {
+  Result<Rows> rows = Status::Internal("unset");
+  Status s = pool_->Run([&](pg::Connection& c) -> Status {
+    rows = c.Exec("SELECT " + ColumnsOf(kApps) + " FROM apps ORDER BY app_key");
+    return rows.status();
+  });
+  if (!s.ok()) return s;
+  for (int i = 0; i < rows->size(); ++i) fn(AppAt(*rows, i));
+  return Status::Ok();
+}
+
+namespace {
+
+// Pages through (a, b) pairs with from <= a < to in (a, b) order: keyset pagination, so each
+// page is an index range read however far the scan has gone.
+using RunFn = std::function<Status(const std::function<Status(pg::Connection&)>&)>;
+
+Status ScanPairsPaged(const RunFn& run, const char* table, const char* a, const char* b, int64_t from_ms,
+                      int64_t to_ms, const std::function<bool(int64_t, uint64_t)>& fn) {
+  int64_t last_a = from_ms;
+  int64_t last_b = INT64_MIN;
+  bool first = true;
+  while (true) {
+    Result<Rows> rows = Status::Internal("unset");
+    TOCK_RETURN_IF_ERROR(run([&](pg::Connection& c) -> Status {
+      std::string sql = std::string("SELECT ") + a + ", " + b + " FROM " + table + " WHERE ";
+      sql += std::string("(") + a + ", " + b + (first ? ") >= ($1, $2)" : ") > ($1, $2)");
+      sql += std::string(" AND ") + a + " < $3 ORDER BY " + a + ", " + b + " LIMIT " +
+             std::to_string(kScanPage);
+      rows = c.Exec(sql, Params().Int(last_a).Int(last_b).Int(to_ms));
+      return rows.status();
+    }));
+    first = false;
+    for (int i = 0; i < rows->size(); ++i) {
+      last_a = rows->Int64(i, 0);
+      last_b = rows->Int64(i, 1);
+      if (!fn(last_a, static_cast<uint64_t>(last_b))) return Status::Ok();
+    }
+    if (rows->size() < kScanPage) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Status PgStore::ScanDue(int64_t from_ms, int64_t to_ms,
+                        const std::function<bool(int64_t, uint64_t)>& fn) {
+  auto run = [this](const std::function<Status(pg::Connection&)>& f) { return pool_->Run(f); };
+  return ScanPairsPaged(run, "due", "due_ms", "id", from_ms, to_ms, fn);
+}
+
+Status PgStore::ScanRetire(int64_t from_ms, int64_t to_ms,
+                           const std::function<bool(int64_t, uint64_t)>& fn) {
+  auto run = [this](const std::function<Status(pg::Connection&)>& f) { return pool_->Run(f); };
+  return ScanPairsPaged(run, "retire", "expire_ms", "id", from_ms, to_ms, fn);
+}
+
+Status PgStore::ForEachNonce(
+    const std::function<void(std::string_view, std::string_view, int64_t)>& fn) {
+  Result<Rows> rows = Status::Internal("unset");
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    rows = c.Exec("SELECT app_key, nonce, ts_s FROM nonces");
+    return rows.status();
+  }));
+  for (int i = 0; i < rows->size(); ++i) {
+    fn(rows->Text(i, 0), rows->Text(i, 1), rows->Int64(i, 2));
+  }
+  return Status::Ok();
+}
+
+Result<Schedule> PgStore::GetSchedule(std::string_view schedule_id) {
+  std::optional<Schedule> out;
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec("SELECT " + ColumnsOf(kSchedules) + " FROM schedules WHERE id = $1",
+                            Params().Text(schedule_id));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) out = ScheduleAt(*r, 0);
+    return Status::Ok();
+  }));
+  if (!out) return Status::NotFound("no schedule " + std::string(schedule_id));
+  return std::move(*out);
+}
+
+Result<std::optional<std::string>> PgStore::FindScheduleTimer(uint64_t timer_id) {
+  std::optional<std::string> out;
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec("SELECT schedule_id FROM schedule_timers WHERE timer_id = $1",
+                            Params().Int(static_cast<int64_t>(timer_id)));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) out = std::string(r->Text(0, 0));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::optional<uint64_t>> PgStore::FindMsgId(std::string_view schedule_id, int64_t fire_ms) {
+  std::optional<uint64_t> out;
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r =
+        c.Exec("SELECT task_id FROM msg_ids WHERE schedule_id = $1 AND fire_ms = $2",
+               Params().Text(schedule_id).Int(fire_ms));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) out = static_cast<uint64_t>(r->Int64(0, 0));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<uint64_t>> PgStore::ListMsgIds(std::string_view schedule_id) {
+  std::vector<uint64_t> out;
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec(
+        "SELECT task_id FROM msg_ids WHERE schedule_id = $1 ORDER BY fire_ms",
+        Params().Text(schedule_id));
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->size(); ++i) out.push_back(static_cast<uint64_t>(r->Int64(i, 0)));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgStore::ScanScheduleIndex(std::string_view app_key,
+                                  const std::function<bool(int64_t, std::string_view)>& fn) {
+  int64_t last_ms = INT64_MIN;
+  std::string last_id;
+  while (true) {
+    Result<Rows> rows = Status::Internal("unset");
+    TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+      rows = c.Exec(
+          "SELECT created_ms, schedule_id FROM schedule_index WHERE app_key = $1 AND "
+          "(created_ms, schedule_id) > ($2, $3) ORDER BY created_ms, schedule_id LIMIT " +
+              std::to_string(kScanPage),
+          Params().Text(app_key).Int(last_ms).Text(last_id));
+      return rows.status();
+    }));
+    for (int i = 0; i < rows->size(); ++i) {
+      last_ms = rows->Int64(i, 0);
+      last_id = rows->Text(i, 1);
+      if (!fn(last_ms, last_id)) return Status::Ok();
+    }
+    if (rows->size() < kScanPage) return Status::Ok();
+  }
+}
+
+Status PgStore::ScanSchedules(std::string_view from_id,
+                              const std::function<bool(Schedule&&)>& fn) {
+  std::string from(from_id);
+  bool inclusive = true;
+  while (true) {
+    Result<Rows> rows = Status::Internal("unset");
+    TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+      rows = c.Exec("SELECT " + ColumnsOf(kSchedules) + " FROM schedules WHERE id " +
+                        (inclusive ? ">=" : ">") + " $1 ORDER BY id LIMIT " +
+                        std::to_string(kScanPage),
+                    Params().Text(from));
+      return rows.status();
+    }));
+    inclusive = false;
+    for (int i = 0; i < rows->size(); ++i) {
+      Schedule s = ScheduleAt(*rows, i);
+      from = s.id;
+      if (!fn(std::move(s))) return Status::Ok();
+    }
+    if (rows->size() < kScanPage) return Status::Ok();
+  }
+}
+
+namespace {
+// PostgreSQL's own estimate of a table's rows (kept by VACUUM/ANALYZE): cheap, like RocksDB's.
+uint64_t EstimateRows(const RunFn& run, const char* table) {
+  uint64_t n = 0;
+  Status s = run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec(
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = $1 AND "
+        "relnamespace = current_schema()::regnamespace",
+        Params().Text(table));
+    if (!r.ok()) return r.status();
+    if (r->size() == 1) n = static_cast<uint64_t>(r->Int64(0, 0));
+    return Status::Ok();
+  });
+  return s.ok() ? n : 0;
+}
+}  // namespace
+
+uint64_t PgStore::EstimateDueEntries() {
+  return EstimateRows([this](const auto& f) { return pool_->Run(f); }, "due");
+}
+
+uint64_t PgStore::EstimateTasks() {
+  return EstimateRows([this](const auto& f) { return pool_->Run(f); }, "tasks");
+}
+
+bool PgStore::healthy() const { return pool_->healthy(); }
+std::string PgStore::health_message() const { return pool_->message(); }
+
+}  // namespace tock

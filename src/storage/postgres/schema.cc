@@ -1,0 +1,195 @@
+#include "storage/postgres/schema.h"
+
+#include <string>
+
+#include "storage/postgres/pg_connection.h"
+
+namespace tock::pg {
+namespace {
+
+// Any constant both old and new nodes agree on: the advisory lock that serialises migrations.
+constexpr int64_t kMigrationLock = 0x746f636b;  // "tock"
+
+// Times are milliseconds since the Unix epoch (bigint), as everywhere in tock; enums are the
+// model's numeric values (smallint), which are also on RocksDB's disk and never change.
+// Bytes that need not be UTF-8 (keys, a receiver's answer) are bytea.
+const char* const kMigrations[] = {
+    // 1: the records of model/, one table per RocksDB column family, and the leases.
+    R"sql(
+CREATE TABLE tock_ids (
+  name text PRIMARY KEY,
+  next bigint NOT NULL              -- the next id not handed out
+);
+INSERT INTO tock_ids VALUES ('task', 1);
+
+CREATE SEQUENCE app_versions;
+CREATE TABLE apps (
+  app_key text PRIMARY KEY,
+  secret_key text NOT NULL,
+  name text NOT NULL,
+  link_url text NOT NULL,
+  remark text NOT NULL,
+  step_s integer NOT NULL,
+  retry_total integer NOT NULL,
+  success_mode smallint NOT NULL,
+  created_ms bigint NOT NULL,
+  previous_secret text NOT NULL,
+  previous_secret_until_ms bigint NOT NULL,
+  parallelism integer NOT NULL,
+  rate_per_second double precision NOT NULL,
+  pause smallint NOT NULL,
+  pause_reason text NOT NULL,
+  paused_ms bigint NOT NULL,
+  time_zone text NOT NULL,
+  webhook_key bytea NOT NULL,
+  previous_webhook_key bytea NOT NULL,
+  -- Raised on every write, so that nodes read only the applications changed since they last
+  -- looked.
+  version bigint NOT NULL DEFAULT nextval('app_versions')
+);
+CREATE INDEX apps_by_version ON apps (version);
+
+CREATE TABLE tasks (
+  id bigint PRIMARY KEY,
+  app_key text NOT NULL,
+  task_no text NOT NULL,
+  name text NOT NULL,
+  content text NOT NULL,
+  runtime_ms bigint NOT NULL,
+  next_run_ms bigint NOT NULL,
+  created_ms bigint NOT NULL,
+  finished_ms bigint NOT NULL,
+  timeout_ms integer NOT NULL,
+  status smallint NOT NULL,
+  round integer NOT NULL,
+  round_start integer NOT NULL,
+  elapsed_ms bigint NOT NULL,
+  schedule_id text NOT NULL
+);
+
+CREATE TABLE task_nos (
+  app_key text NOT NULL,
+  task_no text NOT NULL,
+  id bigint NOT NULL,
+  PRIMARY KEY (app_key, task_no)
+);
+
+-- What is due: tasks' next attempts and schedules' next fires (timer ids with the schedule
+-- bit). A node leases the rows it arms; a row whose lease ran out is anyone's.
+CREATE TABLE due (
+  due_ms bigint NOT NULL,
+  id bigint NOT NULL,
+  owner text,
+  lease_until_ms bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (due_ms, id)
+);
+CREATE INDEX due_by_owner ON due (owner) WHERE owner IS NOT NULL;
+
+CREATE TABLE retire (
+  expire_ms bigint NOT NULL,
+  id bigint NOT NULL,
+  PRIMARY KEY (expire_ms, id)
+);
+
+CREATE TABLE attempts (
+  task_id bigint NOT NULL,
+  number integer NOT NULL,
+  started_ms bigint NOT NULL,
+  duration_ms bigint NOT NULL,
+  http_status integer NOT NULL,
+  outcome smallint NOT NULL,
+  error text NOT NULL,
+  response bytea NOT NULL,
+  PRIMARY KEY (task_id, number)
+);
+
+-- A signed request's nonce: unique per application across every node.
+CREATE TABLE nonces (
+  app_key text NOT NULL,
+  nonce text NOT NULL,
+  ts_s bigint NOT NULL,
+  PRIMARY KEY (app_key, nonce)
+);
+
+CREATE TABLE schedules (
+  id text PRIMARY KEY,
+  app_key text NOT NULL,
+  name text NOT NULL,
+  enabled boolean NOT NULL,
+  trigger_json text NOT NULL,
+  push_json text NOT NULL,
+  timer_id bigint NOT NULL,
+  next_fire_ms bigint NOT NULL,
+  created_ms bigint NOT NULL,
+  updated_ms bigint NOT NULL,
+  expired_ms bigint NOT NULL,
+  fires bigint NOT NULL,
+  trigger_sent text NOT NULL,
+  cid text NOT NULL
+);
+
+CREATE TABLE schedule_index (
+  app_key text NOT NULL,
+  created_ms bigint NOT NULL,
+  schedule_id text NOT NULL,
+  PRIMARY KEY (app_key, created_ms, schedule_id)
+);
+
+CREATE TABLE schedule_timers (
+  timer_id bigint PRIMARY KEY,
+  schedule_id text NOT NULL
+);
+
+-- One message per schedule and fire time, whichever node fires it.
+CREATE TABLE msg_ids (
+  schedule_id text NOT NULL,
+  fire_ms bigint NOT NULL,
+  task_id bigint NOT NULL,
+  PRIMARY KEY (schedule_id, fire_ms)
+);
+)sql",
+};
+
+constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+}  // namespace
+
+int KnownSchemaVersion() { return kKnown; }
+
+Status Migrate(Connection& conn) {
+  TOCK_RETURN_IF_ERROR(conn.ExecScript("BEGIN"));
+  auto fail = [&](Status s) {
+    (void)conn.ExecScript("ROLLBACK");
+    return s;
+  };
+  Result<Rows> lock =
+      conn.Exec("SELECT pg_advisory_xact_lock($1)", Params().Int(kMigrationLock));
+  if (!lock.ok()) return fail(lock.status());
+  Status made = conn.ExecScript(
+      "CREATE TABLE IF NOT EXISTS tock_schema (version integer NOT NULL);"
+      "INSERT INTO tock_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM tock_schema)");
+  if (!made.ok()) return fail(made);
+  Result<Rows> v = conn.Exec("SELECT version FROM tock_schema");
+  if (!v.ok()) return fail(v.status());
+  int have = v->size() > 0 ? static_cast<int>(v->Int64(0, 0)) : 0;
+  if (have > kKnown) {
+    return fail(Status::Invalid("store: the database's schema is version " +
+                                std::to_string(have) + ", newer than this tock knows (" +
+                                std::to_string(kKnown) +
+                                "): run the tock release that migrated it, or a newer one"));
+  }
+  for (int n = have + 1; n <= kKnown; ++n) {
+    Status s = conn.ExecScript(kMigrations[n - 1]);
+    if (!s.ok()) {
+      return fail(Status(s.code(), "store: schema migration " + std::to_string(n) +
+                                       " failed: " + s.message()));
+    }
+  }
+  if (kKnown > have) {
+    Result<Rows> set = conn.Exec("UPDATE tock_schema SET version = $1", Params().Int(kKnown));
+    if (!set.ok()) return fail(set.status());
+  }
+  return conn.ExecScript("COMMIT");
+}
+
+}  // namespace tock::pg

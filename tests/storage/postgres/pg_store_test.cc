@@ -1,0 +1,127 @@
+// PgStore's PostgreSQL-only behaviour against a real PostgreSQL 15: what the shared suite
+// (tests/storage/store_test.cc) cannot say because the embedded store has no such thing.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/postgres/pg_store.h"
+#include "testutil/pg_server.h"
+
+namespace tock {
+namespace {
+
+std::unique_ptr<PgStore> OpenPg(const std::string& url) {
+  Result<std::unique_ptr<PgStore>> s = PgStore::Open({.url = url});
+  REQUIRE_MESSAGE(s.ok(), s.status().message());
+  return std::move(s).value();
+}
+
+Task SomeTask(uint64_t id) {
+  Task t;
+  t.id = id;
+  t.app_key = "app";
+  t.task_no = "no-" + std::to_string(id);
+  t.content = "{\"a\":1}";
+  t.runtime_ms = 1000 + static_cast<int64_t>(id);
+  t.next_run_ms = t.runtime_ms;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("PgStore: a batch is one transaction, and the last change to a key wins") {
+  auto store = OpenPg(testing::PgServer::Shared().NewDatabase());
+  Result<uint64_t> first = store->AllocateTaskIds(3);
+  REQUIRE(first.ok());
+  {
+    PgStore::Batch b;
+    for (uint64_t id = *first; id < *first + 3; ++id) {
+      b.PutTask(SomeTask(id));
+      b.PutTaskNo("app", "no-" + std::to_string(id), id);
+      b.PutDue(5000, id);
+    }
+    b.DeleteDue(5000, *first);      // then put back: it stays
+    b.PutDue(5000, *first);
+    b.PutDue(6000, *first + 1);     // put, then deleted: it goes
+    b.DeleteDue(6000, *first + 1);
+    REQUIRE(store->Write(b, true).ok());
+  }
+  std::vector<std::pair<int64_t, uint64_t>> due;
+  REQUIRE(store->ScanDue(0, 10000, [&](int64_t ms, uint64_t id) {
+    due.emplace_back(ms, id);
+    return true;
+  }).ok());
+  REQUIRE(due.size() == 3);
+  CHECK(due[0] == std::make_pair(int64_t{5000}, *first));
+
+  // A batch that fails half way leaves nothing behind: the second msg-id for one fire time
+  // is refused (that is how two nodes firing one schedule stay one message).
+  {
+    PgStore::Batch b;
+    b.PutMsgId("sched", 7000, 1);
+    REQUIRE(store->Write(b, true).ok());
+  }
+  {
+    PgStore::Batch b;
+    b.PutTask(SomeTask(999));
+    b.PutMsgId("sched", 7000, 2);
+    Status s = store->Write(b, true);
+    CHECK(s.code() == Code::kConflict);
+  }
+  CHECK(store->GetTask(999).status().code() == Code::kNotFound);
+  Result<std::optional<uint64_t>> msg = store->FindMsgId("sched", 7000);
+  REQUIRE(msg.ok());
+  CHECK(msg->value() == 1);
+
+  // DeleteAttempts drops the attempts queued before it in the same batch, not after.
+  {
+    PgStore::Batch b;
+    Attempt a;
+    a.task_id = *first;
+    a.response = std::string("\x00\xff not utf-8", 12);
+    a.number = 1;
+    b.PutAttempt(a);
+    b.DeleteAttempts(*first);
+    a.number = 2;
+    b.PutAttempt(a);
+    REQUIRE(store->Write(b, false).ok());
+  }
+  Result<std::vector<Attempt>> attempts = store->ListAttempts(*first);
+  REQUIRE(attempts.ok());
+  REQUIRE(attempts->size() == 1);
+  CHECK((*attempts)[0].number == 2);
+  CHECK((*attempts)[0].response == std::string("\x00\xff not utf-8", 12));
+}
+
+TEST_CASE("PgStore: task ids never repeat across nodes allocating at once") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto a = OpenPg(url);
+  auto b = OpenPg(url);
+  std::vector<uint64_t> got_a, got_b;
+  std::thread ta([&] {
+    for (int i = 0; i < 200; ++i) got_a.push_back(*a->AllocateTaskIds(10));
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < 200; ++i) got_b.push_back(*b->AllocateTaskIds(10));
+  });
+  ta.join();
+  tb.join();
+  std::vector<uint64_t> all = got_a;
+  all.insert(all.end(), got_b.begin(), got_b.end());
+  std::sort(all.begin(), all.end());
+  for (size_t i = 1; i < all.size(); ++i) CHECK(all[i] >= all[i - 1] + 10);
+}
+
+TEST_CASE("PgStore: an unreachable database is Unavailable, and the reason is reported") {
+  Result<std::unique_ptr<PgStore>> s =
+      PgStore::Open({.url = "postgresql://tock:pw@127.0.0.1:1/tock?connect_timeout=2"});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == Code::kUnavailable);
+  CHECK(s.status().message().find("database unreachable") != std::string::npos);
+}
+
+}  // namespace tock
