@@ -570,6 +570,50 @@ Status PgStore::ScanSchedules(std::string_view from_id,
   }
 }
 
+// The database's clock in milliseconds, for leases.
+#define TOCK_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
+                         int64_t lease_ms, const std::function<void(int64_t, uint64_t)>& fn) {
+  Result<Rows> rows = Status::Internal("unset");
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    // SKIP LOCKED: nodes claiming at the same moment take different rows instead of
+    // queueing behind each other's locks.
+    rows = c.Exec(
+        "WITH picked AS (SELECT due_ms, id FROM due WHERE due_ms < $1 AND (owner IS NULL OR "
+        "lease_until_ms < " TOCK_PG_NOW_MS ") ORDER BY due_ms, id LIMIT $2 "
+        "FOR UPDATE SKIP LOCKED) "
+        "UPDATE due d SET owner = $3, lease_until_ms = " TOCK_PG_NOW_MS " + $4 FROM picked "
+        "WHERE d.due_ms = picked.due_ms AND d.id = picked.id RETURNING d.due_ms, d.id",
+        Params().Int(until_ms).Int(static_cast<int64_t>(limit)).Text(owner).Int(lease_ms));
+    return rows.status();
+  }));
+  for (int i = 0; i < rows->size(); ++i) {
+    fn(rows->Int64(i, 0), static_cast<uint64_t>(rows->Int64(i, 1)));
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {
+  uint64_t held = 0;
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    Result<Rows> r = c.Exec(
+        "UPDATE due SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 WHERE owner = $1",
+        Params().Text(owner).Int(lease_ms));
+    if (!r.ok()) return r.status();
+    held = static_cast<uint64_t>(r->affected());
+    return Status::Ok();
+  }));
+  return held;
+}
+
+Status PgStore::ReleaseLeases(std::string_view owner) {
+  return pool_->Run([&](pg::Connection& c) -> Status {
+    return c.Exec("UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = $1",
+                  Params().Text(owner)).status();
+  });
+}
+
 namespace {
 // PostgreSQL's own estimate of a table's rows (kept by VACUUM/ANALYZE): cheap, like RocksDB's.
 uint64_t EstimateRows(const RunFn& run, const char* table) {
