@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/due_leases.h"
 #include "storage/records.h"
 
 namespace tock {
@@ -38,7 +39,7 @@ struct PgStoreOptions {
   size_t max_connections = 16; // the pool's size
 };
 
-class PgStore {
+class PgStore : public DueLeases {
  public:
   class Batch {
    public:
@@ -106,19 +107,15 @@ class PgStore {
                            const std::function<bool(int64_t, std::string_view)>& fn);
   Status ScanSchedules(std::string_view from_id, const std::function<bool(Schedule&&)>& fn);
 
-  // --- leases: which node arms which due entry (see schema.cc's `due`) -------------------
-  // Every node arms only the due entries it holds a lease on, so each is attempted by one
-  // node at a time; a node that dies stops renewing, and its entries are anyone's once the
-  // leases run out. Lease times are the database's clock, so nodes' clocks need not agree.
-  //
+  // --- DueLeases (storage/due_leases.h), on schema.cc's `due` table ---------------------
   // Leases up to `limit` entries due before until_ms that no node holds (new, or their
   // holder's lease ran out) to `owner` for lease_ms, and calls fn(due_ms, id) for each.
   Status ClaimDue(std::string_view owner, int64_t until_ms, size_t limit, int64_t lease_ms,
-                  const std::function<void(int64_t, uint64_t)>& fn);
+                  const std::function<void(int64_t, uint64_t)>& fn) override;
   // Extends every lease `owner` holds to lease_ms from now; returns how many it holds.
-  Result<uint64_t> RenewLeases(std::string_view owner, int64_t lease_ms);
+  Result<uint64_t> RenewLeases(std::string_view owner, int64_t lease_ms) override;
   // Gives up every lease `owner` holds (a clean stop), so other nodes take them at once.
-  Status ReleaseLeases(std::string_view owner);
+  Status ReleaseLeases(std::string_view owner) override;
 
   uint64_t EstimateDueEntries();
   uint64_t EstimateTasks();

@@ -1,0 +1,138 @@
+#include "tasks/lease_loader.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <utility>
+
+#include "common/log.h"
+#include "storage/due_leases.h"
+#include "wheel/timer_service.h"
+
+namespace tock {
+
+std::string NewLeaseOwner() {
+  char host[64] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  uint32_t r = randombytes_random();
+  char tail[16];
+  snprintf(tail, sizeof(tail), "%08x", r);
+  return std::string(host) + "/" + std::to_string(getpid()) + "/" + tail;
+}
+
+LeaseLoader::LeaseLoader(DueLeases& leases, TimerService& timers, const Clock& clock,
+                         LeaseLoaderOptions opts)
+    : leases_(leases), timers_(timers), clock_(clock), opts_(std::move(opts)) {
+  last_renew_ok_mono_.store(clock_.MonoMs());
+}
+
+LeaseLoader::~LeaseLoader() { Stop(); }
+
+bool LeaseLoader::holds_leases() const {
+  // A margin of a fifth of the lease: stop attempting before another node may start.
+  return clock_.MonoMs() - last_renew_ok_mono_.load() < opts_.lease_ms - opts_.lease_ms / 5;
+}
+
+void LeaseLoader::Arm(uint64_t /*id*/, int64_t due_ms) {
+  if (due_ms >= clock_.WallMs() + opts_.horizon_ms) return;  // a later pass claims it
+  {
+    std::lock_guard<std::mutex> l(run_mu_);
+    wake_ = true;
+  }
+  run_cv_.notify_one();
+}
+
+void LeaseLoader::Disarm(uint64_t id) { timers_.Cancel(id); }
+
+void LeaseLoader::Rewind(uint64_t id, int64_t due_ms) {
+  std::lock_guard<std::mutex> l(rewind_mu_);
+  rewinds_.emplace_back(id, due_ms);
+}
+
+Result<size_t> LeaseLoader::LoadOnce() {
+  std::lock_guard<std::mutex> scan(scan_mu_);
+  const int64_t now_mono = clock_.MonoMs();
+  if (now_mono - last_renew_try_mono_ >= opts_.lease_ms / 3) {
+    last_renew_try_mono_ = now_mono;
+    bool held_before = holds_leases();
+    Result<uint64_t> held = leases_.RenewLeases(opts_.owner, opts_.lease_ms);
+    if (held.ok()) {
+      last_renew_ok_mono_.store(now_mono);
+      if (!held_before) log::Info("loader.leases_renewed", {{"held", *held}});
+    } else if (held_before && !holds_leases()) {
+      log::Error("loader.leases_lapsed", {{"error", held.status().message()}});
+    }
+  }
+  std::vector<TimerService::Fired> batch;
+  {
+    std::lock_guard<std::mutex> l(rewind_mu_);
+    for (const auto& [id, ms] : rewinds_) batch.push_back({id, ms});
+    rewinds_.clear();
+  }
+  // While a backlog drains, claim more only when the wheel has room.
+  size_t room = opts_.max_batch;
+  if (!caught_up_.load()) {
+    size_t in_wheel = timers_.Size();
+    room = in_wheel >= opts_.max_batch ? 0 : opts_.max_batch - in_wheel;
+  }
+  size_t claimed = 0;
+  Status s = Status::Ok();
+  if (room > 0) {
+    s = leases_.ClaimDue(opts_.owner, clock_.WallMs() + opts_.horizon_ms, room, opts_.lease_ms,
+                         [&](int64_t ms, uint64_t id) {
+                           batch.push_back({id, ms});
+                           ++claimed;
+                         });
+  }
+  if (!batch.empty()) timers_.ScheduleBatch(batch);
+  if (!s.ok()) return s;
+  caught_up_.store(room > 0 && claimed < room);
+  return batch.size();
+}
+
+Status LeaseLoader::LoadInitial() {
+  Result<size_t> n = LoadOnce();
+  if (!n.ok()) return n.status();
+  log::Info("loader.initial", {{"timers", static_cast<uint64_t>(*n)},
+                               {"horizon_ms", opts_.horizon_ms},
+                               {"lease_owner", opts_.owner},
+                               {"caught_up", caught_up_.load()}});
+  return Status::Ok();
+}
+
+void LeaseLoader::Start() {
+  std::lock_guard<std::mutex> l(run_mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void LeaseLoader::Stop() {
+  {
+    std::lock_guard<std::mutex> l(run_mu_);
+    if (stop_ && !thread_.joinable()) return;
+    stop_ = true;
+  }
+  run_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  Status released = leases_.ReleaseLeases(opts_.owner);
+  if (!released.ok()) {
+    log::Warn("loader.release_failed", {{"error", released.message()}});
+  }
+}
+
+void LeaseLoader::Run() {
+  std::unique_lock<std::mutex> l(run_mu_);
+  while (!stop_) {
+    wake_ = false;
+    l.unlock();
+    Result<size_t> n = LoadOnce();
+    if (!n.ok()) log::Error("loader.claim_failed", {{"error", n.status().message()}});
+    l.lock();
+    auto wait = std::chrono::milliseconds(caught_up_.load() ? opts_.interval_ms : 50);
+    run_cv_.wait_for(l, wait, [this] { return stop_ || wake_; });
+  }
+}
+
+}  // namespace tock

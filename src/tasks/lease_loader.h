@@ -1,0 +1,101 @@
+// LeaseLoader: DueLoader's counterpart on a shared store (PostgreSQL), where many nodes read
+// one due index and each entry must be attempted by one node at a time.
+//
+// Instead of a watermark over the whole index, the loader *leases* entries (DueLeases): a
+// pass claims the entries due before now + horizon that no node holds and hands them to the
+// wheel; only leased entries are ever in a node's wheel. Leases are renewed every lease/3;
+// a node that dies stops renewing, and within lease_ms + interval_ms another node's pass
+// claims its entries and attempts them again (same webhook-id: at-least-once).
+//
+// Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
+// loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.
+// Stop() releases this node's leases, so a clean shutdown hands its entries over at once.
+//
+// Limitation (written down, not hidden): if renewals fail for longer than the lease (the
+// database unreachable from this node only), other nodes may take entries this node still
+// has in its wheel, and both may attempt them once. holds_leases() turns false then, and
+// the delivery path skips attempts until renewals succeed again.
+//
+// Thread-safety: Arm/Disarm/Rewind from any thread. Start/Stop from the owner. One loader
+// thread, which alone calls the store's lease methods.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace tock {
+
+class DueLeases;
+class TimerService;
+
+struct LeaseLoaderOptions {
+  std::string owner;                // unique per process start (NewLeaseOwner)
+  int64_t lease_ms = 10'000;        // --lease-ttl
+  int64_t horizon_ms = 60'000;      // how far ahead entries are claimed
+  int64_t interval_ms = 1'000;      // a pass at least this often
+  size_t max_batch = 100'000;       // entries claimed per pass
+};
+
+// "host/pid/random": who holds a lease, readable by an operator looking at the table.
+std::string NewLeaseOwner();
+
+class LeaseLoader {
+ public:
+  LeaseLoader(DueLeases& leases, TimerService& timers, const Clock& clock,
+              LeaseLoaderOptions opts);
+  ~LeaseLoader();
+  LeaseLoader(const LeaseLoader&) = delete;
+  LeaseLoader& operator=(const LeaseLoader&) = delete;
+
+  Status LoadInitial();
+  void Start();
+  // Stops the thread and releases this node's leases.
+  // REQUIRES: no attempt is in flight whose outcome is not yet written (another node would
+  // take its entry and attempt it again).
+  void Stop();
+
+  // REQUIRES: the due entry (due_ms, id) is already written to the store.
+  void Arm(uint64_t id, int64_t due_ms);
+  void Disarm(uint64_t id);
+  // The entry is still leased to this node; hand it to the wheel again on the next pass.
+  void Rewind(uint64_t id, int64_t due_ms);
+
+  // One pass (renew when due, claim); returns entries handed over.
+  Result<size_t> LoadOnce();
+  bool caught_up() const { return caught_up_.load(); }
+  // False while this node's leases may have run out (renewals failing for too long).
+  bool holds_leases() const;
+  const std::string& owner() const { return opts_.owner; }
+
+ private:
+  void Run();
+
+  DueLeases& leases_;
+  TimerService& timers_;
+  const Clock& clock_;
+  const LeaseLoaderOptions opts_;
+
+  std::mutex scan_mu_;                 // one pass at a time
+  int64_t last_renew_try_mono_ = 0;    // GUARDED_BY(scan_mu_)
+  std::atomic<int64_t> last_renew_ok_mono_{0};
+
+  std::mutex rewind_mu_;
+  std::vector<std::pair<uint64_t, int64_t>> rewinds_;  // GUARDED_BY(rewind_mu_)
+
+  std::atomic<bool> caught_up_{false};
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool wake_ = false;  // GUARDED_BY(run_mu_): an Arm wants a pass now
+  bool stop_ = false;  // GUARDED_BY(run_mu_)
+  std::thread thread_;
+};
+
+}  // namespace tock
