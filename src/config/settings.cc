@@ -64,6 +64,14 @@ Status CheckAdminToken(const std::string& v) {
   return Status::Ok();
 }
 
+Status CheckStore(const std::string& v) {
+  if (v == "rocksdb" || v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0) {
+    return Status::Ok();
+  }
+  return Status::Invalid(
+      "must be rocksdb or a PostgreSQL URL, postgresql://user:password@host:port/db");
+}
+
 Status CheckProxy(const std::string& v) {
   if (v.empty()) return Status::Ok();
   Result<CallbackUrl> u = ParseCallbackUrl(v);
@@ -87,6 +95,14 @@ const std::vector<Option>& Table() {
   static const std::vector<Option> table = {
       {"listen", Kind::kString, 0, 0, nullptr, "address to serve HTTP on, host:port", STR(listen)},
       {"data", Kind::kString, 0, 0, nullptr, "data directory (RocksDB)", STR(data_dir)},
+      {"store", Kind::kString, 0, 0, nullptr,
+       "rocksdb (embedded, in --data) or postgresql://user:password@host:port/db?sslmode=... "
+       "(shared by any number of nodes)",
+       STR(store), CheckStore},
+      {"lease-ttl", Kind::kInt, 2, 600, nullptr,
+       "seconds a node's lease on due work lasts unrenewed (PostgreSQL store): a dead node's "
+       "work moves to another within it",
+       INT(lease_ttl_s)},
       {"admin-token", Kind::kString, 0, 0, nullptr,
        "admin bearer token, at least 32 characters; generated into <data>/admin.token when empty",
        STR(admin_token), CheckAdminToken},

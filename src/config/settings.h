@@ -28,6 +28,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/tock/tock.toml";
 struct Settings {
   std::string listen = "127.0.0.1:9502";
   std::string data_dir = "./tock-data";
+  std::string store = "rocksdb";   // or a postgresql:// URL: the shared store
+  int64_t lease_ttl_s = 10;        // PostgreSQL store: a dead node's leases run out after it
   std::string admin_token;
   std::string time_zone = "UTC";
   int64_t max_in_flight = 10000;
