@@ -12,7 +12,8 @@
 #include "api/json_fields.h"
 #include "common/status.h"
 #include "schedules/trigger.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/schedule.h"
 #include "timeutil/time_zone.h"
 
 namespace tock::api {

@@ -36,7 +36,7 @@
 #include "auth/signing.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
-#include "storage/keys.h"
+#include "model/timer_id.h"
 #include "storage/store.h"
 #include "tasks/due_loader.h"
 #include "tasks/task_service.h"
@@ -134,7 +134,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.trigger_json = TriggerToJson(spec.trigger);
   s.trigger_sent = std::move(spec.trigger_sent);
   s.push_json = std::move(spec.push_json);
-  s.timer_id = keys::kScheduleTimerBit | *n;
+  s.timer_id = kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
   s.created_ms = s.updated_ms = created_ms;
 

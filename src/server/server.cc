@@ -24,7 +24,7 @@
 #include "metrics/process.h"
 #include "schedules/fire_path.h"
 #include "schedules/schedule_service.h"
-#include "storage/keys.h"
+#include "model/timer_id.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
 #include "tasks/due_loader.h"
@@ -175,7 +175,7 @@ Status TockServer::Start() {
         std::vector<std::pair<uint64_t, int64_t>> fires;
         size_t tasks = 0;
         for (const TimerService::Fired& f : batch) {
-          if (keys::IsScheduleTimer(f.id)) {
+          if (IsScheduleTimer(f.id)) {
             fires.emplace_back(f.id, f.due_wall_ms);
           } else {
             batch[tasks++] = f;
@@ -185,7 +185,7 @@ Status TockServer::Start() {
         if (!fires.empty()) fire_path_->Submit(fires);
         engine_->Submit(batch);
       },
-      keys::kScheduleTimerBit, FirePath::kFireLeadMs);
+      kScheduleTimerBit, FirePath::kFireLeadMs);
   DueLoaderOptions lo;
   lo.horizon_ms = settings_.wheel_horizon_s * 1000;
   loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);

@@ -36,8 +36,9 @@
 #include "common/clock.h"
 #include "common/coding.h"
 #include "common/log.h"
-#include "storage/keys.h"
-#include "storage/rocks_logger.h"
+#include "storage/rocksdb/codecs.h"
+#include "storage/rocksdb/keys.h"
+#include "storage/rocksdb/rocks_logger.h"
 
 namespace tock {
 namespace {
@@ -137,7 +138,7 @@ class Store::Impl {
     db_opts.db_write_buffer_size = opts.memtable_budget_bytes;
     db_opts.keep_log_file_num = 5;
     db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    // Not a LOG file on the data disk: see storage/rocks_logger.h (a full disk aborted tock).
+    // Not a LOG file on the data disk: see storage/rocksdb/rocks_logger.h (a full disk aborted tock).
     db_opts.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
 
     cache_ = rocksdb::NewLRUCache(opts.block_cache_bytes);

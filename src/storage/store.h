@@ -1,5 +1,5 @@
 // Store: tock's only durable state, one RocksDB database in the data directory with one
-// column family per kind of record (layout in storage/keys.h).
+// column family per kind of record (layout in storage/rocksdb/keys.h).
 //
 // Storage is the truth; the timing wheel only indexes what is due soon. Callers persist
 // first, then schedule. Writes go through a Batch so that a task record, its due-index
@@ -28,7 +28,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/schedule.h"
+#include "model/task.h"
 
 namespace tock {
 

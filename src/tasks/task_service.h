@@ -36,37 +36,18 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/task.h"
 #include "storage/store.h"
 
 namespace tock {
 
 class DueLoader;
 
-struct TaskSpec {
-  std::string task_no;       // empty: a UUID is generated
-  std::string name;
-  std::string content;       // JSON text
-  int64_t runtime_ms = 0;
-  int32_t timeout_ms = 30000;
-  std::string schedule_id;   // set by the schedule service
-};
-
-struct CreatedTask {
-  uint64_t id = 0;
-  bool duplicate = false;  // the taskNo existed: id is the existing task's
-};
-
 // A task written by a caller's batch, to hand to the timers once the batch is written.
 struct TaskToArm {
   uint64_t id = 0;
   int64_t due_ms = 0;
-};
-
-struct TaskDetail {
-  Task task;
-  bool running = false;
-  std::vector<Attempt> attempts;
 };
 
 // What the dispatcher holds while an attempt is in flight.

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/keys.h"
+#include "model/timer_id.h"
 #include "testutil/task_rig.h"
 #include "timeutil/time_parse.h"
 
@@ -93,7 +93,7 @@ TEST_SUITE("ScheduleService") {
     const int64_t at = fx.clock.WallMs() + kHour;
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
     CHECK(s.id.size() == 36);
-    CHECK(keys::IsScheduleTimer(s.timer_id));
+    CHECK(IsScheduleTimer(s.timer_id));
     CHECK(s.next_fire_ms == at);
     CHECK(s.expired_ms == 0);
     auto due = fx.Due();
@@ -146,7 +146,7 @@ TEST_SUITE("ScheduleService") {
     CHECK(t->task_no == s.id + ":" + std::to_string(at));
     CHECK(t->timeout_ms == 30000);
     CHECK(t->status == TaskStatus::kWaiting);
-    CHECK_FALSE(keys::IsScheduleTimer(t->id));
+    CHECK_FALSE(IsScheduleTimer(t->id));
 
     // The message waits in the due index like any task; the schedule's timer is gone.
     auto due = fx.Due();
@@ -199,7 +199,7 @@ TEST_SUITE("ScheduleService") {
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
     fx.clock.SetWall(at);
     REQUIRE(fx.schedules->Fire(s.timer_id, at - 1000).ok());
-    REQUIRE(fx.schedules->Fire(keys::kScheduleTimerBit | 999999, at).ok());
+    REQUIRE(fx.schedules->Fire(kScheduleTimerBit | 999999, at).ok());
     CHECK(fx.MsgIds(fx.app_a, s.id).empty());
     CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == at);
   }

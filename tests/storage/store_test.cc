@@ -3,7 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "common/temp_dir.h"
-#include "storage/keys.h"
+#include "storage/rocksdb/codecs.h"
+#include "storage/rocksdb/keys.h"
 
 namespace tock {
 namespace {

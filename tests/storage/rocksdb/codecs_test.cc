@@ -1,7 +1,7 @@
-// Record encodings (storage/records.h): the App format 3 round trip and the decoding of
+// Record encodings (storage/rocksdb/codecs.h): the App format 3 round trip and the decoding of
 // format 1 and 2 records; the Schedule format 2 round trip (the trigger as sent, issue 14)
 // and the decoding of format 1 Schedule records.
-#include "storage/records.h"
+#include "storage/rocksdb/codecs.h"
 
 #include <doctest/doctest.h>
 
