@@ -25,6 +25,7 @@
 #include "schedules/fire_path.h"
 #include "schedules/schedule_service.h"
 #include "model/timer_id.h"
+#include "storage/open_store.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
 #include "tasks/due_loader.h"
@@ -136,9 +137,10 @@ Status TockServer::Start() {
   if (ec) return Status::Internal("cannot create data directory " + settings_.data_dir + ": " + ec.message());
   if (!existed) ::chmod(settings_.data_dir.c_str(), 0700);
   WarnIfReadableByOthers(settings_.data_dir);
-  StoreOptions store_opts;
-  store_opts.max_open_files = static_cast<int>(plan.rocksdb_files);
-  Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", store_opts);
+  StoreConfig store_config;
+  store_config.data_dir = settings_.data_dir;
+  store_config.rocksdb.max_open_files = static_cast<int>(plan.rocksdb_files);
+  Result<std::unique_ptr<Store>> store = OpenStore(store_config);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   TOCK_RETURN_IF_ERROR(PrepareAdminToken());
@@ -332,11 +334,12 @@ std::string TockServer::MetricsText() {
     w.Sample(name, {}, v);
   };
   gauge("tock_wheel_timers", "Timers in the timing wheel.", timers_->Size());
+  const StoreStats ss = store_->Stats();
   gauge("tock_due_index_entries",
         "Entries in the due index: waiting tasks and schedule timers (RocksDB estimate).",
-        store_->EstimateDueEntries());
+        ss.due_entries);
   gauge("tock_tasks_stored", "Task records in storage, any state (RocksDB estimate).",
-        store_->EstimateTasks());
+        ss.tasks);
   gauge("tock_dispatch_queued",
         "Fired tasks waiting in memory for room (server, application window, rate, hold).",
         engine_->queued());
@@ -366,14 +369,14 @@ std::string TockServer::MetricsText() {
   gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);
   gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
-        store_->IntProperty("rocksdb.total-sst-files-size"));
+        ss.table_bytes);
   gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.",
-        store_->IntProperty("rocksdb.cur-size-all-mem-tables"));
+        ss.memtable_bytes);
   gauge("tock_rocksdb_pending_compaction_bytes",
         "Bytes RocksDB estimates compaction must rewrite.",
-        store_->IntProperty("rocksdb.estimate-pending-compaction-bytes"));
+        ss.pending_compaction_bytes);
   gauge("tock_rocksdb_write_stopped", "1 while RocksDB stops writes (write stall).",
-        store_->IntProperty("rocksdb.is-write-stopped") > 0 ? 1 : 0);
+        ss.writes_stopped ? 1 : 0);
   metrics::ProcessFigures pf = metrics::ReadProcessFigures();
   gauge("tock_process_resident_memory_bytes", "Resident memory of the process.",
         pf.resident_bytes);

@@ -127,17 +127,17 @@ Result<std::vector<CreatedTask>> TaskService::CreateUnchecked(const App& app,
   if (!first.ok()) return first.status();
   uint64_t next_id = *first;
   const int64_t now = clock_.WallMs();
-  Store::Batch batch(store_);
+  const std::unique_ptr<Store::Batch> batch = store_.NewBatch();
   std::vector<TaskToArm> to_arm;
   std::vector<CreatedTask> out;
   to_arm.reserve(specs.size());
   out.reserve(specs.size());
   for (TaskSpec& spec : specs) {
     spec.task_no = RandomUuid();
-    to_arm.push_back(AddCreateToBatch(batch, app.app_key, std::move(spec), next_id++, now));
+    to_arm.push_back(AddCreateToBatch(*batch, app.app_key, std::move(spec), next_id++, now));
     out.push_back(CreatedTask{to_arm.back().id, false});
   }
-  TOCK_RETURN_IF_ERROR(store_.Write(batch, /*sync=*/true));
+  TOCK_RETURN_IF_ERROR(store_.Write(*batch, /*sync=*/true));
   for (const TaskToArm& t : to_arm) Arm(t);
   return out;
 }
@@ -206,7 +206,7 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
 
   // Pass 2: ids for the new tasks, their writes and the nonces, one synced batch.
   std::vector<TaskToArm> to_arm;
-  Store::Batch batch(store_);
+  const std::unique_ptr<Store::Batch> batch = store_.NewBatch();
   if (failed.ok() && fresh > 0) {
     Result<uint64_t> first = store_.AllocateTaskIds(fresh);
     if (!first.ok()) {
@@ -219,7 +219,7 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
         for (size_t si = 0; si < group[ci].specs.size(); ++si) {
           if (out[ci][si].duplicate) continue;
           // Moved from: duplicates read only the id of the task they repeat.
-          to_arm.push_back(AddCreateToBatch(batch, group[ci].app_key,
+          to_arm.push_back(AddCreateToBatch(*batch, group[ci].app_key,
                                             std::move(group[ci].specs[si]), next_id++, now));
           out[ci][si].id = to_arm.back().id;
         }
@@ -227,9 +227,9 @@ void TaskService::CommitGroup(std::vector<PendingCreate>& group) {
     }
   }
   for (const PendingCreate& c : group) {
-    if (c.nonce) batch.PutNonce(c.nonce->app_key, c.nonce->nonce, c.nonce->ts_s);
+    if (c.nonce) batch->PutNonce(c.nonce->app_key, c.nonce->nonce, c.nonce->ts_s);
   }
-  if (failed.ok() && batch.Count() > 0) failed = store_.Write(batch, /*sync=*/true);
+  if (failed.ok() && batch->Count() > 0) failed = store_.Write(*batch, /*sync=*/true);
   if (!failed.ok()) {
     for (PendingCreate& c : group) c.done(failed);
     return;
@@ -289,14 +289,14 @@ Status TaskService::Cancel(const App& app, uint64_t id) {
                               TaskStatusName(t.status) + "; only a waiting task can be cancelled");
     }
     const int64_t now = clock_.WallMs();
-    Store::Batch b(store_);
-    b.DeleteDue(t.next_run_ms, id);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+    b->DeleteDue(t.next_run_ms, id);
     t.status = TaskStatus::kCancelled;
     t.finished_ms = now;
     t.next_run_ms = 0;
-    b.PutTask(t);
-    b.PutRetire(now + opts_.retention_ms, id);
-    Status st = store_.Write(b, /*sync=*/true);
+    b->PutTask(t);
+    b->PutRetire(now + opts_.retention_ms, id);
+    Status st = store_.Write(*b, /*sync=*/true);
     if (!st.ok()) return st;
     Metrics().cancelled.Inc();
     std::lock_guard<std::mutex> fl(flight_mu_);
@@ -320,28 +320,28 @@ Status TaskService::Publish(const App& app, uint64_t id) {
       return Status::Conflict("task " + std::to_string(id) + " is running");
     }
     const int64_t now = clock_.WallMs();
-    Store::Batch b(store_);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
     switch (t.status) {
       case TaskStatus::kSuccess:
       case TaskStatus::kRunning:
         return Status::Conflict("task " + std::to_string(id) + " is already " +
                                 TaskStatusName(t.status));
       case TaskStatus::kWaiting:
-        b.DeleteDue(t.next_run_ms, id);
+        b->DeleteDue(t.next_run_ms, id);
         break;
       case TaskStatus::kFailed:
       case TaskStatus::kCancelled:
         // A new round of attempts, with the application's full retry budget.
-        b.DeleteRetire(t.finished_ms + opts_.retention_ms, id);
+        b->DeleteRetire(t.finished_ms + opts_.retention_ms, id);
         t.status = TaskStatus::kWaiting;
         t.round_start = t.round;
         t.finished_ms = 0;
         break;
     }
     t.next_run_ms = now;
-    b.PutDue(now, id);
-    b.PutTask(t);
-    Status st = store_.Write(b, /*sync=*/true);
+    b->PutDue(now, id);
+    b->PutTask(t);
+    Status st = store_.Write(*b, /*sync=*/true);
     if (!st.ok()) return st;
     Metrics().published.Inc();
     due = now;
@@ -452,7 +452,7 @@ void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
   };
   std::vector<Effect> effects;
   effects.reserve(group.size());
-  Store::Batch b(store_);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
   const int64_t now = clock_.WallMs();
   for (PendingRecord& p : group) {
     const uint64_t id = p.ticket.task.id;
@@ -477,11 +477,11 @@ void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
     t.elapsed_ms += attempt.duration_ms;
     attempt.task_id = id;
     attempt.number = t.round;
-    b.PutAttempt(attempt);
+    b->PutAttempt(attempt);
     // Only a task still waiting on this very attempt moves on; one cancelled while the
     // attempt ran keeps its state and just gains the attempt's record.
     if (t.status == TaskStatus::kWaiting && t.next_run_ms == p.ticket.due_ms) {
-      b.DeleteDue(p.ticket.due_ms, id);
+      b->DeleteDue(p.ticket.due_ms, id);
       RetryDecision d;
       if (attempt.outcome != AttemptOutcome::kSuccess) {
         d = DecideRetry(p.step_s, p.retry_total, t.round - t.round_start, attempt.outcome, now);
@@ -489,7 +489,7 @@ void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
       }
       if (d.retry) {
         t.next_run_ms = d.next_run_ms;
-        b.PutDue(t.next_run_ms, id);
+        b->PutDue(t.next_run_ms, id);
         e.rearm = t.next_run_ms;
         e.transition = &Metrics().retries;
       } else {
@@ -497,13 +497,13 @@ void TaskService::WriteRecords(std::vector<PendingRecord>& group) {
                                                                : TaskStatus::kFailed;
         t.next_run_ms = 0;
         t.finished_ms = now;
-        b.PutRetire(now + opts_.retention_ms, id);
+        b->PutRetire(now + opts_.retention_ms, id);
         e.transition = t.status == TaskStatus::kSuccess ? &Metrics().success : &Metrics().failed;
       }
     }
-    b.PutTask(t);
+    b->PutTask(t);
   }
-  const Status st = b.Count() > 0 ? store_.Write(b, /*sync=*/false) : Status::Ok();
+  const Status st = b->Count() > 0 ? store_.Write(*b, /*sync=*/false) : Status::Ok();
   held.clear();
   if (!st.ok()) {
     // The due entries stay, so these attempts repeat after a restart (same webhook-id).
@@ -541,17 +541,17 @@ Result<size_t> TaskService::SweepRetired(size_t limit) {
   size_t removed = 0;
   for (auto [ms, id] : due) {
     std::lock_guard<std::mutex> l(TaskLock(id));
-    Store::Batch b(store_);
-    b.DeleteRetire(ms, id);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+    b->DeleteRetire(ms, id);
     Result<Task> t = store_.GetTask(id);
     // A task re-armed by publish since it finished stays; only its stale entry goes.
     if (t.ok() && IsFinished(t->status) && t->finished_ms + opts_.retention_ms <= now) {
-      b.DeleteTask(id);
-      b.DeleteTaskNo(t->app_key, t->task_no);
-      b.DeleteAttempts(id);
+      b->DeleteTask(id);
+      b->DeleteTaskNo(t->app_key, t->task_no);
+      b->DeleteAttempts(id);
       ++removed;
     }
-    Status st = store_.Write(b, /*sync=*/false);
+    Status st = store_.Write(*b, /*sync=*/false);
     if (!st.ok()) return st;
   }
   if (removed > 0) log::Info("retention.swept", {{"tasks", static_cast<uint64_t>(removed)}});

@@ -168,12 +168,12 @@ TEST_SUITE("ScheduleService") {
     // Put the schedule back as it was before the fire (as if that write had been lost but
     // the message had not): the same (schedule, fire time) must not make a new message.
     Schedule back = fx.Get(fx.app_a, s.id);
-    Store::Batch b(*fx.store);
-    b.DeleteDue(back.next_fire_ms, back.timer_id);
+    const std::unique_ptr<Store::Batch> b = fx.store->NewBatch();
+    b->DeleteDue(back.next_fire_ms, back.timer_id);
     back.next_fire_ms = first;
-    b.PutDue(first, back.timer_id);
-    b.PutSchedule(back);
-    REQUIRE(fx.store->Write(b, true).ok());
+    b->PutDue(first, back.timer_id);
+    b->PutSchedule(back);
+    REQUIRE(fx.store->Write(*b, true).ok());
     REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
     CHECK(fx.MsgIds(fx.app_a, s.id).size() == 1);
     CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);  // and it moved on
@@ -545,7 +545,7 @@ TEST_SUITE("ScheduleService") {
       id = s.id;
       timer = s.timer_id;
       fx.store.reset();
-      auto reopened = Store::Open(fx.dir.path(), StoreOptions());
+      auto reopened = OpenRocksStore(fx.dir.path(), RocksStoreOptions());
       REQUIRE(reopened.ok());
       Result<Schedule> back = (*reopened)->GetSchedule(id);
       REQUIRE(back.ok());

@@ -1,4 +1,4 @@
-#include "storage/store.h"
+#include "storage/rocksdb/rocksdb_store.h"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@ namespace tock {
 namespace {
 
 std::unique_ptr<Store> OpenOrDie(const std::string& dir) {
-  Result<std::unique_ptr<Store>> s = Store::Open(dir, StoreOptions());
+  Result<std::unique_ptr<Store>> s = OpenRocksStore(dir, RocksStoreOptions());
   REQUIRE_MESSAGE(s.ok(), s.status().message());
   return std::move(s).value();
 }
@@ -34,11 +34,11 @@ TEST_SUITE("Store") {
     testing::TempDir dir;
     auto store = OpenOrDie(dir.path());
     Task t = MakeTask(7, 5000);
-    Store::Batch b(*store);
-    b.PutTask(t);
-    b.PutDue(t.next_run_ms, t.id);
-    b.PutTaskNo(t.app_key, t.task_no, t.id);
-    REQUIRE(store->Write(b, true).ok());
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutTask(t);
+    b->PutDue(t.next_run_ms, t.id);
+    b->PutTaskNo(t.app_key, t.task_no, t.id);
+    REQUIRE(store->Write(*b, true).ok());
 
     Result<Task> got = store->GetTask(7);
     REQUIRE(got.ok());
@@ -57,13 +57,13 @@ TEST_SUITE("Store") {
   TEST_CASE("due index scans in due-time order within the bounds") {
     testing::TempDir dir;
     auto store = OpenOrDie(dir.path());
-    Store::Batch b(*store);
-    b.PutDue(3000, 1);
-    b.PutDue(1000, 9);
-    b.PutDue(2000, 5);
-    b.PutDue(2000, 4);
-    b.PutDue(9000, 2);
-    REQUIRE(store->Write(b, false).ok());
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutDue(3000, 1);
+    b->PutDue(1000, 9);
+    b->PutDue(2000, 5);
+    b->PutDue(2000, 4);
+    b->PutDue(9000, 2);
+    REQUIRE(store->Write(*b, false).ok());
     std::vector<std::pair<int64_t, uint64_t>> seen;
     REQUIRE(store->ScanDue(1000, 9000, [&](int64_t ms, uint64_t id) {
       seen.emplace_back(ms, id);
@@ -72,9 +72,9 @@ TEST_SUITE("Store") {
     std::vector<std::pair<int64_t, uint64_t>> want = {{1000, 9}, {2000, 4}, {2000, 5}, {3000, 1}};
     CHECK(seen == want);
 
-    Store::Batch del(*store);
-    del.DeleteDue(2000, 4);
-    REQUIRE(store->Write(del, false).ok());
+    const std::unique_ptr<Store::Batch> del = store->NewBatch();
+    del->DeleteDue(2000, 4);
+    REQUIRE(store->Write(*del, false).ok());
     seen.clear();
     REQUIRE(store->ScanDue(0, 2500, [&](int64_t ms, uint64_t id) {
       seen.emplace_back(ms, id);
@@ -87,28 +87,28 @@ TEST_SUITE("Store") {
   TEST_CASE("attempts list in order and are removed with the task") {
     testing::TempDir dir;
     auto store = OpenOrDie(dir.path());
-    Store::Batch b(*store);
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
     for (uint32_t n = 1; n <= 12; ++n) {
       Attempt a;
       a.task_id = 3;
       a.number = n;
       a.http_status = 500;
       a.outcome = AttemptOutcome::kFailure;
-      b.PutAttempt(a);
+      b->PutAttempt(a);
     }
     Attempt other;
     other.task_id = 4;
     other.number = 1;
-    b.PutAttempt(other);
-    REQUIRE(store->Write(b, false).ok());
+    b->PutAttempt(other);
+    REQUIRE(store->Write(*b, false).ok());
     auto list = store->ListAttempts(3);
     REQUIRE(list.ok());
     REQUIRE(list->size() == 12);
     for (uint32_t n = 1; n <= 12; ++n) CHECK((*list)[n - 1].number == n);
 
-    Store::Batch del(*store);
-    del.DeleteAttempts(3);
-    REQUIRE(store->Write(del, false).ok());
+    const std::unique_ptr<Store::Batch> del = store->NewBatch();
+    del->DeleteAttempts(3);
+    REQUIRE(store->Write(*del, false).ok());
     CHECK(store->ListAttempts(3)->empty());
     CHECK(store->ListAttempts(4)->size() == 1);
   }
@@ -141,11 +141,11 @@ TEST_SUITE("Store") {
       app.secret_key = "s";
       app.link_url = "http://127.0.0.1:1/cb";
       app.step_s = 7;
-      Store::Batch b(*store);
-      b.PutApp(app);
-      b.PutTask(MakeTask(1, 10));
-      REQUIRE(store->Write(b, true).ok());
-      CHECK_FALSE(Store::Open(dir.path(), StoreOptions()).ok());
+      const std::unique_ptr<Store::Batch> b = store->NewBatch();
+      b->PutApp(app);
+      b->PutTask(MakeTask(1, 10));
+      REQUIRE(store->Write(*b, true).ok());
+      CHECK_FALSE(OpenRocksStore(dir.path(), RocksStoreOptions()).ok());
     }
     auto store = OpenOrDie(dir.path());
     std::vector<App> apps;

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "common/temp_dir.h"
-#include "storage/store.h"
+#include "storage/rocksdb/rocksdb_store.h"
 #include "testutil/fake_clock.h"
 #include "wheel/timer_service.h"
 
@@ -21,7 +21,7 @@ struct Fixture {
   std::unique_ptr<DueLoader> loader;
 
   explicit Fixture(DueLoaderOptions opts = {}) {
-    auto s = Store::Open(dir.path(), StoreOptions());
+    auto s = OpenRocksStore(dir.path(), RocksStoreOptions());
     REQUIRE(s.ok());
     store = std::move(s).value();
     timers = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& b) {
@@ -30,9 +30,9 @@ struct Fixture {
     loader = std::make_unique<DueLoader>(*store, *timers, clock, opts);
   }
   void PutDue(int64_t due, uint64_t id) {
-    Store::Batch b(*store);
-    b.PutDue(due, id);
-    REQUIRE(store->Write(b, false).ok());
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutDue(due, id);
+    REQUIRE(store->Write(*b, false).ok());
   }
   std::set<uint64_t> FiredIds() const {
     std::set<uint64_t> ids;

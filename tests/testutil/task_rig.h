@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "common/temp_dir.h"
-#include "storage/store.h"
+#include "storage/rocksdb/rocksdb_store.h"
 #include "tasks/due_loader.h"
 #include "tasks/task_service.h"
 #include "testutil/fake_clock.h"
@@ -27,7 +27,7 @@ struct TaskRig {
 
   explicit TaskRig(TimerService::FireFn on_fire = [](std::vector<TimerService::Fired>&) {},
                    DueLoaderOptions loader_opts = {}) {
-    auto s = Store::Open(dir.path(), StoreOptions());
+    auto s = OpenRocksStore(dir.path(), RocksStoreOptions());
     REQUIRE(s.ok());
     store = std::move(s).value();
     timers = std::make_unique<TimerService>(clock, std::move(on_fire));
