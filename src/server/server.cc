@@ -321,7 +321,7 @@ void TockServer::JanitorLoop() {
 
 // Metrics sampled at scrape time from the parts this server owns (gauges of live objects);
 // the counters and histograms of every module come from the process registry
-// (metrics/metrics.h): tasks (tasks/task_service.cc), deliveries (dispatch/dispatcher.cc),
+// (metrics/metrics.h): tasks (tasks/task_metrics.h), deliveries (dispatch/dispatcher.cc),
 // schedules (schedules/schedule_service.cc), HTTP (api/http_api.cc).
 // Tasks by state: waiting is tock_due_index_entries (an estimate; storage keeps no exact
 // count and in-memory gauges would drift across restarts); finished states are counters of

@@ -88,11 +88,9 @@ enum Cf {
   kNumCf
 };
 const char* const kCfNames[kNumCf] = {
-    keys::kApps,   keys::kTasks, keys::kTaskNo,    keys::kDue,           keys::kAttempts,
-    keys::kRetire, keys::kNonces, keys::kMeta,     keys::kSchedules,     keys::kScheduleIndex,
+    keys::kApps,   keys::kTasks,  keys::kTaskNo, keys::kDue,       keys::kAttempts,
+    keys::kRetire, keys::kNonces, keys::kMeta,   keys::kSchedules, keys::kScheduleIndex,
     keys::kScheduleTimers, keys::kMsgIds};
-
-
 
 // The Store over one rocksdb::DB. Every method may be called from any thread.
 class RocksStore final : public Store {
@@ -142,7 +140,8 @@ class RocksStore final : public Store {
     db_opts.db_write_buffer_size = opts.memtable_budget_bytes;
     db_opts.keep_log_file_num = 5;
     db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    // Not a LOG file on the data disk: see storage/rocksdb/rocks_logger.h (a full disk aborted tock).
+    // Not a LOG file on the data disk: see storage/rocksdb/rocks_logger.h (a full disk aborted
+    // tock).
     db_opts.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
 
     cache_ = rocksdb::NewLRUCache(opts.block_cache_bytes);
@@ -211,8 +210,7 @@ class RocksStore final : public Store {
       const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
   Result<Schedule> GetSchedule(std::string_view schedule_id) override;
   Result<std::optional<std::string>> FindScheduleTimer(uint64_t timer_id) override;
-  Result<std::optional<uint64_t>> FindMsgId(std::string_view schedule_id,
-                                            int64_t fire_ms) override;
+  Result<std::optional<uint64_t>> FindMsgId(std::string_view schedule_id, int64_t fire_ms) override;
   Result<std::vector<uint64_t>> ListMsgIds(std::string_view schedule_id) override;
   Status ScanScheduleIndex(std::string_view app_key,
                            const std::function<bool(int64_t, std::string_view)>& fn) override;
@@ -234,7 +232,8 @@ class RocksStore final : public Store {
     if (write_error_.load(std::memory_order_acquire) && !TryResume()) {
       return Status::Unavailable(no_space_.load() ? std::string(kNoSpaceMessage)
                                                   : "storage is refusing writes after an "
-                                                    "earlier failure: " + health_message());
+                                                    "earlier failure: " +
+                                                        health_message());
     }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
@@ -276,8 +275,7 @@ class RocksStore final : public Store {
     if (!s.ok()) {
       // At most one line per 30 attempts (15 s) while the disk stays full.
       if (resume_attempts_ % 30 == 1) {
-        log::Warn("store.resume_failed",
-                  {{"error", s.ToString()}, {"attempts", resume_attempts_}});
+        log::Warn("store.resume_failed", {{"error", s.ToString()}, {"attempts", resume_attempts_}});
       }
       return false;
     }
@@ -343,7 +341,7 @@ class RocksStore final : public Store {
   std::atomic<bool> write_error_{false};
   std::atomic<bool> no_space_{false};  // the standing write error is a disk-full one
   std::mutex resume_mu_;
-  int64_t last_resume_ms_ = 0;   // GUARDED_BY(resume_mu_)
+  int64_t last_resume_ms_ = 0;    // GUARDED_BY(resume_mu_)
   uint64_t resume_attempts_ = 0;  // GUARDED_BY(resume_mu_)
   mutable std::mutex health_mu_;
   std::string health_message_;  // GUARDED_BY(health_mu_)
@@ -453,18 +451,17 @@ Result<uint64_t> RocksStore::AllocateTaskIds(uint64_t n) { return AllocateIds(n)
 
 Result<Task> RocksStore::GetTask(uint64_t id) {
   std::string v;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kTasks], keys::TaskKey(id), &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kTasks], keys::TaskKey(id), &v);
   if (s.IsNotFound()) return Status::NotFound("task " + std::to_string(id) + " not found");
   if (!s.ok()) return FromRocks(s, "read task");
   return DecodeTask(v);
 }
 
 Result<std::optional<uint64_t>> RocksStore::FindTaskNo(std::string_view app_key,
-                                                  std::string_view task_no) {
+                                                       std::string_view task_no) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kTaskNo],
-                                      keys::TaskNoKey(app_key, task_no), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kTaskNo], keys::TaskNoKey(app_key, task_no), &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return FromRocks(s, "read taskNo index");
   if (v.size() != 8) return Status::Internal("corrupt taskNo index entry");
@@ -490,8 +487,7 @@ Result<std::vector<Attempt>> RocksStore::ListAttempts(uint64_t task_id) {
 }
 
 Status RocksStore::ForEachApp(const std::function<void(App&&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), handles_[kApps]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kApps]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Result<App> a = DecodeApp(std::string_view(it->value().data(), it->value().size()));
     if (!a.ok()) return a.status();
@@ -516,7 +512,7 @@ Status RocksStore::ForEachNonce(
 Result<Schedule> RocksStore::GetSchedule(std::string_view schedule_id) {
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kSchedules],
-                                      rocksdb::Slice(schedule_id.data(), schedule_id.size()), &v);
+                               rocksdb::Slice(schedule_id.data(), schedule_id.size()), &v);
   if (s.IsNotFound()) {
     return Status::NotFound("schedule " + std::string(schedule_id) + " not found");
   }
@@ -526,17 +522,18 @@ Result<Schedule> RocksStore::GetSchedule(std::string_view schedule_id) {
 
 Result<std::optional<std::string>> RocksStore::FindScheduleTimer(uint64_t timer_id) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kScheduleTimers],
-                                      keys::TaskKey(timer_id), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kScheduleTimers], keys::TaskKey(timer_id), &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read schedule timer");
   return std::optional<std::string>(std::move(v));
 }
 
-Result<std::optional<uint64_t>> RocksStore::FindMsgId(std::string_view schedule_id, int64_t fire_ms) {
+Result<std::optional<uint64_t>> RocksStore::FindMsgId(std::string_view schedule_id,
+                                                      int64_t fire_ms) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kMsgIds],
-                                      keys::MsgIdKey(schedule_id, fire_ms), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kMsgIds], keys::MsgIdKey(schedule_id, fire_ms), &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return FromRocks(s, "read msg-id");
   if (v.size() != 8) return Status::Internal("corrupt msg-id entry");
@@ -561,15 +558,14 @@ Result<std::vector<uint64_t>> RocksStore::ListMsgIds(std::string_view schedule_i
 }
 
 Status RocksStore::ScanScheduleIndex(std::string_view app_key,
-                                const std::function<bool(int64_t, std::string_view)>& fn) {
+                                     const std::function<bool(int64_t, std::string_view)>& fn) {
   std::string lo = keys::ScheduleIndexPrefix(app_key);
   std::string hi(app_key);
   hi.push_back('\x01');  // just past every key with the prefix app_key ‖ 0x00
   rocksdb::Slice upper(hi);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(ro, handles_[kScheduleIndex]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[kScheduleIndex]));
   for (it->Seek(lo); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.size() < lo.size() + 8) continue;
@@ -578,7 +574,8 @@ Status RocksStore::ScanScheduleIndex(std::string_view app_key,
   return FromRocks(it->status(), "scan schedule index");
 }
 
-Status RocksStore::ScanSchedules(std::string_view from_id, const std::function<bool(Schedule&&)>& fn) {
+Status RocksStore::ScanSchedules(std::string_view from_id,
+                                 const std::function<bool(Schedule&&)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handles_[kSchedules]));
   for (it->Seek(rocksdb::Slice(from_id.data(), from_id.size())); it->Valid(); it->Next()) {
