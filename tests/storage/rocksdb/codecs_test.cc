@@ -233,4 +233,34 @@ TEST_SUITE("Records") {
   }
 }
 
+TEST_SUITE("Records") {
+  TEST_CASE("task round-trips through its encoding and a truncated one is refused") {
+    Task t;
+    t.id = 42;
+    t.app_key = "a";
+    t.task_no = "b";
+    t.name = "c";
+    t.content = "\"x\"";
+    t.runtime_ms = 1700000000123;
+    t.next_run_ms = 1700000001000;
+    t.status = TaskStatus::kFailed;
+    t.round = 3;
+    t.round_start = 1;
+    t.elapsed_ms = 99;
+    t.timeout_ms = 600000;
+    t.schedule_id = "sched";
+    std::string enc = EncodeTask(t);
+    Result<Task> back = DecodeTask(enc);
+    REQUIRE(back.ok());
+    CHECK(back->id == 42);
+    CHECK(back->runtime_ms == t.runtime_ms);
+    CHECK(back->status == TaskStatus::kFailed);
+    CHECK(back->round == 3);
+    CHECK(back->timeout_ms == 600000);
+    CHECK(back->schedule_id == "sched");
+    CHECK_FALSE(DecodeTask(std::string_view(enc).substr(0, enc.size() - 1)).ok());
+    CHECK_FALSE(DecodeTask("").ok());
+  }
+}
+
 }  // namespace tock
