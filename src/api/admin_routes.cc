@@ -102,7 +102,7 @@ void Backup(ApiServices& svc, const HttpApiOptions& opts, const http::Request& r
     }
     created = true;
   }
-  Status st = svc.store->Checkpoint(to + "/db");
+  Status st = svc.store->Backup(to + "/db");
   if (st.ok()) st = WriteToken(to + "/admin.token", opts.admin_token);
   if (!st.ok()) {
     // Leave nothing half-made behind: a later `tock serve --data <to>` must not start from it.

@@ -39,9 +39,9 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
   }
   // Not synced: a nonce lost in a crash could be replayed only within its 300 s window,
   // and only if the crash also lost the request it came with.
-  Store::Batch b(store_);
-  b.PutNonce(h.app_key, h.nonce, *ts);
-  Status st = store_.Write(b, /*sync=*/false);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+  b->PutNonce(h.app_key, h.nonce, *ts);
+  Status st = store_.Write(*b, /*sync=*/false);
   if (!st.ok()) return st;
   return app;
 }
@@ -112,9 +112,9 @@ void AppAuthenticator::ExpireNonces() {
     if (ts + policy_.window_s < now_s) old.emplace_back(std::string(app), std::string(nonce));
   });
   if (!s.ok() || old.empty()) return;
-  Store::Batch b(store_);
-  for (const auto& [app, nonce] : old) b.DeleteNonce(app, nonce);
-  Status w = store_.Write(b, /*sync=*/false);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+  for (const auto& [app, nonce] : old) b->DeleteNonce(app, nonce);
+  Status w = store_.Write(*b, /*sync=*/false);
   if (!w.ok()) log::Warn("nonces.expire_failed", {{"error", w.message()}});
 }
 

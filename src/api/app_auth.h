@@ -21,7 +21,7 @@
 #include "auth/signed_request.h"
 #include "common/clock.h"
 #include "common/status.h"
-#include "storage/records.h"
+#include "model/app.h"
 
 namespace tock {
 

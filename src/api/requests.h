@@ -9,8 +9,8 @@
 #include <string>
 
 #include "api/json_fields.h"
-#include "storage/records.h"
-#include "tasks/task_service.h"
+#include "model/app.h"
+#include "model/task.h"
 #include "timeutil/time_zone.h"
 
 namespace tock {

@@ -13,7 +13,9 @@
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "dispatch/delivery_view.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/schedule.h"
+#include "model/task.h"
 
 namespace tock::api {
 

@@ -11,8 +11,9 @@
 
 #include "api/json_fields.h"
 #include "common/status.h"
+#include "model/app.h"
+#include "model/schedule.h"
 #include "schedules/trigger.h"
-#include "storage/records.h"
 #include "timeutil/time_zone.h"
 
 namespace tock::api {

@@ -21,7 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/task.h"
 
 namespace tock {
 

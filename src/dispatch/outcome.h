@@ -8,7 +8,8 @@
 #pragma once
 
 #include "callback/sender.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/task.h"
 
 namespace tock {
 

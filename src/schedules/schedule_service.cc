@@ -36,7 +36,7 @@
 #include "auth/signing.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
-#include "storage/keys.h"
+#include "model/timer_id.h"
 #include "storage/store.h"
 #include "tasks/due_loader.h"
 #include "tasks/task_service.h"
@@ -134,17 +134,17 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.trigger_json = TriggerToJson(spec.trigger);
   s.trigger_sent = std::move(spec.trigger_sent);
   s.push_json = std::move(spec.push_json);
-  s.timer_id = keys::kScheduleTimerBit | *n;
+  s.timer_id = kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
   s.created_ms = s.updated_ms = created_ms;
 
-  Store::Batch b(store_);
-  if (replaces_stale) b.DeleteMsgIds(s.id);  // the old schedule's messages are not this one's
-  b.PutSchedule(s);
-  b.PutScheduleIndex(s.app_key, s.created_ms, s.id);
-  b.PutScheduleTimer(s.timer_id, s.id);
-  b.PutDue(s.next_fire_ms, s.timer_id);
-  Status written = store_.Write(b, /*sync=*/true);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+  if (replaces_stale) b->DeleteMsgIds(s.id);  // the old schedule's messages are not this one's
+  b->PutSchedule(s);
+  b->PutScheduleIndex(s.app_key, s.created_ms, s.id);
+  b->PutScheduleTimer(s.timer_id, s.id);
+  b->PutDue(s.next_fire_ms, s.timer_id);
+  Status written = store_.Write(*b, /*sync=*/true);
   if (!written.ok()) {
     AdjustUnexpired(app.app_key, -1);
     return written;
@@ -224,15 +224,15 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
     }
     s.updated_ms = now;
 
-    Store::Batch b(store_);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
     if (next != s.next_fire_ms) {
-      b.DeleteDue(s.next_fire_ms, s.timer_id);
-      b.PutDue(next, s.timer_id);
+      b->DeleteDue(s.next_fire_ms, s.timer_id);
+      b->PutDue(next, s.timer_id);
       s.next_fire_ms = next;
       arm = next;
     }
-    b.PutSchedule(s);
-    TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+    b->PutSchedule(s);
+    TOCK_RETURN_IF_ERROR(store_.Write(*b, /*sync=*/true));
   }
   // The wheel keeps one timer per id: this replaces the old one, or, when the new time is
   // beyond the loader's watermark, the old timer fires, is found stale, and the loader
@@ -273,14 +273,14 @@ Status ScheduleService::Delete(const App& app, std::string_view id) {
     Result<Schedule> r = LoadOwned(app, id);
     if (!r.ok()) return r.status();
     const Schedule& s = *r;
-    Store::Batch b(store_);
-    b.DeleteSchedule(s.id);
-    if (s.expired_ms == 0) b.DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
-    if (s.next_fire_ms != 0) b.DeleteDue(s.next_fire_ms, s.timer_id);
-    b.DeleteScheduleTimer(s.timer_id);
-    b.DeleteMsgIds(s.id);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+    b->DeleteSchedule(s.id);
+    if (s.expired_ms == 0) b->DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
+    if (s.next_fire_ms != 0) b->DeleteDue(s.next_fire_ms, s.timer_id);
+    b->DeleteScheduleTimer(s.timer_id);
+    b->DeleteMsgIds(s.id);
     msg_ids = store_.ListMsgIds(s.id);  // under the lock: no fire can add one meanwhile
-    TOCK_RETURN_IF_ERROR(store_.Write(b, /*sync=*/true));
+    TOCK_RETURN_IF_ERROR(store_.Write(*b, /*sync=*/true));
     if (s.expired_ms == 0) AdjustUnexpired(s.app_key, -1);
     timer_id = s.timer_id;
   }
@@ -339,7 +339,7 @@ Status ScheduleService::FireBatch(const std::vector<std::pair<uint64_t, int64_t>
   };
   std::vector<Effect> effects;
   std::unordered_set<std::string> seen;
-  Store::Batch b(store_);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
   const int64_t now = clock_.WallMs();
   for (const Pending& p : pending) {
     if (!seen.insert(p.id).second) continue;  // one fire per schedule per group
@@ -402,30 +402,30 @@ Status ScheduleService::FireBatch(const std::vector<std::pair<uint64_t, int64_t>
       spec.runtime_ms = fire_ms;
       spec.timeout_ms = opts_.message_timeout_ms;
       spec.schedule_id = s.id;
-      e.message = tasks_.AddCreateToBatch(b, s.app_key, std::move(spec), *task_id, now);
-      b.PutMsgId(s.id, fire_ms, *task_id);
+      e.message = tasks_.AddCreateToBatch(*b, s.app_key, std::move(spec), *task_id, now);
+      b->PutMsgId(s.id, fire_ms, *task_id);
       s.fires += 1;
     }
 
     // Fires that passed meanwhile are coalesced into this one: the next is after now.
     e.next = NextFireAfter(*trigger, std::max(due_ms, now));
-    b.DeleteDue(due_ms, timer_id);
+    b->DeleteDue(due_ms, timer_id);
     if (e.next) {
       s.next_fire_ms = *e.next;
-      b.PutDue(*e.next, timer_id);
+      b->PutDue(*e.next, timer_id);
     } else {
       s.next_fire_ms = 0;
       s.expired_ms = now;
-      b.DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
-      b.DeleteScheduleTimer(timer_id);
+      b->DeleteScheduleIndex(s.app_key, s.created_ms, s.id);
+      b->DeleteScheduleTimer(timer_id);
       e.expired_app = s.app_key;
     }
-    b.PutSchedule(s);
+    b->PutSchedule(s);
     effects.push_back(std::move(e));
   }
   if (effects.empty()) return Status::Ok();
   // Synced: an accepted fire's message is as durable as an accepted task.
-  Status st = store_.Write(b, /*sync=*/true);
+  Status st = store_.Write(*b, /*sync=*/true);
   held.clear();
   if (!st.ok()) {
     // The timers have fired and the loader is past them: hand them over again once storage
@@ -492,11 +492,11 @@ Result<size_t> ScheduleService::SweepExpired(size_t limit) {
     Result<Schedule> s = store_.GetSchedule(id);
     if (!s.ok()) continue;
     if (s->expired_ms == 0 || s->expired_ms + opts_.retention_ms > now) continue;
-    Store::Batch b(store_);
-    b.DeleteSchedule(id);
-    b.DeleteMsgIds(id);
-    b.DeleteScheduleTimer(s->timer_id);  // normally gone at expiry already
-    Status st = store_.Write(b, /*sync=*/false);
+    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+    b->DeleteSchedule(id);
+    b->DeleteMsgIds(id);
+    b->DeleteScheduleTimer(s->timer_id);  // normally gone at expiry already
+    Status st = store_.Write(*b, /*sync=*/false);
     if (!st.ok()) return st;
     ++removed;
   }

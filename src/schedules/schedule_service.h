@@ -7,7 +7,7 @@
 // Each fire creates one message: a task (TaskService) whose content is the push object and
 // whose id is the message id. The next fire of every schedule is an entry in the due index,
 // (next_fire_ms, timer_id), so the DueLoader streams schedule timers into the wheel exactly
-// like tasks, and the FirePath hands timer ids (keys::kScheduleTimerBit set) to FireBatch().
+// like tasks, and the FirePath hands timer ids (kScheduleTimerBit (model/timer_id.h) set) to FireBatch().
 // Nothing about schedules is held in memory.
 //
 // Owned by the server; holds references to the store, task service, loader and clock, which
@@ -27,7 +27,8 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "schedules/trigger.h"
-#include "storage/records.h"
+#include "model/app.h"
+#include "model/schedule.h"
 #include "timeutil/time_zone.h"
 
 namespace tock {

@@ -24,7 +24,8 @@
 #include "metrics/process.h"
 #include "schedules/fire_path.h"
 #include "schedules/schedule_service.h"
-#include "storage/keys.h"
+#include "model/timer_id.h"
+#include "storage/open_store.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
 #include "tasks/due_loader.h"
@@ -136,16 +137,12 @@ Status TockServer::Start() {
   if (ec) return Status::Internal("cannot create data directory " + settings_.data_dir + ": " + ec.message());
   if (!existed) ::chmod(settings_.data_dir.c_str(), 0700);
   WarnIfReadableByOthers(settings_.data_dir);
-  if (settings_.store != "rocksdb") {
-    // The PostgreSQL store (storage/postgres/) is built and tested on its own; serving from
-    // it comes with the Store interface it plugs into. Until then, say so rather than
-    // silently using the embedded store.
-    return Status::Invalid("setting 'store': serving from PostgreSQL is not wired up in this "
-                           "build yet; use store = rocksdb");
-  }
-  StoreOptions store_opts;
-  store_opts.max_open_files = static_cast<int>(plan.rocksdb_files);
-  Result<std::unique_ptr<Store>> store = Store::Open(settings_.data_dir + "/db", store_opts);
+  StoreConfig store_config;
+  store_config.kind = settings_.store == "rocksdb" ? "rocksdb" : "postgresql";
+  store_config.postgresql.url = settings_.store;
+  store_config.data_dir = settings_.data_dir;
+  store_config.rocksdb.max_open_files = static_cast<int>(plan.rocksdb_files);
+  Result<std::unique_ptr<Store>> store = OpenStore(store_config);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   TOCK_RETURN_IF_ERROR(PrepareAdminToken());
@@ -182,7 +179,7 @@ Status TockServer::Start() {
         std::vector<std::pair<uint64_t, int64_t>> fires;
         size_t tasks = 0;
         for (const TimerService::Fired& f : batch) {
-          if (keys::IsScheduleTimer(f.id)) {
+          if (IsScheduleTimer(f.id)) {
             fires.emplace_back(f.id, f.due_wall_ms);
           } else {
             batch[tasks++] = f;
@@ -192,7 +189,7 @@ Status TockServer::Start() {
         if (!fires.empty()) fire_path_->Submit(fires);
         engine_->Submit(batch);
       },
-      keys::kScheduleTimerBit, FirePath::kFireLeadMs);
+      kScheduleTimerBit, FirePath::kFireLeadMs);
   DueLoaderOptions lo;
   lo.horizon_ms = settings_.wheel_horizon_s * 1000;
   loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);
@@ -326,7 +323,7 @@ void TockServer::JanitorLoop() {
 
 // Metrics sampled at scrape time from the parts this server owns (gauges of live objects);
 // the counters and histograms of every module come from the process registry
-// (metrics/metrics.h): tasks (tasks/task_service.cc), deliveries (dispatch/dispatcher.cc),
+// (metrics/metrics.h): tasks (tasks/task_metrics.h), deliveries (dispatch/dispatcher.cc),
 // schedules (schedules/schedule_service.cc), HTTP (api/http_api.cc).
 // Tasks by state: waiting is tock_due_index_entries (an estimate; storage keeps no exact
 // count and in-memory gauges would drift across restarts); finished states are counters of
@@ -339,11 +336,12 @@ std::string TockServer::MetricsText() {
     w.Sample(name, {}, v);
   };
   gauge("tock_wheel_timers", "Timers in the timing wheel.", timers_->Size());
+  const StoreStats ss = store_->Stats();
   gauge("tock_due_index_entries",
         "Entries in the due index: waiting tasks and schedule timers (RocksDB estimate).",
-        store_->EstimateDueEntries());
+        ss.due_entries);
   gauge("tock_tasks_stored", "Task records in storage, any state (RocksDB estimate).",
-        store_->EstimateTasks());
+        ss.tasks);
   gauge("tock_dispatch_queued",
         "Fired tasks waiting in memory for room (server, application window, rate, hold).",
         engine_->queued());
@@ -373,14 +371,14 @@ std::string TockServer::MetricsText() {
   gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);
   gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
-        store_->IntProperty("rocksdb.total-sst-files-size"));
+        ss.table_bytes);
   gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.",
-        store_->IntProperty("rocksdb.cur-size-all-mem-tables"));
+        ss.memtable_bytes);
   gauge("tock_rocksdb_pending_compaction_bytes",
         "Bytes RocksDB estimates compaction must rewrite.",
-        store_->IntProperty("rocksdb.estimate-pending-compaction-bytes"));
+        ss.pending_compaction_bytes);
   gauge("tock_rocksdb_write_stopped", "1 while RocksDB stops writes (write stall).",
-        store_->IntProperty("rocksdb.is-write-stopped") > 0 ? 1 : 0);
+        ss.writes_stopped ? 1 : 0);
   metrics::ProcessFigures pf = metrics::ReadProcessFigures();
   gauge("tock_process_resident_memory_bytes", "Resident memory of the process.",
         pf.resident_bytes);

@@ -47,9 +47,9 @@ Result<std::shared_ptr<const App>> AppRegistry::Update(
 }
 
 Status AppRegistry::PutLocked(const App& app) {
-  Store::Batch b(store_);
-  b.PutApp(app);
-  Status s = store_.Write(b, /*sync=*/true);
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+  b->PutApp(app);
+  Status s = store_.Write(*b, /*sync=*/true);
   if (!s.ok()) return s;
   auto snapshot = std::make_shared<const App>(app);
   std::unique_lock<std::shared_mutex> l(mu_);

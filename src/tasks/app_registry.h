@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "storage/records.h"
+#include "model/app.h"
 
 namespace tock {
 

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "storage/records.h"
+#include "model/task.h"
 
 namespace tock {
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/keys.h"
+#include "model/timer_id.h"
 #include "testutil/task_rig.h"
 #include "timeutil/time_parse.h"
 
@@ -23,7 +23,9 @@ struct Fixture : testing::TaskRig {
   std::unique_ptr<ScheduleService> schedules;
   App app_a, app_b;
 
-  explicit Fixture(ScheduleServiceOptions opts = {}) {
+  explicit Fixture(std::unique_ptr<testing::StoreBackend> backend,
+                   ScheduleServiceOptions opts = {})
+      : TaskRig(std::move(backend)) {
     opts.server_zone = TimeZone::Utc();
     schedules = std::make_unique<ScheduleService>(*store, *tasks, *loader, clock, opts);
     app_a.app_key = "appAAAAAAAAAAAAA";
@@ -88,12 +90,13 @@ struct Fixture : testing::TaskRig {
 }  // namespace
 
 TEST_SUITE("ScheduleService") {
-  TEST_CASE("create puts the next fire in the due index under a schedule timer id") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("create puts the next fire in the due index under a schedule timer id",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t at = fx.clock.WallMs() + kHour;
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
     CHECK(s.id.size() == 36);
-    CHECK(keys::IsScheduleTimer(s.timer_id));
+    CHECK(IsScheduleTimer(s.timer_id));
     CHECK(s.next_fire_ms == at);
     CHECK(s.expired_ms == 0);
     auto due = fx.Due();
@@ -105,8 +108,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Get(fx.app_a, s.id).name == "nightly report");
   }
 
-  TEST_CASE("enabled false, a past time or a never-firing trigger is refused at creation") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("enabled false, a past time or a never-firing trigger is refused at creation",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     ScheduleSpec spec;
     spec.name = "x";
     spec.enabled = false;
@@ -126,8 +130,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Due().empty());
   }
 
-  TEST_CASE("a fire creates exactly one message task, even when fired twice") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a fire creates exactly one message task, even when fired twice",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t at = fx.clock.WallMs() + kHour;
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
     fx.clock.SetWall(at + 3);
@@ -146,7 +151,7 @@ TEST_SUITE("ScheduleService") {
     CHECK(t->task_no == s.id + ":" + std::to_string(at));
     CHECK(t->timeout_ms == 30000);
     CHECK(t->status == TaskStatus::kWaiting);
-    CHECK_FALSE(keys::IsScheduleTimer(t->id));
+    CHECK_FALSE(IsScheduleTimer(t->id));
 
     // The message waits in the due index like any task; the schedule's timer is gone.
     auto due = fx.Due();
@@ -159,8 +164,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(after.fires == 1);
   }
 
-  TEST_CASE("the msg-id record alone keeps a fire from becoming a second message") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("the msg-id record alone keeps a fire from becoming a second message",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Daily(5));
     const int64_t first = s.next_fire_ms;
     fx.FireNext(s.id);
@@ -168,19 +174,20 @@ TEST_SUITE("ScheduleService") {
     // Put the schedule back as it was before the fire (as if that write had been lost but
     // the message had not): the same (schedule, fire time) must not make a new message.
     Schedule back = fx.Get(fx.app_a, s.id);
-    Store::Batch b(*fx.store);
-    b.DeleteDue(back.next_fire_ms, back.timer_id);
+    const std::unique_ptr<Store::Batch> b = fx.store->NewBatch();
+    b->DeleteDue(back.next_fire_ms, back.timer_id);
     back.next_fire_ms = first;
-    b.PutDue(first, back.timer_id);
-    b.PutSchedule(back);
-    REQUIRE(fx.store->Write(b, true).ok());
+    b->PutDue(first, back.timer_id);
+    b->PutSchedule(back);
+    REQUIRE(fx.store->Write(*b, true).ok());
     REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
     CHECK(fx.MsgIds(fx.app_a, s.id).size() == 1);
     CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);  // and it moved on
   }
 
-  TEST_CASE("schedules far ahead wait on disk, not in the wheel") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("schedules far ahead wait on disk, not in the wheel",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     for (int i = 0; i < 500; ++i) fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay));
     REQUIRE(fx.loader->LoadInitial().ok());
     fx.timers->TickForTest();
@@ -193,19 +200,21 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.timers->Size() == 500);
   }
 
-  TEST_CASE("a stale timer (wrong due time, unknown timer) does nothing") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a stale timer (wrong due time, unknown timer) does nothing",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t at = fx.clock.WallMs() + kHour;
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
     fx.clock.SetWall(at);
     REQUIRE(fx.schedules->Fire(s.timer_id, at - 1000).ok());
-    REQUIRE(fx.schedules->Fire(keys::kScheduleTimerBit | 999999, at).ok());
+    REQUIRE(fx.schedules->Fire(kScheduleTimerBit | 999999, at).ok());
     CHECK(fx.MsgIds(fx.app_a, s.id).empty());
     CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == at);
   }
 
-  TEST_CASE("a periodical schedule fires each time and expires after its last fire") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a periodical schedule fires each time and expires after its last fire",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Daily(3));  // 3 fires: today, +1 d, +2 d at 23:00
     const int64_t first = s.next_fire_ms;
     CHECK(first == 1'700'002'800'000);  // 2023-11-14 23:00:00 UTC
@@ -230,10 +239,11 @@ TEST_SUITE("ScheduleService") {
     CHECK(p->schedules.empty());
   }
 
-  TEST_CASE("an expired schedule stays readable for the retention, then is swept") {
+  TEST_CASE_TEMPLATE("an expired schedule stays readable for the retention, then is swept",
+      Backend, TOCK_STORE_BACKENDS) {
     ScheduleServiceOptions opts;
     opts.retention_ms = 30 * kDay;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     Schedule s = fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kMin));
     fx.FireNext(s.id);
     fx.clock.Advance(29 * kDay);
@@ -252,10 +262,10 @@ TEST_SUITE("ScheduleService") {
     CHECK(left->empty());
   }
 
-  TEST_CASE("the sweep walks the table in bounded steps") {
+  TEST_CASE_TEMPLATE("the sweep walks the table in bounded steps", Backend, TOCK_STORE_BACKENDS) {
     ScheduleServiceOptions opts;
     opts.retention_ms = kDay;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     std::vector<std::string> ids;
     for (int i = 0; i < 5; ++i) {
       ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kMin)).id);
@@ -275,8 +285,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(total == 5);
   }
 
-  TEST_CASE("a disabled schedule does not fire; re-enabled it fires again") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a disabled schedule does not fire; re-enabled it fires again",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Daily(5));
     const int64_t first = s.next_fire_ms;
     ScheduleUpdate off;
@@ -296,8 +307,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.MsgIds(fx.app_a, s.id).size() == 1);
   }
 
-  TEST_CASE("delete stops future fires and removes every trace") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("delete stops future fires and removes every trace",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Daily(5));
     REQUIRE(fx.schedules->Delete(fx.app_a, s.id).ok());
     fx.clock.SetWall(s.next_fire_ms);
@@ -310,8 +322,9 @@ TEST_SUITE("ScheduleService") {
     CHECK_FALSE(timer->has_value());
   }
 
-  TEST_CASE("a fire late within the misfire grace fires once") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a fire late within the misfire grace fires once",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Daily(5));
     const int64_t first = s.next_fire_ms;
     fx.FireNext(s.id, 30 * kMin);  // tock was down for half an hour
@@ -321,8 +334,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Get(fx.app_a, s.id).next_fire_ms == first + kDay);
   }
 
-  TEST_CASE("fires later than the grace are skipped; the latest inside it fires once") {
-    Fixture fx;  // grace 1 h
+  TEST_CASE_TEMPLATE("fires later than the grace are skipped; the latest inside it fires once",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());  // grace 1 h
     Schedule s = fx.Create(fx.app_a, fx.Daily(10));
     const int64_t first = s.next_fire_ms;
 
@@ -345,10 +359,11 @@ TEST_SUITE("ScheduleService") {
     }
   }
 
-  TEST_CASE("at most max_per_app unexpired schedules per application") {
+  TEST_CASE_TEMPLATE("at most max_per_app unexpired schedules per application",
+      Backend, TOCK_STORE_BACKENDS) {
     ScheduleServiceOptions opts;
     opts.max_per_app = 3;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     std::vector<Schedule> made;
     for (int i = 0; i < 3; ++i) {
       made.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour)));
@@ -371,8 +386,9 @@ TEST_SUITE("ScheduleService") {
     CHECK_FALSE(fx.schedules->Create(fx.app_a, spec).ok());
   }
 
-  TEST_CASE("list is by creation time, 50 a page; a page past the end is empty") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("list is by creation time, 50 a page; a page past the end is empty",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     std::vector<std::string> ids;
     for (int i = 0; i < 120; ++i) {
       ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay)).id);
@@ -396,8 +412,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(p9->schedules.empty());
   }
 
-  TEST_CASE("schedules created in the same millisecond list in creation order") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("schedules created in the same millisecond list in creation order",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     std::vector<std::string> ids;
     for (int i = 0; i < 20; ++i) {
       ids.push_back(fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kDay)).id);
@@ -408,8 +425,9 @@ TEST_SUITE("ScheduleService") {
     for (int i = 0; i < 20; ++i) CHECK(p->schedules[i].id == ids[i]);
   }
 
-  TEST_CASE("applications never see each other's schedules") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("applications never see each other's schedules",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     Schedule s = fx.Create(fx.app_a, fx.Single(fx.clock.WallMs() + kHour));
     CHECK(fx.schedules->Get(fx.app_b, s.id).status().code() == Code::kNotFound);
     CHECK(fx.schedules->MsgIds(fx.app_b, s.id).status().code() == Code::kNotFound);
@@ -423,8 +441,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Get(fx.app_a, s.id).name == "nightly report");
   }
 
-  TEST_CASE("update replaces sections, recomputes the next fire, refuses bad changes") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("update replaces sections, recomputes the next fire, refuses bad changes",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t at = fx.clock.WallMs() + kHour;
     Schedule s = fx.Create(fx.app_a, fx.Single(at));
 
@@ -466,8 +485,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(bad.status().message().find("expired") != std::string::npos);
   }
 
-  TEST_CASE("update refuses a zone_type change and keeps the trigger as sent (issue 14)") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("update refuses a zone_type change and keeps the trigger as sent (issue 14)",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t at = fx.clock.WallMs() + kHour;
     ScheduleSpec spec;
     spec.name = "as sent";
@@ -499,8 +519,9 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.Get(fx.app_a, s->id).trigger_sent == same_zone.trigger_sent);
   }
 
-  TEST_CASE("a cid makes one schedule per application however often it is sent (issue 14)") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("a cid makes one schedule per application however often it is sent (issue 14)",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     auto create = [&](const App& app, const std::string& cid, const std::string& name) {
       ScheduleSpec spec;
       spec.name = name;
@@ -534,18 +555,19 @@ TEST_SUITE("ScheduleService") {
     CHECK(fx.MsgIds(fx.app_a, fresh.id).empty());
   }
 
-  TEST_CASE("schedules and their next fires survive reopening the store") {
+  TEST_CASE_TEMPLATE("schedules and their next fires survive reopening the store",
+      Backend, TOCK_STORE_BACKENDS) {
     std::string id;
     uint64_t timer = 0;
     int64_t at = 0;
     {
-      Fixture fx;
+      Fixture fx(std::make_unique<Backend>());
       at = fx.clock.WallMs() + kHour;
       Schedule s = fx.Create(fx.app_a, fx.Single(at));
       id = s.id;
       timer = s.timer_id;
       fx.store.reset();
-      auto reopened = Store::Open(fx.dir.path(), StoreOptions());
+      auto reopened = fx.backend->TryOpen();
       REQUIRE(reopened.ok());
       Result<Schedule> back = (*reopened)->GetSchedule(id);
       REQUIRE(back.ok());

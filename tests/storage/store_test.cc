@@ -1,18 +1,18 @@
+// The Store interface's contract (storage/store.h), run against every backend
+// (testutil/store_backends.h). What only the RocksDB store does is tested in
+// tests/storage/rocksdb/.
 #include "storage/store.h"
 
 #include <doctest/doctest.h>
 
-#include "common/temp_dir.h"
-#include "storage/keys.h"
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "testutil/store_backends.h"
 
 namespace tock {
 namespace {
-
-std::unique_ptr<Store> OpenOrDie(const std::string& dir) {
-  Result<std::unique_ptr<Store>> s = Store::Open(dir, StoreOptions());
-  REQUIRE_MESSAGE(s.ok(), s.status().message());
-  return std::move(s).value();
-}
 
 Task MakeTask(uint64_t id, int64_t due) {
   Task t;
@@ -29,15 +29,16 @@ Task MakeTask(uint64_t id, int64_t due) {
 }  // namespace
 
 TEST_SUITE("Store") {
-  TEST_CASE("a task batch writes record, due entry and taskNo index together") {
-    testing::TempDir dir;
-    auto store = OpenOrDie(dir.path());
+  TEST_CASE_TEMPLATE("a task batch writes record, due entry and taskNo index together",
+      Backend, TOCK_STORE_BACKENDS) {
+    Backend backend;
+    auto store = backend.Open();
     Task t = MakeTask(7, 5000);
-    Store::Batch b(*store);
-    b.PutTask(t);
-    b.PutDue(t.next_run_ms, t.id);
-    b.PutTaskNo(t.app_key, t.task_no, t.id);
-    REQUIRE(store->Write(b, true).ok());
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutTask(t);
+    b->PutDue(t.next_run_ms, t.id);
+    b->PutTaskNo(t.app_key, t.task_no, t.id);
+    REQUIRE(store->Write(*b, true).ok());
 
     Result<Task> got = store->GetTask(7);
     REQUIRE(got.ok());
@@ -53,16 +54,17 @@ TEST_SUITE("Store") {
     CHECK(store->GetTask(8).status().code() == Code::kNotFound);
   }
 
-  TEST_CASE("due index scans in due-time order within the bounds") {
-    testing::TempDir dir;
-    auto store = OpenOrDie(dir.path());
-    Store::Batch b(*store);
-    b.PutDue(3000, 1);
-    b.PutDue(1000, 9);
-    b.PutDue(2000, 5);
-    b.PutDue(2000, 4);
-    b.PutDue(9000, 2);
-    REQUIRE(store->Write(b, false).ok());
+  TEST_CASE_TEMPLATE("due index scans in due-time order within the bounds",
+      Backend, TOCK_STORE_BACKENDS) {
+    Backend backend;
+    auto store = backend.Open();
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutDue(3000, 1);
+    b->PutDue(1000, 9);
+    b->PutDue(2000, 5);
+    b->PutDue(2000, 4);
+    b->PutDue(9000, 2);
+    REQUIRE(store->Write(*b, false).ok());
     std::vector<std::pair<int64_t, uint64_t>> seen;
     REQUIRE(store->ScanDue(1000, 9000, [&](int64_t ms, uint64_t id) {
       seen.emplace_back(ms, id);
@@ -71,9 +73,9 @@ TEST_SUITE("Store") {
     std::vector<std::pair<int64_t, uint64_t>> want = {{1000, 9}, {2000, 4}, {2000, 5}, {3000, 1}};
     CHECK(seen == want);
 
-    Store::Batch del(*store);
-    del.DeleteDue(2000, 4);
-    REQUIRE(store->Write(del, false).ok());
+    const std::unique_ptr<Store::Batch> del = store->NewBatch();
+    del->DeleteDue(2000, 4);
+    REQUIRE(store->Write(*del, false).ok());
     seen.clear();
     REQUIRE(store->ScanDue(0, 2500, [&](int64_t ms, uint64_t id) {
       seen.emplace_back(ms, id);
@@ -83,40 +85,41 @@ TEST_SUITE("Store") {
     CHECK(seen == want);
   }
 
-  TEST_CASE("attempts list in order and are removed with the task") {
-    testing::TempDir dir;
-    auto store = OpenOrDie(dir.path());
-    Store::Batch b(*store);
+  TEST_CASE_TEMPLATE("attempts list in order and are removed with the task",
+      Backend, TOCK_STORE_BACKENDS) {
+    Backend backend;
+    auto store = backend.Open();
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
     for (uint32_t n = 1; n <= 12; ++n) {
       Attempt a;
       a.task_id = 3;
       a.number = n;
       a.http_status = 500;
       a.outcome = AttemptOutcome::kFailure;
-      b.PutAttempt(a);
+      b->PutAttempt(a);
     }
     Attempt other;
     other.task_id = 4;
     other.number = 1;
-    b.PutAttempt(other);
-    REQUIRE(store->Write(b, false).ok());
+    b->PutAttempt(other);
+    REQUIRE(store->Write(*b, false).ok());
     auto list = store->ListAttempts(3);
     REQUIRE(list.ok());
     REQUIRE(list->size() == 12);
     for (uint32_t n = 1; n <= 12; ++n) CHECK((*list)[n - 1].number == n);
 
-    Store::Batch del(*store);
-    del.DeleteAttempts(3);
-    REQUIRE(store->Write(del, false).ok());
+    const std::unique_ptr<Store::Batch> del = store->NewBatch();
+    del->DeleteAttempts(3);
+    REQUIRE(store->Write(*del, false).ok());
     CHECK(store->ListAttempts(3)->empty());
     CHECK(store->ListAttempts(4)->size() == 1);
   }
 
-  TEST_CASE("task ids are never reused across a reopen") {
-    testing::TempDir dir;
+  TEST_CASE_TEMPLATE("task ids are never reused across a reopen", Backend, TOCK_STORE_BACKENDS) {
+    Backend backend;
     uint64_t last = 0;
     {
-      auto store = OpenOrDie(dir.path());
+      auto store = backend.Open();
       auto first = store->AllocateTaskIds(10);
       REQUIRE(first.ok());
       CHECK(*first >= 1);
@@ -125,63 +128,32 @@ TEST_SUITE("Store") {
       CHECK(*second == *first + 10);
       last = *second;
     }
-    auto store = OpenOrDie(dir.path());
+    auto store = backend.Open();
     auto again = store->AllocateTaskIds(1);
     REQUIRE(again.ok());
     CHECK(*again > last);
   }
 
-  TEST_CASE("records survive a reopen and a second open of a live directory is refused") {
-    testing::TempDir dir;
+  TEST_CASE_TEMPLATE("records survive a reopen", Backend, TOCK_STORE_BACKENDS) {
+    Backend backend;
     {
-      auto store = OpenOrDie(dir.path());
+      auto store = backend.Open();
       App app;
       app.app_key = "AppKey0123456789";
       app.secret_key = "s";
       app.link_url = "http://127.0.0.1:1/cb";
       app.step_s = 7;
-      Store::Batch b(*store);
-      b.PutApp(app);
-      b.PutTask(MakeTask(1, 10));
-      REQUIRE(store->Write(b, true).ok());
-      CHECK_FALSE(Store::Open(dir.path(), StoreOptions()).ok());
+      const std::unique_ptr<Store::Batch> b = store->NewBatch();
+      b->PutApp(app);
+      b->PutTask(MakeTask(1, 10));
+      REQUIRE(store->Write(*b, true).ok());
     }
-    auto store = OpenOrDie(dir.path());
+    auto store = backend.Open();
     std::vector<App> apps;
     REQUIRE(store->ForEachApp([&](App&& a) { apps.push_back(std::move(a)); }).ok());
     REQUIRE(apps.size() == 1);
     CHECK(apps[0].step_s == 7);
     CHECK(store->GetTask(1).ok());
-  }
-}
-
-TEST_SUITE("Records") {
-  TEST_CASE("task round-trips through its encoding and a truncated one is refused") {
-    Task t;
-    t.id = 42;
-    t.app_key = "a";
-    t.task_no = "b";
-    t.name = "c";
-    t.content = "\"x\"";
-    t.runtime_ms = 1700000000123;
-    t.next_run_ms = 1700000001000;
-    t.status = TaskStatus::kFailed;
-    t.round = 3;
-    t.round_start = 1;
-    t.elapsed_ms = 99;
-    t.timeout_ms = 600000;
-    t.schedule_id = "sched";
-    std::string enc = EncodeTask(t);
-    Result<Task> back = DecodeTask(enc);
-    REQUIRE(back.ok());
-    CHECK(back->id == 42);
-    CHECK(back->runtime_ms == t.runtime_ms);
-    CHECK(back->status == TaskStatus::kFailed);
-    CHECK(back->round == 3);
-    CHECK(back->timeout_ms == 600000);
-    CHECK(back->schedule_id == "sched");
-    CHECK_FALSE(DecodeTask(std::string_view(enc).substr(0, enc.size() - 1)).ok());
-    CHECK_FALSE(DecodeTask("").ok());
   }
 }
 

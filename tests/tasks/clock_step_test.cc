@@ -34,8 +34,9 @@ struct Fixture : testing::TaskRig {
   std::vector<Fire> fired;
   App app;
 
-  Fixture()
-      : TaskRig([this](std::vector<TimerService::Fired>& b) {
+  explicit Fixture(std::unique_ptr<testing::StoreBackend> backend)
+      : TaskRig(std::move(backend),
+                [this](std::vector<TimerService::Fired>& b) {
                   for (const auto& f : b) fired.push_back({f.id, f.due_wall_ms, clock.WallMs()});
                 },
                 Horizon(kMinute)) {
@@ -90,10 +91,10 @@ struct Fixture : testing::TaskRig {
 }  // namespace
 
 TEST_SUITE("ClockSteps") {
-  TEST_CASE(
+  TEST_CASE_TEMPLATE(
       "a wall clock stepped back an hour holds a loaded task until its "
-      "runtime") {
-    Fixture fx;
+      "runtime", Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t due = fx.clock.WallMs() + 10'000;
     const uint64_t id = fx.Create(due);  // inside the horizon: armed at once
     fx.Pass();
@@ -116,10 +117,10 @@ TEST_SUITE("ClockSteps") {
     fx.tasks->AbandonAttempt(**begun);
   }
 
-  TEST_CASE(
+  TEST_CASE_TEMPLATE(
       "a wall clock stepped forward fires what became due, none early, "
-      "none lost") {
-    Fixture fx;
+      "none lost", Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t now = fx.clock.WallMs();
     const uint64_t soon = fx.Create(now + 10'000);        // in the wheel already
     const uint64_t half = fx.Create(now + 30 * kMinute);  // overdue after the step
@@ -139,10 +140,10 @@ TEST_SUITE("ClockSteps") {
     fx.CheckNoneEarly();
   }
 
-  TEST_CASE(
+  TEST_CASE_TEMPLATE(
       "a task beyond the horizon is loaded only when the stepped-back "
-      "wall reaches it") {
-    Fixture fx;
+      "wall reaches it", Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t due = fx.clock.WallMs() + 5 * kMinute;
     const uint64_t id = fx.Create(due);
     fx.Pass();
@@ -157,10 +158,10 @@ TEST_SUITE("ClockSteps") {
     fx.CheckNoneEarly();
   }
 
-  TEST_CASE(
+  TEST_CASE_TEMPLATE(
       "a failed attempt across a backward step is retried one step later "
-      "by the wall") {
-    Fixture fx;
+      "by the wall", Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t due = fx.clock.WallMs() + 1000;
     const uint64_t id = fx.Create(due);
     fx.Run(1000, 10);
@@ -186,8 +187,9 @@ TEST_SUITE("ClockSteps") {
     fx.CheckNoneEarly();
   }
 
-  TEST_CASE("random wall steps back and forth: every task fires once, never early") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("random wall steps back and forth: every task fires once, never early",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     std::mt19937_64 rng(20261121);
     const int64_t start = fx.clock.WallMs();
     std::set<uint64_t> ids;

@@ -16,7 +16,10 @@ namespace tock {
 namespace {
 
 struct Fixture : testing::TaskRig {
-  Fixture() { REQUIRE(loader->LoadInitial().ok()); }
+  explicit Fixture(std::unique_ptr<testing::StoreBackend> backend)
+      : TaskRig(std::move(backend)) {
+    REQUIRE(loader->LoadInitial().ok());
+  }
 
   static App MakeApp(const std::string& key) {
     App a;
@@ -34,8 +37,9 @@ struct Fixture : testing::TaskRig {
   }
 };
 
-TEST_CASE("TaskService: concurrent creates with one taskNo make one task") {
-  Fixture f;
+TEST_CASE_TEMPLATE("TaskService: concurrent creates with one taskNo make one task",
+    Backend, TOCK_STORE_BACKENDS) {
+  Fixture f(std::make_unique<Backend>());
   const App app = Fixture::MakeApp("commitapp0000001");
   constexpr int kThreads = 16;
   std::vector<CreatedTask> got(kThreads);
@@ -60,8 +64,9 @@ TEST_CASE("TaskService: concurrent creates with one taskNo make one task") {
   CHECK(**stored == got[0].id);
 }
 
-TEST_CASE("TaskService: CreateAsync answers each create once, after its task is stored") {
-  Fixture f;
+TEST_CASE_TEMPLATE("TaskService: CreateAsync answers each create once, after its task is stored",
+    Backend, TOCK_STORE_BACKENDS) {
+  Fixture f(std::make_unique<Backend>());
   const App a = Fixture::MakeApp("commitapp0000002");
   const App b = Fixture::MakeApp("commitapp0000003");
   constexpr int kCreates = 2000;
@@ -120,8 +125,9 @@ TEST_CASE("TaskService: CreateAsync answers each create once, after its task is 
   CHECK(by_no.size() == 10);
 }
 
-TEST_CASE("TaskService: a create whose taskNo repeats inside one batch and across batches") {
-  Fixture f;
+TEST_CASE_TEMPLATE("TaskService: a create whose taskNo repeats inside one batch and across batches",
+    Backend, TOCK_STORE_BACKENDS) {
+  Fixture f(std::make_unique<Backend>());
   const App app = Fixture::MakeApp("commitapp0000004");
   auto first = f.tasks->Create(app, {f.Spec("x"), f.Spec("y"), f.Spec("x")});
   REQUIRE(first.ok());
@@ -138,8 +144,9 @@ TEST_CASE("TaskService: a create whose taskNo repeats inside one batch and acros
   CHECK((*second)[1].id != (*first)[1].id);
 }
 
-TEST_CASE("TaskService: creates without taskNos, written by their own threads, get distinct ids") {
-  Fixture f;
+TEST_CASE_TEMPLATE("TaskService: creates without taskNos, written by their own threads, get distinct ids",
+    Backend, TOCK_STORE_BACKENDS) {
+  Fixture f(std::make_unique<Backend>());
   const App app = Fixture::MakeApp("commitapp0000005");
   constexpr int kThreads = 4;
   constexpr int kBatches = 20;

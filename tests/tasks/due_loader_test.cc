@@ -4,8 +4,7 @@
 
 #include <set>
 
-#include "common/temp_dir.h"
-#include "storage/store.h"
+#include "testutil/store_backends.h"
 #include "testutil/fake_clock.h"
 #include "wheel/timer_service.h"
 
@@ -13,26 +12,26 @@ namespace tock {
 namespace {
 
 struct Fixture {
-  testing::TempDir dir;
+  std::unique_ptr<testing::StoreBackend> backend;  // first: outlives the store
   FakeClock clock{1'700'000'000'000, 5'000'000};
   std::unique_ptr<Store> store;
   std::vector<TimerService::Fired> fired;
   std::unique_ptr<TimerService> timers;
   std::unique_ptr<DueLoader> loader;
 
-  explicit Fixture(DueLoaderOptions opts = {}) {
-    auto s = Store::Open(dir.path(), StoreOptions());
-    REQUIRE(s.ok());
-    store = std::move(s).value();
+  explicit Fixture(std::unique_ptr<testing::StoreBackend> store_backend,
+                   DueLoaderOptions opts = {})
+      : backend(std::move(store_backend)) {
+    store = backend->Open();
     timers = std::make_unique<TimerService>(clock, [this](std::vector<TimerService::Fired>& b) {
       fired.insert(fired.end(), b.begin(), b.end());
     });
     loader = std::make_unique<DueLoader>(*store, *timers, clock, opts);
   }
   void PutDue(int64_t due, uint64_t id) {
-    Store::Batch b(*store);
-    b.PutDue(due, id);
-    REQUIRE(store->Write(b, false).ok());
+    const std::unique_ptr<Store::Batch> b = store->NewBatch();
+    b->PutDue(due, id);
+    REQUIRE(store->Write(*b, false).ok());
   }
   std::set<uint64_t> FiredIds() const {
     std::set<uint64_t> ids;
@@ -44,10 +43,11 @@ struct Fixture {
 }  // namespace
 
 TEST_SUITE("DueLoader") {
-  TEST_CASE("only entries inside the horizon reach the wheel") {
+  TEST_CASE_TEMPLATE("only entries inside the horizon reach the wheel",
+      Backend, TOCK_STORE_BACKENDS) {
     DueLoaderOptions opts;
     opts.horizon_ms = 60'000;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     const int64_t now = fx.clock.WallMs();
     fx.PutDue(now + 1'000, 1);
     fx.PutDue(now + 59'000, 2);
@@ -59,10 +59,11 @@ TEST_SUITE("DueLoader") {
     CHECK(fx.fired.empty());
   }
 
-  TEST_CASE("far-future entries are loaded as the horizon moves and fire on time") {
+  TEST_CASE_TEMPLATE("far-future entries are loaded as the horizon moves and fire on time",
+      Backend, TOCK_STORE_BACKENDS) {
     DueLoaderOptions opts;
     opts.horizon_ms = 60'000;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     const int64_t now = fx.clock.WallMs();
     fx.PutDue(now + 3'600'000, 3);
     REQUIRE(fx.loader->LoadInitial().ok());
@@ -85,8 +86,9 @@ TEST_SUITE("DueLoader") {
     CHECK(fx.fired[0].due_wall_ms == now + 3'600'000);
   }
 
-  TEST_CASE("Arm schedules an entry below the watermark and leaves later ones to the loader") {
-    Fixture fx;
+  TEST_CASE_TEMPLATE("Arm schedules an entry below the watermark and leaves later ones to the loader",
+      Backend, TOCK_STORE_BACKENDS) {
+    Fixture fx(std::make_unique<Backend>());
     const int64_t now = fx.clock.WallMs();
     REQUIRE(fx.loader->LoadInitial().ok());
     fx.PutDue(now + 500, 10);
@@ -100,10 +102,11 @@ TEST_SUITE("DueLoader") {
     CHECK(fx.FiredIds() == std::set<uint64_t>{10});
   }
 
-  TEST_CASE("a backlog larger than a batch streams in, bounded by the wheel's room") {
+  TEST_CASE_TEMPLATE("a backlog larger than a batch streams in, bounded by the wheel's room",
+      Backend, TOCK_STORE_BACKENDS) {
     DueLoaderOptions opts;
     opts.max_batch = 100;
-    Fixture fx(opts);
+    Fixture fx(std::make_unique<Backend>(), opts);
     const int64_t now = fx.clock.WallMs();
     for (uint64_t id = 1; id <= 250; ++id) fx.PutDue(now - 10'000 + static_cast<int64_t>(id), id);
     REQUIRE(fx.loader->LoadInitial().ok());

@@ -55,7 +55,8 @@ TEST_CASE("LeaseLoader: each due entry reaches one node's wheel; a stopped node'
   Node a(url, clock, 60'000);
   Node b(url, clock, 60'000);
   {
-    PgStore::Batch batch;
+    std::unique_ptr<Store::Batch> batch_owned = a.store->NewBatch();
+    Store::Batch& batch = *batch_owned;
     for (uint64_t id = 1; id <= 50; ++id) batch.PutDue(clock.WallMs() - 1, id);
     batch.PutDue(clock.WallMs() + 3'600'000, 99);  // beyond the horizon: nobody's yet
     REQUIRE(a.store->Write(batch, true).ok());
@@ -79,7 +80,8 @@ TEST_CASE("LeaseLoader: a node that stops renewing loses its entries once the le
   Node dead(url, clock, 300);
   Node alive(url, clock, 60'000);
   {
-    PgStore::Batch batch;
+    std::unique_ptr<Store::Batch> batch_owned = dead.store->NewBatch();
+    Store::Batch& batch = *batch_owned;
     for (uint64_t id = 1; id <= 10; ++id) batch.PutDue(clock.WallMs() - 1, id);
     REQUIRE(dead.store->Write(batch, true).ok());
   }

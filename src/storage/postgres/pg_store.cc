@@ -244,7 +244,7 @@ class PgStore::Pool {
 
   std::string message() {
     std::lock_guard<std::mutex> lock(mu_);
-    return unhealthy_.empty() ? "ok" : unhealthy_;
+    return unhealthy_;
   }
 
  private:
@@ -258,70 +258,105 @@ class PgStore::Pool {
 };
 
 // --- the batch ----------------------------------------------------------------------------
-PgStore::Batch::Batch() : writes_(std::make_unique<pg::PgWrites>()) {}
-PgStore::Batch::~Batch() = default;
+namespace {
 
-void PgStore::Batch::PutApp(const App& app) { writes_->Put(kApps, AppRow(app)); }
-void PgStore::Batch::PutTask(const Task& task) { writes_->Put(kTasks, TaskRow(task)); }
-void PgStore::Batch::DeleteTask(uint64_t id) { writes_->Delete(kTasks, {U(id)}); }
-void PgStore::Batch::PutTaskNo(std::string_view app_key, std::string_view task_no,
+class PgBatch final : public Store::Batch {
+ public:
+  void PutApp(const App& app) override;
+  void PutTask(const Task& task) override;
+  void DeleteTask(uint64_t id) override;
+  void PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) override;
+  void DeleteTaskNo(std::string_view app_key, std::string_view task_no) override;
+  void PutDue(int64_t due_ms, uint64_t id) override;
+  void DeleteDue(int64_t due_ms, uint64_t id) override;
+  void PutAttempt(const Attempt& attempt) override;
+  void DeleteAttempts(uint64_t task_id) override;
+  void PutRetire(int64_t expire_ms, uint64_t id) override;
+  void DeleteRetire(int64_t expire_ms, uint64_t id) override;
+  void PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) override;
+  void DeleteNonce(std::string_view app_key, std::string_view nonce) override;
+  void PutSchedule(const Schedule& schedule) override;
+  void DeleteSchedule(std::string_view schedule_id) override;
+  void PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+                        std::string_view schedule_id) override;
+  void DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+                           std::string_view schedule_id) override;
+  void PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) override;
+  void DeleteScheduleTimer(uint64_t timer_id) override;
+  void PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) override;
+  void DeleteMsgIds(std::string_view schedule_id) override;
+  size_t Count() const override;
+
+  const pg::PgWrites& writes() const { return writes_; }
+
+ private:
+  pg::PgWrites writes_;
+};
+
+
+void PgBatch::PutApp(const App& app) { writes_.Put(kApps, AppRow(app)); }
+void PgBatch::PutTask(const Task& task) { writes_.Put(kTasks, TaskRow(task)); }
+void PgBatch::DeleteTask(uint64_t id) { writes_.Delete(kTasks, {U(id)}); }
+void PgBatch::PutTaskNo(std::string_view app_key, std::string_view task_no,
                                uint64_t id) {
-  writes_->Put(kTaskNos, {T(app_key), T(task_no), U(id)});
+  writes_.Put(kTaskNos, {T(app_key), T(task_no), U(id)});
 }
-void PgStore::Batch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
-  writes_->Delete(kTaskNos, {T(app_key), T(task_no)});
+void PgBatch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
+  writes_.Delete(kTaskNos, {T(app_key), T(task_no)});
 }
-void PgStore::Batch::PutDue(int64_t due_ms, uint64_t id) {
-  writes_->Put(kDue, {I(due_ms), U(id)});
+void PgBatch::PutDue(int64_t due_ms, uint64_t id) {
+  writes_.Put(kDue, {I(due_ms), U(id)});
 }
-void PgStore::Batch::DeleteDue(int64_t due_ms, uint64_t id) {
-  writes_->Delete(kDue, {I(due_ms), U(id)});
+void PgBatch::DeleteDue(int64_t due_ms, uint64_t id) {
+  writes_.Delete(kDue, {I(due_ms), U(id)});
 }
-void PgStore::Batch::PutAttempt(const Attempt& attempt) {
-  writes_->Put(kAttempts, AttemptRow(attempt));
+void PgBatch::PutAttempt(const Attempt& attempt) {
+  writes_.Put(kAttempts, AttemptRow(attempt));
 }
-void PgStore::Batch::DeleteAttempts(uint64_t task_id) {
-  writes_->DeleteAllOf(kAttempts, U(task_id));
+void PgBatch::DeleteAttempts(uint64_t task_id) {
+  writes_.DeleteAllOf(kAttempts, U(task_id));
 }
-void PgStore::Batch::PutRetire(int64_t expire_ms, uint64_t id) {
-  writes_->Put(kRetire, {I(expire_ms), U(id)});
+void PgBatch::PutRetire(int64_t expire_ms, uint64_t id) {
+  writes_.Put(kRetire, {I(expire_ms), U(id)});
 }
-void PgStore::Batch::DeleteRetire(int64_t expire_ms, uint64_t id) {
-  writes_->Delete(kRetire, {I(expire_ms), U(id)});
+void PgBatch::DeleteRetire(int64_t expire_ms, uint64_t id) {
+  writes_.Delete(kRetire, {I(expire_ms), U(id)});
 }
-void PgStore::Batch::PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) {
-  writes_->Put(kNonces, {T(app_key), T(nonce), I(ts_s)});
+void PgBatch::PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) {
+  writes_.Put(kNonces, {T(app_key), T(nonce), I(ts_s)});
 }
-void PgStore::Batch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
-  writes_->Delete(kNonces, {T(app_key), T(nonce)});
+void PgBatch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
+  writes_.Delete(kNonces, {T(app_key), T(nonce)});
 }
-void PgStore::Batch::PutSchedule(const Schedule& schedule) {
-  writes_->Put(kSchedules, ScheduleRow(schedule));
+void PgBatch::PutSchedule(const Schedule& schedule) {
+  writes_.Put(kSchedules, ScheduleRow(schedule));
 }
-void PgStore::Batch::DeleteSchedule(std::string_view schedule_id) {
-  writes_->Delete(kSchedules, {T(schedule_id)});
+void PgBatch::DeleteSchedule(std::string_view schedule_id) {
+  writes_.Delete(kSchedules, {T(schedule_id)});
 }
-void PgStore::Batch::PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+void PgBatch::PutScheduleIndex(std::string_view app_key, int64_t created_ms,
                                       std::string_view schedule_id) {
-  writes_->Put(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
+  writes_.Put(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
 }
-void PgStore::Batch::DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+void PgBatch::DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
                                          std::string_view schedule_id) {
-  writes_->Delete(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
+  writes_.Delete(kScheduleIndex, {T(app_key), I(created_ms), T(schedule_id)});
 }
-void PgStore::Batch::PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) {
-  writes_->Put(kScheduleTimers, {U(timer_id), T(schedule_id)});
+void PgBatch::PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) {
+  writes_.Put(kScheduleTimers, {U(timer_id), T(schedule_id)});
 }
-void PgStore::Batch::DeleteScheduleTimer(uint64_t timer_id) {
-  writes_->Delete(kScheduleTimers, {U(timer_id)});
+void PgBatch::DeleteScheduleTimer(uint64_t timer_id) {
+  writes_.Delete(kScheduleTimers, {U(timer_id)});
 }
-void PgStore::Batch::PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) {
-  writes_->Put(kMsgIds, {T(schedule_id), I(fire_ms), U(task_id)});
+void PgBatch::PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) {
+  writes_.Put(kMsgIds, {T(schedule_id), I(fire_ms), U(task_id)});
 }
-void PgStore::Batch::DeleteMsgIds(std::string_view schedule_id) {
-  writes_->DeleteAllOf(kMsgIds, T(schedule_id));
+void PgBatch::DeleteMsgIds(std::string_view schedule_id) {
+  writes_.DeleteAllOf(kMsgIds, T(schedule_id));
 }
-size_t PgStore::Batch::Count() const { return writes_->Count(); }
+size_t PgBatch::Count() const { return writes_.Count(); }
+
+}  // namespace
 
 // --- the store ----------------------------------------------------------------------------
 Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& opts) {
@@ -334,11 +369,14 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& opts) {
 PgStore::PgStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
 PgStore::~PgStore() = default;
 
-Status PgStore::Write(Batch& batch, bool sync) {
-  if (batch.writes_->empty()) return Status::Ok();
+std::unique_ptr<Store::Batch> PgStore::NewBatch() { return std::make_unique<PgBatch>(); }
+
+Status PgStore::Write(Batch& batch_in, bool sync) {
+  const PgBatch& batch = static_cast<const PgBatch&>(batch_in);
+  if (batch.writes().empty()) return Status::Ok();
   return pool_->Run([&](pg::Connection& c) -> Status {
     TOCK_RETURN_IF_ERROR(c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"));
-    Status s = batch.writes_->Apply(c);
+    Status s = batch.writes().Apply(c);
     if (!s.ok()) {
       (void)c.ExecScript("ROLLBACK");
       return s;
@@ -631,12 +669,18 @@ uint64_t EstimateRows(const RunFn& run, const char* table) {
 }
 }  // namespace
 
-uint64_t PgStore::EstimateDueEntries() {
-  return EstimateRows([this](const auto& f) { return pool_->Run(f); }, "due");
+StoreStats PgStore::Stats() {
+  RunFn run = [this](const std::function<Status(pg::Connection&)>& f) { return pool_->Run(f); };
+  StoreStats stats;
+  stats.due_entries = EstimateRows(run, "due");
+  stats.tasks = EstimateRows(run, "tasks");
+  return stats;
 }
 
-uint64_t PgStore::EstimateTasks() {
-  return EstimateRows([this](const auto& f) { return pool_->Run(f); }, "tasks");
+Status PgStore::Backup(const std::string& /*dir*/) {
+  return Status::Invalid(
+      "this tock stores its data in PostgreSQL, which /admin/backup does not copy: back it up "
+      "with the database's own tools (pg_dump, pg_basebackup, or your provider's backups)");
 }
 
 bool PgStore::healthy() const { return pool_->healthy(); }

@@ -38,7 +38,8 @@ TEST_CASE("PgStore: a batch is one transaction, and the last change to a key win
   Result<uint64_t> first = store->AllocateTaskIds(3);
   REQUIRE(first.ok());
   {
-    PgStore::Batch b;
+    std::unique_ptr<Store::Batch> b_owned = store->NewBatch();
+    Store::Batch& b = *b_owned;
     for (uint64_t id = *first; id < *first + 3; ++id) {
       b.PutTask(SomeTask(id));
       b.PutTaskNo("app", "no-" + std::to_string(id), id);
@@ -61,12 +62,14 @@ TEST_CASE("PgStore: a batch is one transaction, and the last change to a key win
   // A batch that fails half way leaves nothing behind: the second msg-id for one fire time
   // is refused (that is how two nodes firing one schedule stay one message).
   {
-    PgStore::Batch b;
+    std::unique_ptr<Store::Batch> b_owned = store->NewBatch();
+    Store::Batch& b = *b_owned;
     b.PutMsgId("sched", 7000, 1);
     REQUIRE(store->Write(b, true).ok());
   }
   {
-    PgStore::Batch b;
+    std::unique_ptr<Store::Batch> b_owned = store->NewBatch();
+    Store::Batch& b = *b_owned;
     b.PutTask(SomeTask(999));
     b.PutMsgId("sched", 7000, 2);
     Status s = store->Write(b, true);
@@ -79,7 +82,8 @@ TEST_CASE("PgStore: a batch is one transaction, and the last change to a key win
 
   // DeleteAttempts drops the attempts queued before it in the same batch, not after.
   {
-    PgStore::Batch b;
+    std::unique_ptr<Store::Batch> b_owned = store->NewBatch();
+    Store::Batch& b = *b_owned;
     Attempt a;
     a.task_id = *first;
     a.response = std::string("\x00\xff not utf-8", 12);
@@ -133,7 +137,8 @@ TEST_CASE("PgStore: leases give each due entry to one node, and back when they r
   auto a = OpenPg(url);
   auto b = OpenPg(url);
   {
-    PgStore::Batch batch;
+    std::unique_ptr<Store::Batch> batch_owned = a->NewBatch();
+    Store::Batch& batch = *batch_owned;
     for (uint64_t id = 1; id <= 100; ++id) batch.PutDue(static_cast<int64_t>(id), id);
     batch.PutDue(5000, 101);  // beyond the horizon below
     REQUIRE(a->Write(batch, true).ok());

@@ -1,7 +1,7 @@
-// Record encodings (storage/records.h): the App format 3 round trip and the decoding of
+// Record encodings (storage/rocksdb/codecs.h): the App format 3 round trip and the decoding of
 // format 1 and 2 records; the Schedule format 2 round trip (the trigger as sent, issue 14)
 // and the decoding of format 1 Schedule records.
-#include "storage/records.h"
+#include "storage/rocksdb/codecs.h"
 
 #include <doctest/doctest.h>
 
@@ -230,6 +230,36 @@ TEST_SUITE("Records") {
     CHECK_FALSE(PreviousSecretActive(a, 1000));
     a.previous_secret.clear();
     CHECK_FALSE(PreviousSecretActive(a, 0));
+  }
+}
+
+TEST_SUITE("Records") {
+  TEST_CASE("task round-trips through its encoding and a truncated one is refused") {
+    Task t;
+    t.id = 42;
+    t.app_key = "a";
+    t.task_no = "b";
+    t.name = "c";
+    t.content = "\"x\"";
+    t.runtime_ms = 1700000000123;
+    t.next_run_ms = 1700000001000;
+    t.status = TaskStatus::kFailed;
+    t.round = 3;
+    t.round_start = 1;
+    t.elapsed_ms = 99;
+    t.timeout_ms = 600000;
+    t.schedule_id = "sched";
+    std::string enc = EncodeTask(t);
+    Result<Task> back = DecodeTask(enc);
+    REQUIRE(back.ok());
+    CHECK(back->id == 42);
+    CHECK(back->runtime_ms == t.runtime_ms);
+    CHECK(back->status == TaskStatus::kFailed);
+    CHECK(back->round == 3);
+    CHECK(back->timeout_ms == 600000);
+    CHECK(back->schedule_id == "sched");
+    CHECK_FALSE(DecodeTask(std::string_view(enc).substr(0, enc.size() - 1)).ok());
+    CHECK_FALSE(DecodeTask("").ok());
   }
 }
 

@@ -20,7 +20,7 @@
 // write was never acknowledged, and what was written before stays in the memtables and WAL.
 // Any other write error still latches until restart.
 
-#include "storage/store.h"
+#include "storage/rocksdb/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -32,12 +32,15 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/coding.h"
 #include "common/log.h"
-#include "storage/keys.h"
-#include "storage/rocks_logger.h"
+#include "storage/rocksdb/codecs.h"
+#include "storage/rocksdb/keys.h"
+#include "storage/rocksdb/rocks_logger.h"
 
 namespace tock {
 namespace {
@@ -85,15 +88,15 @@ enum Cf {
   kNumCf
 };
 const char* const kCfNames[kNumCf] = {
-    keys::kApps,   keys::kTasks, keys::kTaskNo,    keys::kDue,           keys::kAttempts,
-    keys::kRetire, keys::kNonces, keys::kMeta,     keys::kSchedules,     keys::kScheduleIndex,
+    keys::kApps,   keys::kTasks,  keys::kTaskNo, keys::kDue,       keys::kAttempts,
+    keys::kRetire, keys::kNonces, keys::kMeta,   keys::kSchedules, keys::kScheduleIndex,
     keys::kScheduleTimers, keys::kMsgIds};
 
-}  // namespace
-
-class Store::Impl {
+// The Store over one rocksdb::DB. Every method may be called from any thread.
+class RocksStore final : public Store {
  public:
-  ~Impl() {
+  RocksStore() = default;
+  ~RocksStore() override {
     if (db_ != nullptr) {
       // Flushing the memtables on a clean stop spares the next start a write-ahead-log
       // replay (about 1.3 s with 1 000 000 tasks pending).
@@ -115,7 +118,7 @@ class Store::Impl {
     }
   }
 
-  Status Open(const std::string& dir, const StoreOptions& opts) {
+  Status Open(const std::string& dir, const RocksStoreOptions& opts) {
     rocksdb::Options db_opts;
     db_opts.create_if_missing = true;
     db_opts.create_missing_column_families = true;
@@ -137,7 +140,8 @@ class Store::Impl {
     db_opts.db_write_buffer_size = opts.memtable_budget_bytes;
     db_opts.keep_log_file_num = 5;
     db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    // Not a LOG file on the data disk: see storage/rocks_logger.h (a full disk aborted tock).
+    // Not a LOG file on the data disk: see storage/rocksdb/rocks_logger.h (a full disk aborted
+    // tock).
     db_opts.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
 
     cache_ = rocksdb::NewLRUCache(opts.block_cache_bytes);
@@ -186,11 +190,50 @@ class Store::Impl {
     return Status::Ok();
   }
 
-  Status Write(rocksdb::WriteBatch* batch, bool sync) {
+  std::unique_ptr<Batch> NewBatch() override;
+  Status Write(Batch& batch, bool sync) override;
+  Result<uint64_t> AllocateTaskIds(uint64_t n) override;
+  Result<Task> GetTask(uint64_t id) override;
+  Result<std::optional<uint64_t>> FindTaskNo(std::string_view app_key,
+                                             std::string_view task_no) override;
+  Result<std::vector<Attempt>> ListAttempts(uint64_t task_id) override;
+  Status ScanDue(int64_t from_ms, int64_t to_ms,
+                 const std::function<bool(int64_t, uint64_t)>& fn) override {
+    return Scan(kDue, from_ms, to_ms, fn);
+  }
+  Status ScanRetire(int64_t from_ms, int64_t to_ms,
+                    const std::function<bool(int64_t, uint64_t)>& fn) override {
+    return Scan(kRetire, from_ms, to_ms, fn);
+  }
+  Status ForEachApp(const std::function<void(App&&)>& fn) override;
+  Status ForEachNonce(
+      const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
+  Result<Schedule> GetSchedule(std::string_view schedule_id) override;
+  Result<std::optional<std::string>> FindScheduleTimer(uint64_t timer_id) override;
+  Result<std::optional<uint64_t>> FindMsgId(std::string_view schedule_id, int64_t fire_ms) override;
+  Result<std::vector<uint64_t>> ListMsgIds(std::string_view schedule_id) override;
+  Status ScanScheduleIndex(std::string_view app_key,
+                           const std::function<bool(int64_t, std::string_view)>& fn) override;
+  Status ScanSchedules(std::string_view from_id,
+                       const std::function<bool(Schedule&&)>& fn) override;
+  // May resume a disk-full store (the DESIGN note): healthy() is const to callers only.
+  bool healthy() const override { return const_cast<RocksStore*>(this)->TryResume(); }
+  std::string health_message() const override {
+    std::lock_guard<std::mutex> l(health_mu_);
+    return health_message_;
+  }
+  Status Backup(const std::string& dir) override;
+  StoreStats Stats() override;
+
+  rocksdb::ColumnFamilyHandle* cf(Cf c) const { return handles_[c]; }
+
+ private:
+  Status WriteRaw(rocksdb::WriteBatch* batch, bool sync) {
     if (write_error_.load(std::memory_order_acquire) && !TryResume()) {
       return Status::Unavailable(no_space_.load() ? std::string(kNoSpaceMessage)
                                                   : "storage is refusing writes after an "
-                                                    "earlier failure: " + health_message());
+                                                    "earlier failure: " +
+                                                        health_message());
     }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
@@ -232,8 +275,7 @@ class Store::Impl {
     if (!s.ok()) {
       // At most one line per 30 attempts (15 s) while the disk stays full.
       if (resume_attempts_ % 30 == 1) {
-        log::Warn("store.resume_failed",
-                  {{"error", s.ToString()}, {"attempts", resume_attempts_}});
+        log::Warn("store.resume_failed", {{"error", s.ToString()}, {"attempts", resume_attempts_}});
       }
       return false;
     }
@@ -257,7 +299,7 @@ class Store::Impl {
       rocksdb::WriteBatch b;
       b.Put(handles_[kMeta], keys::kMetaNextTaskId, enc);
       // Held under id_mu_: id allocation waits for one fsync per kIdBlock ids.
-      Status st = Write(&b, /*sync=*/true);
+      Status st = WriteRaw(&b, /*sync=*/true);
       if (!st.ok()) return st;
       reserved_until_ = new_until;
     }
@@ -283,9 +325,13 @@ class Store::Impl {
     return FromRocks(it->status(), "scan index");
   }
 
-  std::string health_message() const {
-    std::lock_guard<std::mutex> l(health_mu_);
-    return health_message_;
+  uint64_t SumProperty(const std::string& name) const {
+    uint64_t total = 0;
+    for (int i = 0; i < kNumCf; ++i) {
+      uint64_t v = 0;
+      if (db_->GetIntProperty(handles_[i], name, &v)) total += v;
+    }
+    return total;
   }
 
   rocksdb::DB* db_ = nullptr;
@@ -295,7 +341,7 @@ class Store::Impl {
   std::atomic<bool> write_error_{false};
   std::atomic<bool> no_space_{false};  // the standing write error is a disk-full one
   std::mutex resume_mu_;
-  int64_t last_resume_ms_ = 0;   // GUARDED_BY(resume_mu_)
+  int64_t last_resume_ms_ = 0;    // GUARDED_BY(resume_mu_)
   uint64_t resume_attempts_ = 0;  // GUARDED_BY(resume_mu_)
   mutable std::mutex health_mu_;
   std::string health_message_;  // GUARDED_BY(health_mu_)
@@ -306,134 +352,130 @@ class Store::Impl {
 
 // --- Batch -------------------------------------------------------------------------------
 
-struct Store::Batch::Rep {
-  Store::Impl* impl = nullptr;
-  rocksdb::WriteBatch wb;
-  rocksdb::ColumnFamilyHandle* cf(Cf c) { return impl->handles_[c]; }
+class RocksBatch final : public Store::Batch {
+ public:
+  explicit RocksBatch(const RocksStore& store) : store_(store) {}
+
+  void PutApp(const App& app) override { wb_.Put(cf(kApps), app.app_key, EncodeApp(app)); }
+  void PutTask(const Task& task) override {
+    wb_.Put(cf(kTasks), keys::TaskKey(task.id), EncodeTask(task));
+  }
+  void DeleteTask(uint64_t id) override { wb_.Delete(cf(kTasks), keys::TaskKey(id)); }
+  void PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) override {
+    wb_.Put(cf(kTaskNo), keys::TaskNoKey(app_key, task_no), keys::TaskKey(id));
+  }
+  void DeleteTaskNo(std::string_view app_key, std::string_view task_no) override {
+    wb_.Delete(cf(kTaskNo), keys::TaskNoKey(app_key, task_no));
+  }
+  void PutDue(int64_t due_ms, uint64_t id) override {
+    wb_.Put(cf(kDue), keys::TimeIdKey(due_ms, id), rocksdb::Slice());
+  }
+  void DeleteDue(int64_t due_ms, uint64_t id) override {
+    wb_.Delete(cf(kDue), keys::TimeIdKey(due_ms, id));
+  }
+  void PutAttempt(const Attempt& a) override {
+    wb_.Put(cf(kAttempts), keys::AttemptKey(a.task_id, a.number), EncodeAttempt(a));
+  }
+  void DeleteAttempts(uint64_t task_id) override {
+    wb_.DeleteRange(cf(kAttempts), keys::AttemptKey(task_id, 0), keys::AttemptKey(task_id + 1, 0));
+  }
+  void PutRetire(int64_t expire_ms, uint64_t id) override {
+    wb_.Put(cf(kRetire), keys::TimeIdKey(expire_ms, id), rocksdb::Slice());
+  }
+  void DeleteRetire(int64_t expire_ms, uint64_t id) override {
+    wb_.Delete(cf(kRetire), keys::TimeIdKey(expire_ms, id));
+  }
+  void PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) override {
+    std::string v;
+    PutInt64BE(&v, ts_s);
+    wb_.Put(cf(kNonces), keys::NonceKey(app_key, nonce), v);
+  }
+  void DeleteNonce(std::string_view app_key, std::string_view nonce) override {
+    wb_.Delete(cf(kNonces), keys::NonceKey(app_key, nonce));
+  }
+  void PutSchedule(const Schedule& schedule) override {
+    wb_.Put(cf(kSchedules), schedule.id, EncodeSchedule(schedule));
+  }
+  void DeleteSchedule(std::string_view schedule_id) override {
+    wb_.Delete(cf(kSchedules), rocksdb::Slice(schedule_id.data(), schedule_id.size()));
+  }
+  void PutScheduleIndex(std::string_view app_key, int64_t created_ms,
+                        std::string_view schedule_id) override {
+    wb_.Put(cf(kScheduleIndex), keys::ScheduleIndexKey(app_key, created_ms, schedule_id),
+            rocksdb::Slice());
+  }
+  void DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
+                           std::string_view schedule_id) override {
+    wb_.Delete(cf(kScheduleIndex), keys::ScheduleIndexKey(app_key, created_ms, schedule_id));
+  }
+  void PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) override {
+    wb_.Put(cf(kScheduleTimers), keys::TaskKey(timer_id),
+            rocksdb::Slice(schedule_id.data(), schedule_id.size()));
+  }
+  void DeleteScheduleTimer(uint64_t timer_id) override {
+    wb_.Delete(cf(kScheduleTimers), keys::TaskKey(timer_id));
+  }
+  void PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) override {
+    wb_.Put(cf(kMsgIds), keys::MsgIdKey(schedule_id, fire_ms), keys::TaskKey(task_id));
+  }
+  void DeleteMsgIds(std::string_view schedule_id) override {
+    // Every key of the schedule is schedule_id followed by 8 bytes, so it sorts below
+    // schedule_id ‖ 9 x 0xFF.
+    std::string lo(schedule_id);
+    std::string hi = lo + std::string(9, '\xff');
+    wb_.DeleteRange(cf(kMsgIds), lo, hi);
+  }
+  size_t Count() const override { return wb_.Count(); }
+
+  const RocksStore& store() const { return store_; }
+  rocksdb::WriteBatch* rep() { return &wb_; }
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf(Cf c) const { return store_.cf(c); }
+
+  const RocksStore& store_;
+  rocksdb::WriteBatch wb_;
 };
-
-Store::Batch::Batch(Store& store) : rep_(std::make_unique<Rep>()) { rep_->impl = store.impl_.get(); }
-Store::Batch::~Batch() = default;
-
-void Store::Batch::PutApp(const App& app) {
-  rep_->wb.Put(rep_->cf(kApps), app.app_key, EncodeApp(app));
-}
-void Store::Batch::PutTask(const Task& task) {
-  rep_->wb.Put(rep_->cf(kTasks), keys::TaskKey(task.id), EncodeTask(task));
-}
-void Store::Batch::DeleteTask(uint64_t id) { rep_->wb.Delete(rep_->cf(kTasks), keys::TaskKey(id)); }
-void Store::Batch::PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) {
-  rep_->wb.Put(rep_->cf(kTaskNo), keys::TaskNoKey(app_key, task_no), keys::TaskKey(id));
-}
-void Store::Batch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
-  rep_->wb.Delete(rep_->cf(kTaskNo), keys::TaskNoKey(app_key, task_no));
-}
-void Store::Batch::PutDue(int64_t due_ms, uint64_t id) {
-  rep_->wb.Put(rep_->cf(kDue), keys::TimeIdKey(due_ms, id), rocksdb::Slice());
-}
-void Store::Batch::DeleteDue(int64_t due_ms, uint64_t id) {
-  rep_->wb.Delete(rep_->cf(kDue), keys::TimeIdKey(due_ms, id));
-}
-void Store::Batch::PutAttempt(const Attempt& a) {
-  rep_->wb.Put(rep_->cf(kAttempts), keys::AttemptKey(a.task_id, a.number), EncodeAttempt(a));
-}
-void Store::Batch::DeleteAttempts(uint64_t task_id) {
-  rep_->wb.DeleteRange(rep_->cf(kAttempts), keys::AttemptKey(task_id, 0),
-                       keys::AttemptKey(task_id + 1, 0));
-}
-void Store::Batch::PutRetire(int64_t expire_ms, uint64_t id) {
-  rep_->wb.Put(rep_->cf(kRetire), keys::TimeIdKey(expire_ms, id), rocksdb::Slice());
-}
-void Store::Batch::DeleteRetire(int64_t expire_ms, uint64_t id) {
-  rep_->wb.Delete(rep_->cf(kRetire), keys::TimeIdKey(expire_ms, id));
-}
-void Store::Batch::PutNonce(std::string_view app_key, std::string_view nonce, int64_t ts_s) {
-  std::string v;
-  PutInt64BE(&v, ts_s);
-  rep_->wb.Put(rep_->cf(kNonces), keys::NonceKey(app_key, nonce), v);
-}
-void Store::Batch::DeleteNonce(std::string_view app_key, std::string_view nonce) {
-  rep_->wb.Delete(rep_->cf(kNonces), keys::NonceKey(app_key, nonce));
-}
-void Store::Batch::PutSchedule(const Schedule& schedule) {
-  rep_->wb.Put(rep_->cf(kSchedules), schedule.id, EncodeSchedule(schedule));
-}
-void Store::Batch::DeleteSchedule(std::string_view schedule_id) {
-  rep_->wb.Delete(rep_->cf(kSchedules), rocksdb::Slice(schedule_id.data(), schedule_id.size()));
-}
-void Store::Batch::PutScheduleIndex(std::string_view app_key, int64_t created_ms,
-                                    std::string_view schedule_id) {
-  rep_->wb.Put(rep_->cf(kScheduleIndex), keys::ScheduleIndexKey(app_key, created_ms, schedule_id),
-               rocksdb::Slice());
-}
-void Store::Batch::DeleteScheduleIndex(std::string_view app_key, int64_t created_ms,
-                                       std::string_view schedule_id) {
-  rep_->wb.Delete(rep_->cf(kScheduleIndex),
-                  keys::ScheduleIndexKey(app_key, created_ms, schedule_id));
-}
-void Store::Batch::PutScheduleTimer(uint64_t timer_id, std::string_view schedule_id) {
-  rep_->wb.Put(rep_->cf(kScheduleTimers), keys::TaskKey(timer_id),
-               rocksdb::Slice(schedule_id.data(), schedule_id.size()));
-}
-void Store::Batch::DeleteScheduleTimer(uint64_t timer_id) {
-  rep_->wb.Delete(rep_->cf(kScheduleTimers), keys::TaskKey(timer_id));
-}
-void Store::Batch::PutMsgId(std::string_view schedule_id, int64_t fire_ms, uint64_t task_id) {
-  rep_->wb.Put(rep_->cf(kMsgIds), keys::MsgIdKey(schedule_id, fire_ms), keys::TaskKey(task_id));
-}
-void Store::Batch::DeleteMsgIds(std::string_view schedule_id) {
-  // Every key of the schedule is schedule_id followed by 8 bytes, so it sorts below
-  // schedule_id ‖ 9 x 0xFF.
-  std::string lo(schedule_id);
-  std::string hi = lo + std::string(9, '\xff');
-  rep_->wb.DeleteRange(rep_->cf(kMsgIds), lo, hi);
-}
-size_t Store::Batch::Count() const { return rep_->wb.Count(); }
 
 // --- Store -------------------------------------------------------------------------------
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Store::~Store() = default;
+std::unique_ptr<Store::Batch> RocksStore::NewBatch() { return std::make_unique<RocksBatch>(*this); }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& opts) {
-  auto impl = std::make_unique<Impl>();
-  Status s = impl->Open(dir, opts);
-  if (!s.ok()) return s;
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
+Status RocksStore::Write(Batch& batch, bool sync) {
+  auto& rb = static_cast<RocksBatch&>(batch);
+  if (&rb.store() != this) return Status::Internal("a batch written to another store");
+  return WriteRaw(rb.rep(), sync);
 }
 
-Status Store::Write(Batch& batch, bool sync) { return impl_->Write(&batch.rep_->wb, sync); }
+Result<uint64_t> RocksStore::AllocateTaskIds(uint64_t n) { return AllocateIds(n); }
 
-Result<uint64_t> Store::AllocateTaskIds(uint64_t n) { return impl_->AllocateIds(n); }
-
-Result<Task> Store::GetTask(uint64_t id) {
+Result<Task> RocksStore::GetTask(uint64_t id) {
   std::string v;
-  rocksdb::Status s =
-      impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kTasks], keys::TaskKey(id), &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kTasks], keys::TaskKey(id), &v);
   if (s.IsNotFound()) return Status::NotFound("task " + std::to_string(id) + " not found");
   if (!s.ok()) return FromRocks(s, "read task");
   return DecodeTask(v);
 }
 
-Result<std::optional<uint64_t>> Store::FindTaskNo(std::string_view app_key,
-                                                  std::string_view task_no) {
+Result<std::optional<uint64_t>> RocksStore::FindTaskNo(std::string_view app_key,
+                                                       std::string_view task_no) {
   std::string v;
-  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kTaskNo],
-                                      keys::TaskNoKey(app_key, task_no), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kTaskNo], keys::TaskNoKey(app_key, task_no), &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return FromRocks(s, "read taskNo index");
   if (v.size() != 8) return Status::Internal("corrupt taskNo index entry");
   return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
 }
 
-Result<std::vector<Attempt>> Store::ListAttempts(uint64_t task_id) {
+Result<std::vector<Attempt>> RocksStore::ListAttempts(uint64_t task_id) {
   std::vector<Attempt> out;
   std::string lo = keys::AttemptKey(task_id, 0);
   std::string hi = keys::AttemptKey(task_id + 1, 0);
   rocksdb::Slice upper(hi);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro, impl_->handles_[kAttempts]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[kAttempts]));
   for (it->Seek(lo); it->Valid(); it->Next()) {
     Result<Attempt> a = DecodeAttempt(std::string_view(it->value().data(), it->value().size()));
     if (!a.ok()) return a.status();
@@ -444,9 +486,8 @@ Result<std::vector<Attempt>> Store::ListAttempts(uint64_t task_id) {
   return out;
 }
 
-Status Store::ForEachApp(const std::function<void(App&&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kApps]));
+Status RocksStore::ForEachApp(const std::function<void(App&&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kApps]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Result<App> a = DecodeApp(std::string_view(it->value().data(), it->value().size()));
     if (!a.ok()) return a.status();
@@ -455,20 +496,10 @@ Status Store::ForEachApp(const std::function<void(App&&)>& fn) {
   return FromRocks(it->status(), "read applications");
 }
 
-Status Store::ScanDue(int64_t from_ms, int64_t to_ms,
-                      const std::function<bool(int64_t, uint64_t)>& fn) {
-  return impl_->Scan(kDue, from_ms, to_ms, fn);
-}
-
-Status Store::ScanRetire(int64_t from_ms, int64_t to_ms,
-                         const std::function<bool(int64_t, uint64_t)>& fn) {
-  return impl_->Scan(kRetire, from_ms, to_ms, fn);
-}
-
-Status Store::ForEachNonce(
+Status RocksStore::ForEachNonce(
     const std::function<void(std::string_view, std::string_view, int64_t)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kNonces]));
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kNonces]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     size_t sep = k.find('\0');
@@ -478,10 +509,10 @@ Status Store::ForEachNonce(
   return FromRocks(it->status(), "read nonces");
 }
 
-Result<Schedule> Store::GetSchedule(std::string_view schedule_id) {
+Result<Schedule> RocksStore::GetSchedule(std::string_view schedule_id) {
   std::string v;
-  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kSchedules],
-                                      rocksdb::Slice(schedule_id.data(), schedule_id.size()), &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kSchedules],
+                               rocksdb::Slice(schedule_id.data(), schedule_id.size()), &v);
   if (s.IsNotFound()) {
     return Status::NotFound("schedule " + std::string(schedule_id) + " not found");
   }
@@ -489,33 +520,34 @@ Result<Schedule> Store::GetSchedule(std::string_view schedule_id) {
   return DecodeSchedule(v);
 }
 
-Result<std::optional<std::string>> Store::FindScheduleTimer(uint64_t timer_id) {
+Result<std::optional<std::string>> RocksStore::FindScheduleTimer(uint64_t timer_id) {
   std::string v;
-  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kScheduleTimers],
-                                      keys::TaskKey(timer_id), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kScheduleTimers], keys::TaskKey(timer_id), &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read schedule timer");
   return std::optional<std::string>(std::move(v));
 }
 
-Result<std::optional<uint64_t>> Store::FindMsgId(std::string_view schedule_id, int64_t fire_ms) {
+Result<std::optional<uint64_t>> RocksStore::FindMsgId(std::string_view schedule_id,
+                                                      int64_t fire_ms) {
   std::string v;
-  rocksdb::Status s = impl_->db_->Get(rocksdb::ReadOptions(), impl_->handles_[kMsgIds],
-                                      keys::MsgIdKey(schedule_id, fire_ms), &v);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kMsgIds], keys::MsgIdKey(schedule_id, fire_ms), &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return FromRocks(s, "read msg-id");
   if (v.size() != 8) return Status::Internal("corrupt msg-id entry");
   return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
 }
 
-Result<std::vector<uint64_t>> Store::ListMsgIds(std::string_view schedule_id) {
+Result<std::vector<uint64_t>> RocksStore::ListMsgIds(std::string_view schedule_id) {
   std::vector<uint64_t> out;
   std::string lo(schedule_id);
   std::string hi = lo + std::string(9, '\xff');
   rocksdb::Slice upper(hi);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro, impl_->handles_[kMsgIds]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[kMsgIds]));
   for (it->Seek(lo); it->Valid(); it->Next()) {
     if (it->key().size() != schedule_id.size() + 8 || it->value().size() != 8) continue;
     out.push_back(DecodeFixed64BE(it->value().data()));
@@ -525,16 +557,15 @@ Result<std::vector<uint64_t>> Store::ListMsgIds(std::string_view schedule_id) {
   return out;
 }
 
-Status Store::ScanScheduleIndex(std::string_view app_key,
-                                const std::function<bool(int64_t, std::string_view)>& fn) {
+Status RocksStore::ScanScheduleIndex(std::string_view app_key,
+                                     const std::function<bool(int64_t, std::string_view)>& fn) {
   std::string lo = keys::ScheduleIndexPrefix(app_key);
   std::string hi(app_key);
   hi.push_back('\x01');  // just past every key with the prefix app_key ‖ 0x00
   rocksdb::Slice upper(hi);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db_->NewIterator(ro, impl_->handles_[kScheduleIndex]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[kScheduleIndex]));
   for (it->Seek(lo); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.size() < lo.size() + 8) continue;
@@ -543,9 +574,10 @@ Status Store::ScanScheduleIndex(std::string_view app_key,
   return FromRocks(it->status(), "scan schedule index");
 }
 
-Status Store::ScanSchedules(std::string_view from_id, const std::function<bool(Schedule&&)>& fn) {
+Status RocksStore::ScanSchedules(std::string_view from_id,
+                                 const std::function<bool(Schedule&&)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db_->NewIterator(rocksdb::ReadOptions(), impl_->handles_[kSchedules]));
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kSchedules]));
   for (it->Seek(rocksdb::Slice(from_id.data(), from_id.size())); it->Valid(); it->Next()) {
     Result<Schedule> s = DecodeSchedule(std::string_view(it->value().data(), it->value().size()));
     if (!s.ok()) return s.status();
@@ -554,36 +586,33 @@ Status Store::ScanSchedules(std::string_view from_id, const std::function<bool(S
   return FromRocks(it->status(), "scan schedules");
 }
 
-uint64_t Store::EstimateDueEntries() {
-  uint64_t v = 0;
-  impl_->db_->GetIntProperty(impl_->handles_[kDue], "rocksdb.estimate-num-keys", &v);
-  return v;
-}
-
-uint64_t Store::EstimateTasks() {
-  uint64_t v = 0;
-  impl_->db_->GetIntProperty(impl_->handles_[kTasks], "rocksdb.estimate-num-keys", &v);
-  return v;
-}
-
-bool Store::healthy() const { return impl_->TryResume(); }
-std::string Store::health_message() const { return impl_->health_message(); }
-
-Status Store::Checkpoint(const std::string& dir) {
+Status RocksStore::Backup(const std::string& dir) {
   rocksdb::Checkpoint* cp = nullptr;
-  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db_, &cp);
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &cp);
   if (!s.ok()) return FromRocks(s, "checkpoint");
   std::unique_ptr<rocksdb::Checkpoint> owned(cp);
   return FromRocks(owned->CreateCheckpoint(dir), "checkpoint into " + dir);
 }
 
-uint64_t Store::IntProperty(std::string_view name) {
-  uint64_t total = 0;
-  for (int i = 0; i < kNumCf; ++i) {
-    uint64_t v = 0;
-    if (impl_->db_->GetIntProperty(impl_->handles_[i], std::string(name), &v)) total += v;
-  }
-  return total;
+StoreStats RocksStore::Stats() {
+  StoreStats st;
+  db_->GetIntProperty(handles_[kDue], "rocksdb.estimate-num-keys", &st.due_entries);
+  db_->GetIntProperty(handles_[kTasks], "rocksdb.estimate-num-keys", &st.tasks);
+  st.table_bytes = SumProperty("rocksdb.total-sst-files-size");
+  st.memtable_bytes = SumProperty("rocksdb.cur-size-all-mem-tables");
+  st.pending_compaction_bytes = SumProperty("rocksdb.estimate-pending-compaction-bytes");
+  st.writes_stopped = SumProperty("rocksdb.is-write-stopped") > 0;
+  return st;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir,
+                                              const RocksStoreOptions& opts) {
+  auto store = std::make_unique<RocksStore>();
+  Status s = store->Open(dir, opts);
+  if (!s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace tock

@@ -1,4 +1,4 @@
-#include "storage/records.h"
+#include "storage/rocksdb/codecs.h"
 
 #include <cstring>
 
@@ -19,37 +19,6 @@ constexpr uint8_t kScheduleFormat = 2;
 
 Status Corrupt(const char* what) { return Status::Internal(std::string("corrupt ") + what + " record"); }
 }  // namespace
-
-const char* TaskStatusName(TaskStatus s) {
-  switch (s) {
-    case TaskStatus::kWaiting: return "waiting";
-    case TaskStatus::kRunning: return "running";
-    case TaskStatus::kSuccess: return "success";
-    case TaskStatus::kCancelled: return "cancelled";
-    case TaskStatus::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
-const char* AttemptOutcomeName(AttemptOutcome o) {
-  switch (o) {
-    case AttemptOutcome::kSuccess: return "success";
-    case AttemptOutcome::kFailure: return "failure";
-    case AttemptOutcome::kTimeout: return "timeout";
-    case AttemptOutcome::kError: return "error";
-    case AttemptOutcome::kGone: return "gone";
-  }
-  return "unknown";
-}
-
-const char* PauseKindName(PauseKind k) {
-  switch (k) {
-    case PauseKind::kNone: return "none";
-    case PauseKind::kManual: return "manual";
-    case PauseKind::kAuto: return "auto";
-  }
-  return "unknown";
-}
 
 std::string EncodeApp(const App& a) {
   std::string out;

@@ -21,8 +21,8 @@
 //   msg_ids         schedule_id ‖ fire_ms(8, signed)              task_id(8) of the message
 //
 // Schedule timers share the due index with tasks: a schedule's next fire is the due entry
-// (fire_ms, timer_id) with timer_id = kScheduleTimerBit | n, n from the task id counter, so
-// a timer id never equals a task id. DO NOT CHANGE kScheduleTimerBit: it is on disk.
+// (fire_ms, timer_id) with timer_id = kScheduleTimerBit | n (model/timer_id.h), n from the
+// task id counter, so a timer id never equals a task id. kScheduleTimerBit is on disk.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "common/coding.h"
+#include "model/timer_id.h"
 
 namespace tock::keys {
 
@@ -48,9 +49,9 @@ inline constexpr const char* kScheduleIndex = "schedule_index";
 inline constexpr const char* kScheduleTimers = "schedule_timers";
 inline constexpr const char* kMsgIds = "msg_ids";
 
-// The top bit of an id in the due index marks a schedule timer (see above).
-inline constexpr uint64_t kScheduleTimerBit = 1ull << 63;
-inline constexpr bool IsScheduleTimer(uint64_t id) { return (id & kScheduleTimerBit) != 0; }
+// The top bit of an id in the due index marks a schedule timer (model/timer_id.h); the value
+// is on disk.
+static_assert(kScheduleTimerBit == 1ull << 63, "DO NOT CHANGE: schedule timer ids are on disk");
 
 inline constexpr const char* kMetaSchemaVersion = "schema_version";
 inline constexpr const char* kMetaNextTaskId = "next_task_id";  // u64: ids below it may be used

@@ -1,4 +1,4 @@
-#include "storage/rocks_logger.h"
+#include "storage/rocksdb/rocks_logger.h"
 
 #include <algorithm>
 #include <cstdio>
