@@ -24,7 +24,7 @@
 #include "dispatch/outcome.h"
 #include "metrics/metrics.h"
 #include "tasks/app_registry.h"
-#include "tasks/due_loader.h"
+#include "tasks/due_source.h"
 #include "tasks/task_service.h"
 
 namespace tock {
@@ -116,7 +116,7 @@ std::string FailureWords(const CallbackResult& r, AttemptOutcome outcome) {
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(TaskService& tasks, AppRegistry& apps, CallbackClient& client,
-                               DueLoader& loader, const Clock& clock, DeliveryEngineOptions opts)
+                               DueSource& loader, const Clock& clock, DeliveryEngineOptions opts)
     : tasks_(tasks), apps_(apps), client_(client), loader_(loader), clock_(clock), opts_(opts),
       flow_(FlowControl::Options{opts.max_per_app, opts.auto_pause_after,
                                  opts.auto_pause_window_ms}) {}
@@ -156,6 +156,12 @@ void DeliveryEngine::Stop() {
 }
 
 void DeliveryEngine::Submit(std::vector<TimerService::Fired>& batch) {
+  if (!loader_.may_attempt()) {
+    // A shared store whose leases this node may have lost: another node may own these
+    // entries now. Hand them back; they run here once the leases are renewed.
+    for (const TimerService::Fired& f : batch) loader_.Rewind(f.id, f.due_wall_ms);
+    return;
+  }
   if (batch.empty()) return;
   // Shared out over the loops, so a burst is begun and signed on every core.
   const size_t parts = std::min<size_t>(static_cast<size_t>(client_.loops()), batch.size());

@@ -54,7 +54,7 @@ class AppRegistry;
 struct AttemptTicket;
 class CallbackClient;
 struct CallbackResult;
-class DueLoader;
+class DueSource;
 class TaskService;
 
 struct DeliveryEngineOptions {
@@ -70,7 +70,7 @@ struct DeliveryEngineOptions {
 
 class DeliveryEngine {
  public:
-  DeliveryEngine(TaskService& tasks, AppRegistry& apps, CallbackClient& client, DueLoader& loader,
+  DeliveryEngine(TaskService& tasks, AppRegistry& apps, CallbackClient& client, DueSource& loader,
                  const Clock& clock, DeliveryEngineOptions opts);
   ~DeliveryEngine();
   DeliveryEngine(const DeliveryEngine&) = delete;
@@ -141,7 +141,7 @@ class DeliveryEngine {
   TaskService& tasks_;
   AppRegistry& apps_;
   CallbackClient& client_;
-  DueLoader& loader_;
+  DueSource& loader_;
   const Clock& clock_;
   const DeliveryEngineOptions opts_;
 

@@ -62,6 +62,8 @@ struct App {
   std::string webhook_key;
   // The key rotated out with previous_secret (same deadline); empty: previous_secret's bytes.
   std::string previous_webhook_key;
+
+  friend bool operator==(const App&, const App&) = default;
 };
 
 // True while app's previous secret is still in its grace period at now_ms.

@@ -38,7 +38,7 @@
 #include "metrics/metrics.h"
 #include "model/timer_id.h"
 #include "storage/store.h"
-#include "tasks/due_loader.h"
+#include "tasks/due_source.h"
 #include "tasks/task_service.h"
 
 namespace tock {
@@ -50,7 +50,7 @@ Status NotFoundStatus(std::string_view id) {
 
 }  // namespace
 
-ScheduleService::ScheduleService(Store& store, TaskService& tasks, DueLoader& loader,
+ScheduleService::ScheduleService(Store& store, TaskService& tasks, DueSource& loader,
                                  const Clock& clock, ScheduleServiceOptions opts)
     : store_(store), tasks_(tasks), loader_(loader), clock_(clock), opts_(std::move(opts)) {}
 

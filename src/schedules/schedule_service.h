@@ -33,7 +33,7 @@
 
 namespace tock {
 
-class DueLoader;
+class DueSource;
 class Store;
 class TaskService;
 
@@ -73,7 +73,7 @@ struct SchedulePage {
 
 class ScheduleService {
  public:
-  ScheduleService(Store& store, TaskService& tasks, DueLoader& loader, const Clock& clock,
+  ScheduleService(Store& store, TaskService& tasks, DueSource& loader, const Clock& clock,
                   ScheduleServiceOptions opts);
   ScheduleService(const ScheduleService&) = delete;
   ScheduleService& operator=(const ScheduleService&) = delete;
@@ -101,7 +101,7 @@ class ScheduleService {
   // time) at most once and moves the schedule to its next fire or expires it; all of them
   // in one synced batch (group commit). A stale timer (deleted, updated, already fired) does
   // nothing. The timer may come before due_ms (the fire lead): the message is then due at
-  // due_ms. On a failed write the timers are handed to the loader again (DueLoader::Rewind).
+  // due_ms. On a failed write the timers are handed to the loader again (DueSource::Rewind).
   Status FireBatch(const std::vector<std::pair<uint64_t, int64_t>>& timers);
   Status Fire(uint64_t timer_id, int64_t due_ms);  // FireBatch of one
 
@@ -125,7 +125,7 @@ class ScheduleService {
 
   Store& store_;
   TaskService& tasks_;
-  DueLoader& loader_;
+  DueSource& loader_;
   const Clock& clock_;
   const ScheduleServiceOptions opts_;
 

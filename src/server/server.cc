@@ -28,7 +28,10 @@
 #include "storage/open_store.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
+#include "storage/due_leases.h"
+#include "storage/postgres/pg_connection.h"
 #include "tasks/due_loader.h"
+#include "tasks/lease_loader.h"
 #include "tasks/task_service.h"
 #include "timeutil/time_zone.h"
 #include "wheel/timer_service.h"
@@ -40,6 +43,7 @@ TockServer::TockServer(Settings settings) : settings_(std::move(settings)) {}
 TockServer::~TockServer() {
   Stop();
   if (janitor_.joinable()) janitor_.join();
+  if (app_watcher_.joinable()) app_watcher_.join();
   if (http_) http_->Shutdown();
   if (serve_thread_.joinable()) serve_thread_.join();
   // When Run() did not (a failed start): the engine stops, then the client goes before the
@@ -190,9 +194,18 @@ Status TockServer::Start() {
         engine_->Submit(batch);
       },
       kScheduleTimerBit, FirePath::kFireLeadMs);
-  DueLoaderOptions lo;
-  lo.horizon_ms = settings_.wheel_horizon_s * 1000;
-  loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);
+  if (auto* leases = dynamic_cast<DueLeases*>(store_.get())) {
+    // A shared store: this node arms only the due entries it leases (tasks/lease_loader.h).
+    LeaseLoaderOptions lo;
+    lo.owner = NewLeaseOwner();
+    lo.lease_ms = settings_.lease_ttl_s * 1000;
+    lo.horizon_ms = settings_.wheel_horizon_s * 1000;
+    loader_ = std::make_unique<LeaseLoader>(*leases, *timers_, clock, lo);
+  } else {
+    DueLoaderOptions lo;
+    lo.horizon_ms = settings_.wheel_horizon_s * 1000;
+    loader_ = std::make_unique<DueLoader>(*store_, *timers_, clock, lo);
+  }
   TaskServiceOptions to;
   to.retention_ms = settings_.retention_days * 86400LL * 1000;
   tasks_ = std::make_unique<TaskService>(*store_, *loader_, clock, to);
@@ -242,6 +255,8 @@ Status TockServer::Start() {
   // --listen :0 works) are always denied. Before the engine starts, so no attempt reads it yet.
   guard_->DenyEndpoint(settings_.host, http_->port());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
+                          {"store", settings_.store == "rocksdb" ? "rocksdb"
+                                                                 : pg::RedactUrl(settings_.store)},
                           {"data", settings_.data_dir},
                           {"config", settings_.config_file.empty() ? "none"
                                                                    : settings_.config_file}});
@@ -252,6 +267,9 @@ Status TockServer::Start() {
   TOCK_RETURN_IF_ERROR(loader_->LoadInitial());
   loader_->Start();
   janitor_ = std::thread([this] { JanitorLoop(); });
+  if (dynamic_cast<DueLeases*>(store_.get()) != nullptr) {
+    app_watcher_ = std::thread([this] { AppWatchLoop(); });
+  }
   ready_.store(true);
   log::Info("ready", {{"apps", static_cast<uint64_t>(apps_->size())},
                       {"timers", static_cast<uint64_t>(timers_->Size())}});
@@ -280,6 +298,7 @@ void TockServer::Run() {
   }
   janitor_cv_.notify_all();
   if (janitor_.joinable()) janitor_.join();
+  if (app_watcher_.joinable()) app_watcher_.join();
   // The client before the engine: its loops may still run work the engine posted (a rate
   // timer, a pump) and answer attempts aborted at its stop, all of which call the engine.
   client_.reset();  // every connection closes
@@ -303,6 +322,22 @@ void TockServer::Stop() {
 }
 
 int TockServer::port() const { return http_ ? http_->port() : -1; }
+
+void TockServer::AppWatchLoop() {
+  std::unique_lock<std::mutex> l(janitor_mu_);
+  while (!janitor_stop_) {
+    janitor_cv_.wait_for(l, std::chrono::seconds(1), [this] { return janitor_stop_; });
+    if (janitor_stop_) break;
+    l.unlock();
+    Result<std::vector<std::string>> changed = apps_->Refresh();
+    if (changed.ok()) {
+      for (const std::string& key : *changed) engine_->AppChanged(key);
+    } else {
+      log::Warn("apps.refresh_failed", {{"error", changed.status().message()}});
+    }
+    l.lock();
+  }
+}
 
 void TockServer::JanitorLoop() {
   std::unique_lock<std::mutex> l(janitor_mu_);

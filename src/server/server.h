@@ -29,7 +29,7 @@ class AppAuthenticator;
 class AppRegistry;
 class CallbackClient;
 class DeliveryEngine;
-class DueLoader;
+class DueSource;
 class FirePath;
 class HttpApi;
 class ReplayGuard;
@@ -58,6 +58,8 @@ class TockServer {
  private:
   Status PrepareAdminToken();
   void JanitorLoop();
+  // A shared store only: every second, applications other nodes changed (AppRegistry::Refresh).
+  void AppWatchLoop();
   std::string MetricsText();
 
   Settings settings_;
@@ -66,7 +68,7 @@ class TockServer {
   std::unique_ptr<ReplayGuard> replay_;
   std::unique_ptr<AppAuthenticator> auth_;
   std::unique_ptr<TimerService> timers_;
-  std::unique_ptr<DueLoader> loader_;
+  std::unique_ptr<DueSource> loader_;
   std::unique_ptr<TaskService> tasks_;
   std::unique_ptr<ScheduleService> schedules_;
   std::shared_ptr<AddressGuard> guard_;  // completed once the port is bound
@@ -84,6 +86,7 @@ class TockServer {
   std::condition_variable janitor_cv_;
   bool janitor_stop_ = false;  // GUARDED_BY(janitor_mu_)
   std::thread janitor_;
+  std::thread app_watcher_;    // shares janitor_mu_/janitor_stop_
 };
 
 }  // namespace tock

@@ -19,6 +19,23 @@ Status AppRegistry::Load() {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> AppRegistry::Refresh() {
+  std::lock_guard<std::mutex> w(write_mu_);
+  std::vector<App> read;
+  Status s = store_.ForEachApp([&](App&& app) { read.push_back(std::move(app)); });
+  if (!s.ok()) return s;
+  std::vector<std::string> changed;
+  std::unique_lock<std::shared_mutex> l(mu_);
+  for (App& app : read) {
+    auto it = apps_.find(app.app_key);
+    if (it != apps_.end() && *it->second == app) continue;
+    changed.push_back(app.app_key);
+    std::string key = app.app_key;
+    apps_[key] = std::make_shared<const App>(std::move(app));
+  }
+  return changed;
+}
+
 Status AppRegistry::Put(const App& app) {
   std::lock_guard<std::mutex> w(write_mu_);
   return PutLocked(app);

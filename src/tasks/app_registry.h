@@ -34,6 +34,11 @@ class AppRegistry {
   AppRegistry& operator=(const AppRegistry&) = delete;
 
   Status Load();
+  // Reads every application again and publishes those that changed or appeared: on a shared
+  // store other nodes write applications too (the server calls it every second there).
+  // Returns the keys that changed. Waits for local writers, so it never publishes a
+  // snapshot older than a local write.
+  Result<std::vector<std::string>> Refresh();
   // Persists (synced) and then publishes the application. Replaces one with the same key.
   Status Put(const App& app);
   // The same for a new application: Conflict, and nothing written, if its key is taken.

@@ -31,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "tasks/due_source.h"
 
 namespace tock {
 
@@ -43,28 +44,28 @@ struct DueLoaderOptions {
   size_t max_batch = 100'000;       // entries handed over per scan
 };
 
-class DueLoader {
+class DueLoader final : public DueSource {
  public:
   DueLoader(Store& store, TimerService& timers, const Clock& clock, DueLoaderOptions opts);
-  ~DueLoader();
+  ~DueLoader() override;
   DueLoader(const DueLoader&) = delete;
   DueLoader& operator=(const DueLoader&) = delete;
 
   // One synchronous pass at start-up; a backlog larger than max_batch streams in later.
-  Status LoadInitial();
-  void Start();
-  void Stop();
+  Status LoadInitial() override;
+  void Start() override;
+  void Stop() override;
 
   // REQUIRES: the due entry (due_ms, id) is already written to the store.
-  void Arm(uint64_t id, int64_t due_ms);
-  void Disarm(uint64_t id);
+  void Arm(uint64_t id, int64_t due_ms) override;
+  void Disarm(uint64_t id) override;
   // REQUIRES: the due entry (due_ms, id) is still in the store. Hands it over again on the
   // first pass after storage is healthy (see the header comment).
-  void Rewind(uint64_t id, int64_t due_ms);
+  void Rewind(uint64_t id, int64_t due_ms) override;
 
   // Runs one loader pass; returns entries handed over. For tests and the loader thread.
   Result<size_t> LoadOnce();
-  bool caught_up() const { return caught_up_.load(); }
+  bool caught_up() const override { return caught_up_.load(); }
   int64_t watermark_ms() const;
 
  private:

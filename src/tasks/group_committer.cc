@@ -19,7 +19,7 @@
 
 namespace tock {
 
-GroupCommitter::GroupCommitter(Store& store, DueLoader& loader, const Clock& clock)
+GroupCommitter::GroupCommitter(Store& store, DueSource& loader, const Clock& clock)
     : store_(store), loader_(loader), clock_(clock) {}
 
 GroupCommitter::~GroupCommitter() { Stop(); }

@@ -32,13 +32,13 @@
 
 namespace tock {
 
-class DueLoader;
+class DueSource;
 
 class GroupCommitter {
  public:
   using CreateDone = std::function<void(Result<std::vector<CreatedTask>>)>;
 
-  GroupCommitter(Store& store, DueLoader& loader, const Clock& clock);
+  GroupCommitter(Store& store, DueSource& loader, const Clock& clock);
   ~GroupCommitter();  // Stop()
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -82,7 +82,7 @@ class GroupCommitter {
   void CommitGroup(std::vector<PendingCreate>& group);
 
   Store& store_;
-  DueLoader& loader_;
+  DueSource& loader_;
   const Clock& clock_;
 
   std::mutex create_mu_;

@@ -27,7 +27,11 @@ LeaseLoader::LeaseLoader(DueLeases& leases, TimerService& timers, const Clock& c
   last_renew_ok_mono_.store(clock_.MonoMs());
 }
 
-LeaseLoader::~LeaseLoader() { Stop(); }
+LeaseLoader::~LeaseLoader() {
+  Stop();
+  Status released = leases_.ReleaseLeases(opts_.owner);
+  if (!released.ok()) log::Warn("loader.release_failed", {{"error", released.message()}});
+}
 
 bool LeaseLoader::holds_leases() const {
   // A margin of a fifth of the lease: stop attempting before another node may start.
@@ -111,15 +115,10 @@ void LeaseLoader::Start() {
 void LeaseLoader::Stop() {
   {
     std::lock_guard<std::mutex> l(run_mu_);
-    if (stop_ && !thread_.joinable()) return;
     stop_ = true;
   }
   run_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  Status released = leases_.ReleaseLeases(opts_.owner);
-  if (!released.ok()) {
-    log::Warn("loader.release_failed", {{"error", released.message()}});
-  }
 }
 
 void LeaseLoader::Run() {

@@ -9,7 +9,9 @@
 //
 // Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
 // loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.
-// Stop() releases this node's leases, so a clean shutdown hands its entries over at once.
+// The destructor releases this node's leases, so a clean shutdown hands its entries over at
+// once; the server destroys the loader after every attempt's outcome is written (else
+// another node could take an entry whose attempt just ended and attempt it again).
 //
 // Limitation (written down, not hidden): if renewals fail for longer than the lease (the
 // database unreachable from this node only), other nodes may take entries this node still
@@ -30,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "tasks/due_source.h"
 
 namespace tock {
 
@@ -47,32 +50,32 @@ struct LeaseLoaderOptions {
 // "host/pid/random": who holds a lease, readable by an operator looking at the table.
 std::string NewLeaseOwner();
 
-class LeaseLoader {
+class LeaseLoader final : public DueSource {
  public:
   LeaseLoader(DueLeases& leases, TimerService& timers, const Clock& clock,
               LeaseLoaderOptions opts);
-  ~LeaseLoader();
+  // Releases this node's leases. REQUIRES: no attempt is in flight whose outcome is not
+  // yet written.
+  ~LeaseLoader() override;
   LeaseLoader(const LeaseLoader&) = delete;
   LeaseLoader& operator=(const LeaseLoader&) = delete;
 
-  Status LoadInitial();
-  void Start();
-  // Stops the thread and releases this node's leases.
-  // REQUIRES: no attempt is in flight whose outcome is not yet written (another node would
-  // take its entry and attempt it again).
-  void Stop();
+  Status LoadInitial() override;
+  void Start() override;
+  void Stop() override;  // the thread only; the leases stay held until destruction
 
   // REQUIRES: the due entry (due_ms, id) is already written to the store.
-  void Arm(uint64_t id, int64_t due_ms);
-  void Disarm(uint64_t id);
+  void Arm(uint64_t id, int64_t due_ms) override;
+  void Disarm(uint64_t id) override;
   // The entry is still leased to this node; hand it to the wheel again on the next pass.
-  void Rewind(uint64_t id, int64_t due_ms);
+  void Rewind(uint64_t id, int64_t due_ms) override;
 
   // One pass (renew when due, claim); returns entries handed over.
   Result<size_t> LoadOnce();
-  bool caught_up() const { return caught_up_.load(); }
+  bool caught_up() const override { return caught_up_.load(); }
   // False while this node's leases may have run out (renewals failing for too long).
   bool holds_leases() const;
+  bool may_attempt() const override { return holds_leases(); }
   const std::string& owner() const { return opts_.owner; }
 
  private:

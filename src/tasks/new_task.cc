@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "tasks/due_loader.h"
+#include "tasks/due_source.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -25,7 +25,7 @@ TaskToArm AddNewTaskToBatch(Store::Batch& batch, const std::string& app_key, Tas
   return TaskToArm{t.id, t.next_run_ms};
 }
 
-void ArmNewTask(DueLoader& loader, const TaskToArm& task) {
+void ArmNewTask(DueSource& loader, const TaskToArm& task) {
   GetTaskMetrics().created.Inc();  // every new task passes here once, after its batch is written
   loader.Arm(task.id, task.due_ms);
 }

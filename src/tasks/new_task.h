@@ -13,7 +13,7 @@
 
 namespace tock {
 
-class DueLoader;
+class DueSource;
 
 // A task written by a caller's batch, to hand to the timers once the batch is written.
 struct TaskToArm {
@@ -28,6 +28,6 @@ TaskToArm AddNewTaskToBatch(Store::Batch& batch, const std::string& app_key, Tas
                             uint64_t id, int64_t now_ms);
 
 // Hands a written new task to the timers and counts it (tock_tasks_created_total).
-void ArmNewTask(DueLoader& loader, const TaskToArm& task);
+void ArmNewTask(DueSource& loader, const TaskToArm& task);
 
 }  // namespace tock

@@ -18,13 +18,13 @@
 
 #include "common/log.h"
 #include "metrics/metrics.h"
-#include "tasks/due_loader.h"
+#include "tasks/due_source.h"
 #include "tasks/retry_policy.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
 
-OutcomeRecorder::OutcomeRecorder(Store& store, DueLoader& loader, const Clock& clock,
+OutcomeRecorder::OutcomeRecorder(Store& store, DueSource& loader, const Clock& clock,
                                  TaskLocks& locks, InFlight& in_flight, int64_t retention_ms)
     : store_(store), loader_(loader), clock_(clock), locks_(locks), in_flight_(in_flight),
       retention_ms_(retention_ms) {}

@@ -30,11 +30,11 @@
 
 namespace tock {
 
-class DueLoader;
+class DueSource;
 
 class OutcomeRecorder {
  public:
-  OutcomeRecorder(Store& store, DueLoader& loader, const Clock& clock, TaskLocks& locks,
+  OutcomeRecorder(Store& store, DueSource& loader, const Clock& clock, TaskLocks& locks,
                   InFlight& in_flight, int64_t retention_ms);
   ~OutcomeRecorder();  // Stop()
   OutcomeRecorder(const OutcomeRecorder&) = delete;
@@ -71,7 +71,7 @@ class OutcomeRecorder {
   void WriteRecords(std::vector<PendingRecord>& group);
 
   Store& store_;
-  DueLoader& loader_;
+  DueSource& loader_;
   const Clock& clock_;
   TaskLocks& locks_;
   InFlight& in_flight_;

@@ -13,13 +13,13 @@
 #include <mutex>
 #include <utility>
 
-#include "tasks/due_loader.h"
+#include "tasks/due_source.h"
 #include "tasks/retention.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
 
-TaskService::TaskService(Store& store, DueLoader& loader, const Clock& clock,
+TaskService::TaskService(Store& store, DueSource& loader, const Clock& clock,
                          TaskServiceOptions opts)
     : store_(store), loader_(loader), clock_(clock), opts_(opts),
       committer_(store, loader, clock),

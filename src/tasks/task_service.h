@@ -47,7 +47,7 @@
 
 namespace tock {
 
-class DueLoader;
+class DueSource;
 
 struct TaskServiceOptions {
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
@@ -57,7 +57,7 @@ class TaskService {
  public:
   // Starts the committer and recorder threads; the destructor writes what is still queued,
   // then stops them.
-  TaskService(Store& store, DueLoader& loader, const Clock& clock, TaskServiceOptions opts);
+  TaskService(Store& store, DueSource& loader, const Clock& clock, TaskServiceOptions opts);
   ~TaskService();
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
@@ -116,7 +116,7 @@ class TaskService {
   Result<Task> LoadOwned(const App& app, uint64_t id);
 
   Store& store_;
-  DueLoader& loader_;
+  DueSource& loader_;
   const Clock& clock_;
   const TaskServiceOptions opts_;
 

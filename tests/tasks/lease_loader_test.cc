@@ -68,7 +68,7 @@ TEST_CASE("LeaseLoader: each due entry reaches one node's wheel; a stopped node'
   CHECK(at_a.count(99) == 0);
 
   // A clean stop releases the leases: the other node takes them on its next pass.
-  a.loader->Stop();
+  a.loader.reset();
   at_b = b.Pass();
   CHECK(at_b == at_a);
 }
