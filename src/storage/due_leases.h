@@ -28,6 +28,10 @@ class DueLeases {
                           const std::function<void(int64_t, uint64_t)>& fn) = 0;
   // Extends every lease `owner` holds to lease_ms from now; returns how many it holds.
   virtual Result<uint64_t> RenewLeases(std::string_view owner, int64_t lease_ms) = 0;
+  // Calls fn(due_ms, id) for each entry `owner` holds with (due_ms, id) >= (from_ms,
+  // from_id), in (due_ms, id) order: what a node hands to its wheel again after a rewind.
+  virtual Status ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,
+                            const std::function<void(int64_t, uint64_t)>& fn) = 0;
   // Gives up every lease `owner` holds, so other nodes take them at once.
   virtual Status ReleaseLeases(std::string_view owner) = 0;
 };

@@ -51,7 +51,11 @@ void LeaseLoader::Disarm(uint64_t id) { timers_.Cancel(id); }
 
 void LeaseLoader::Rewind(uint64_t id, int64_t due_ms) {
   std::lock_guard<std::mutex> l(rewind_mu_);
-  rewinds_.emplace_back(id, due_ms);
+  if (!rewind_ || due_ms < rewind_ms_ || (due_ms == rewind_ms_ && id < rewind_id_)) {
+    rewind_ = true;
+    rewind_ms_ = due_ms;
+    rewind_id_ = id;
+  }
 }
 
 Result<size_t> LeaseLoader::LoadOnce() {
@@ -69,10 +73,23 @@ Result<size_t> LeaseLoader::LoadOnce() {
     }
   }
   std::vector<TimerService::Fired> batch;
+  bool rewind;
+  int64_t rewind_ms;
+  uint64_t rewind_id;
   {
     std::lock_guard<std::mutex> l(rewind_mu_);
-    for (const auto& [id, ms] : rewinds_) batch.push_back({id, ms});
-    rewinds_.clear();
+    rewind = rewind_;
+    rewind_ms = rewind_ms_;
+    rewind_id = rewind_id_;
+    rewind_ = false;
+  }
+  if (rewind) {
+    Status listed = leases_.ListLeased(opts_.owner, rewind_ms, rewind_id,
+                                       [&](int64_t ms, uint64_t id) { batch.push_back({id, ms}); });
+    if (!listed.ok()) {
+      Rewind(rewind_id, rewind_ms);  // again on the next pass
+      return listed;
+    }
   }
   // While a backlog drains, claim more only when the wheel has room.
   size_t room = opts_.max_batch;

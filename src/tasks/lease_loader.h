@@ -67,7 +67,8 @@ class LeaseLoader final : public DueSource {
   // REQUIRES: the due entry (due_ms, id) is already written to the store.
   void Arm(uint64_t id, int64_t due_ms) override;
   void Disarm(uint64_t id) override;
-  // The entry is still leased to this node; hand it to the wheel again on the next pass.
+  // Hands every entry this node holds from (due_ms, id) on to the wheel again on the next
+  // pass (see DueSource::Rewind).
   void Rewind(uint64_t id, int64_t due_ms) override;
 
   // One pass (renew when due, claim); returns entries handed over.
@@ -90,8 +91,13 @@ class LeaseLoader final : public DueSource {
   int64_t last_renew_try_mono_ = 0;    // GUARDED_BY(scan_mu_)
   std::atomic<int64_t> last_renew_ok_mono_{0};
 
+  // A pending rewind: the next pass hands every entry this node holds from this key on to
+  // the wheel again (the same meaning as DueLoader's; entries in flight are refused again
+  // by the task service, which knows what this node is attempting).
   std::mutex rewind_mu_;
-  std::vector<std::pair<uint64_t, int64_t>> rewinds_;  // GUARDED_BY(rewind_mu_)
+  bool rewind_ = false;       // GUARDED_BY(rewind_mu_)
+  int64_t rewind_ms_ = 0;     // GUARDED_BY(rewind_mu_)
+  uint64_t rewind_id_ = 0;    // GUARDED_BY(rewind_mu_)
 
   std::atomic<bool> caught_up_{false};
   std::mutex run_mu_;

@@ -1,15 +1,23 @@
 #include "integration/integration_util.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "common/json_writer.h"
+#include "testutil/pg_server.h"
 
 namespace tock::testing {
 
+std::vector<std::string> StoreArgs() {
+  const char* store = std::getenv("TOCK_IT_STORE");
+  if (store == nullptr || std::string(store) != "postgresql") return {};
+  return {"--store", PgServer::Shared().NewDatabase()};
+}
+
 TockProcess& SharedTock() {
   static TockProcess* tock = [] {
-    auto* t = new TockProcess({.binary = TOCK_BINARY});
+    auto* t = new TockProcess({.binary = TOCK_BINARY, .extra_args = StoreArgs()});
     std::string error;
     if (!t->Start(&error)) {
       std::fprintf(stderr, "shared tock failed to start: %s\n", error.c_str());
@@ -24,6 +32,8 @@ TockProcess& SharedTock() {
 }
 
 std::unique_ptr<TockProcess> StartOwnTock(std::vector<std::string> extra_args) {
+  std::vector<std::string> store = StoreArgs();
+  extra_args.insert(extra_args.begin(), store.begin(), store.end());
   auto tock = std::make_unique<TockProcess>(
       TockProcess::Options{.binary = TOCK_BINARY, .extra_args = std::move(extra_args)});
   std::string error;

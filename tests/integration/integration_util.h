@@ -32,6 +32,11 @@ using namespace std::chrono_literals;
 // use; stopped (SIGKILL) at exit. Fails the current test case if it cannot start or has died.
 TockProcess& SharedTock();
 
+// The store arguments of every server these helpers start: none (the embedded store), or,
+// with TOCK_IT_STORE=postgresql in the environment, `--store <a fresh database>` on the
+// test PostgreSQL server (tools/test.sh runs the core suites a second time that way).
+std::vector<std::string> StoreArgs();
+
 // A fresh server with its own data dir. REQUIREs that it started.
 std::unique_ptr<TockProcess> StartOwnTock(std::vector<std::string> extra_args = {});
 

@@ -67,6 +67,10 @@ TEST_CASE("LeaseLoader: each due entry reaches one node's wheel; a stopped node'
   CHECK(at_b.empty());
   CHECK(at_a.count(99) == 0);
 
+  // A rewind hands what this node holds to its wheel again (after a pause dropped them).
+  a.loader->Rewind(0, 0);
+  CHECK(a.Pass() == at_a);
+
   // A clean stop releases the leases: the other node takes them on its next pass.
   a.loader.reset();
   at_b = b.Pass();

@@ -645,6 +645,25 @@ Result<uint64_t> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) 
   return held;
 }
 
+Status PgStore::ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,
+                           const std::function<void(int64_t, uint64_t)>& fn) {
+  Result<Rows> rows = Status::Internal("unset");
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    // A node's leased set is its near horizon: small, and found by the due_by_owner index.
+    rows = c.Exec("SELECT due_ms, id FROM due WHERE owner = $1 AND due_ms >= $2 "
+                  "ORDER BY due_ms, id",
+                  Params().Text(owner).Int(from_ms));
+    return rows.status();
+  }));
+  // Entries at from_ms itself are all handed over, whatever their id: one too many in the
+  // wheel is harmless (the task service refuses a stale or running one).
+  (void)from_id;
+  for (int i = 0; i < rows->size(); ++i) {
+    fn(rows->Int64(i, 0), static_cast<uint64_t>(rows->Int64(i, 1)));
+  }
+  return Status::Ok();
+}
+
 Status PgStore::ReleaseLeases(std::string_view owner) {
   return pool_->Run([&](pg::Connection& c) -> Status {
     return c.Exec("UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = $1",

@@ -77,6 +77,8 @@ class PgStore final : public Store, public DueLeases {
   Status ClaimDue(std::string_view owner, int64_t until_ms, size_t limit, int64_t lease_ms,
                   const std::function<void(int64_t, uint64_t)>& fn) override;
   Result<uint64_t> RenewLeases(std::string_view owner, int64_t lease_ms) override;
+  Status ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,
+                    const std::function<void(int64_t, uint64_t)>& fn) override;
   Status ReleaseLeases(std::string_view owner) override;
 
  private:

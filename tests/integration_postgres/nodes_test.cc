@@ -1,0 +1,168 @@
+// Many tock nodes on one PostgreSQL database (issue 12), each a real `tock serve` with
+// --store pointing at a fresh database on the test server (testutil/pg_server.h), delivering
+// to one real receiver.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "integration/integration_util.h"
+#include "testutil/pg_server.h"
+
+namespace tock::testing {
+namespace {
+
+// A node on `url`; every node of a test shares one admin token, as an operator's would.
+std::unique_ptr<TockProcess> StartNode(const std::string& url, const std::string& token,
+                                       std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--store", url};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto tock = std::make_unique<TockProcess>(TockProcess::Options{
+      .binary = TOCK_BINARY, .admin_token = token, .extra_args = std::move(args)});
+  std::string error;
+  REQUIRE_MESSAGE(tock->Start(&error), error);
+  return tock;
+}
+
+// The webhook-ids the receiver got, and how often each.
+std::map<std::string, int> IdsReceived(const Receiver& rx) {
+  std::map<std::string, int> ids;
+  for (const ReceivedRequest& r : rx.Requests()) ++ids[r.Header("webhook-id")];
+  return ids;
+}
+
+// Waits until `node` accepts a task for `app` (it learns of applications other nodes made
+// within a second); returns the last answer.
+ApiResponse WaitUntilKnown(ApiClient& node, const App& app, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  ApiResponse r;
+  do {
+    r = node.CreateTask(app, {.task_no = "probe", .content = "{}"});
+    if (r.status == 200) break;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return r;
+}
+
+const std::string kToken = "nodes-test-admin-token-0123456789abcdef";
+
+}  // namespace
+
+TEST_SUITE("Nodes") {
+  TEST_CASE("two nodes: each task delivered once, and either node answers the same") {
+    const std::string url = PgServer::Shared().NewDatabase();
+    auto a = StartNode(url, kToken);
+    auto b = StartNode(url, kToken);
+    Receiver rx;
+    REQUIRE(rx.ok());
+    ApiClient api_a(*a), api_b(*b);
+    App app = api_a.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    // Made on a, usable on b once b has read it (within a second, generous deadline).
+    ApiResponse known = WaitUntilKnown(api_b, app, 10s);
+    REQUIRE_MESSAGE(known.status == 200, known.Describe());
+
+    // 200 tasks, created alternately on the two nodes, all due at one moment.
+    const int n = 200;
+    const int64_t due = WallNowMs() + 2000;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      ApiClient& api = i % 2 == 0 ? api_a : api_b;
+      ApiResponse r = api.CreateTask(app, {.task_no = "t" + std::to_string(i),
+                                           .runtime = RuntimeJson(due)});
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+      ids.push_back(r.Int("/data/taskId"));
+    }
+    // Task ids never repeat across nodes.
+    CHECK(std::set<int64_t>(ids.begin(), ids.end()).size() == ids.size());
+    REQUIRE_MESSAGE(rx.WaitForCount(n + 1, 30s), "delivered " << rx.Count());  // + the probe
+    // Everything settles; nothing arrives twice.
+    std::this_thread::sleep_for(500ms);
+    std::map<std::string, int> got = IdsReceived(rx);
+    CHECK(got.size() == static_cast<size_t>(n + 1));
+    for (const auto& [id, count] : got) CHECK_MESSAGE(count == 1, "webhook-id " << id);
+    for (const ReceivedRequest& r : rx.Requests()) {
+      if (ParseJson(r.body).Str("/taskNo") != "probe") CHECK(r.arrival_wall_ms >= due);
+    }
+
+    // The same task read through either node: the same answer.
+    for (int i : {0, 1, n - 1}) {
+      ApiResponse da = api_a.WaitForStatus(app, ids[i], 2, 10s);
+      ApiResponse db = api_b.WaitForStatus(app, ids[i], 2, 10s);
+      CHECK(da.Int("/data/status") == 2);
+      CHECK(da.body == db.body);
+    }
+    // A taskNo used on one node is a duplicate on the other.
+    ApiResponse dup = api_b.CreateTask(app, {.task_no = "t0"});
+    CHECK(dup.status == 200);
+    CHECK(dup.Bool("/data/duplicate", false));
+    CHECK(dup.Int("/data/taskId") == ids[0]);
+  }
+
+  TEST_CASE("kill -9 one node: the other takes its leased tasks within --lease-ttl + 1 s") {
+    const std::string url = PgServer::Shared().NewDatabase();
+    // A 2 s lease keeps the test short; the default is 10 s.
+    auto a = StartNode(url, kToken, {"--lease-ttl", "2"});
+    Receiver rx;
+    REQUIRE(rx.ok());
+    ApiClient api_a(*a);
+    App app = api_a.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    // Made while a is alone, due in 4 s: a leases them all at once (due within its horizon).
+    const int n = 50;
+    const int64_t due = WallNowMs() + 4000;
+    for (int i = 0; i < n; ++i) {
+      ApiResponse r = api_a.CreateTask(app, {.task_no = "k" + std::to_string(i),
+                                             .runtime = RuntimeJson(due)});
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    }
+    auto b = StartNode(url, kToken, {"--lease-ttl", "2"});
+    a->Kill9();
+    const int64_t killed_ms = WallNowMs();
+    REQUIRE_MESSAGE(rx.WaitForCount(n, 30s), "delivered " << rx.Count() << " of " << n);
+    std::map<std::string, int> got = IdsReceived(rx);
+    CHECK(got.size() == static_cast<size_t>(n));
+    for (const auto& [id, count] : got) CHECK_MESSAGE(count == 1, "webhook-id " << id);
+    int64_t last = 0;
+    for (const ReceivedRequest& r : rx.Requests()) {
+      CHECK(r.arrival_wall_ms >= due);
+      last = std::max(last, r.arrival_wall_ms);
+    }
+    // The leases a took at most 2 s before it died; b's passes run every second. 3 s of
+    // slack for a loaded machine (the suite runs beside CPU-burning loops).
+    const int64_t takeover_ms = last - std::max(killed_ms + 2000, due);
+    INFO("the last delivery came ", takeover_ms, " ms after the leases ran out");
+    CHECK(takeover_ms <= 1000 + 3000);
+  }
+
+  TEST_CASE("a schedule fires once per fire time, with two nodes") {
+    const std::string url = PgServer::Shared().NewDatabase();
+    auto a = StartNode(url, kToken);
+    auto b = StartNode(url, kToken);
+    Receiver rx;
+    REQUIRE(rx.ok());
+    ApiClient api_a(*a), api_b(*b);
+    App app = api_a.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+    REQUIRE(rx.WaitForCount(1, 10s));  // the probe task
+    // Three single-fire schedules due within a few seconds, made on either node.
+    const int64_t fire = (WallNowMs() / 1000 + 4) * 1000;
+    for (int i = 0; i < 3; ++i) {
+      ApiClient& api = i % 2 == 0 ? api_a : api_b;
+      std::string body = R"({"name":"s)" + std::to_string(i) +
+                         R"(","enabled":true,"trigger":{"single":{"time":")" +
+                         WallTimeString(fire + i * 1000) + R"(","zone_type":1}},"push":{"n":)" +
+                         std::to_string(i) + "}}";
+      ApiResponse r = api.AppPost(app, "/v4/schedules", body);
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    }
+    REQUIRE_MESSAGE(rx.WaitForCount(1 + 3, 20s), "delivered " << rx.Count());
+    std::this_thread::sleep_for(1500ms);  // a second fire of the last one would come by now
+    CHECK(rx.Count() == 1 + 3);
+    std::map<std::string, int> got = IdsReceived(rx);
+    for (const auto& [id, count] : got) CHECK_MESSAGE(count == 1, "webhook-id " << id);
+  }
+}
+
+}  // namespace tock::testing
