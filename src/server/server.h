@@ -37,6 +37,7 @@ class ScheduleService;
 class Store;
 class TaskService;
 class TimerService;
+struct ServerStats;
 
 class TockServer {
  public:
@@ -59,6 +60,7 @@ class TockServer {
   Status PrepareAdminToken();
   void JanitorLoop();
   std::string MetricsText();
+  ServerStats Stats();  // GET /admin/stats
 
   Settings settings_;
   std::unique_ptr<Store> store_;
