@@ -6,7 +6,7 @@
 //   case.json: {"base": "http://127.0.0.1:PORT", "token", "chromium": "/usr/bin/chromium",
 //               "screenshots": "<build>/screenshots", "receiver": "http://.../hook",
 //               "schedule_app": "<appKey>", "schedule_words": "every 2 weeks on ...",
-//               "task_app": "<appKey>", "task_id": N}
+//               "task_app": "<appKey>", "task_id": N (waiting), "failed_task_id": N}
 //
 // Prints "chromium_pid <pid>" as soon as the browser runs (the C++ test kills that pid if
 // this script dies before closing it), "ok <step>" per step, and "FAIL <step>: <why>" with
@@ -222,6 +222,12 @@ async function run() {
   await waitText(page, 'h1', `Task ${c.task_id}`);
   await waitText(page, '.props dd', 'waiting');
   await shot(page, 'task');
+  await open(page, `#/tasks/${c.task_app}/${c.failed_task_id}`);
+  await waitText(page, '.props dd', 'failed');
+  await waitText(page, 'ol.timeline li', 'HTTP 500');
+  await waitText(page, 'ol.timeline pre.excerpt', 'receiver down for maintenance');
+  await page.waitForSelector('.actions button');  // Replay
+  await shot(page, 'task-failed');
   await open(page, '#/failed');
   await waitText(page, '.error', 'not implemented yet');
   await shot(page, 'failed');
@@ -233,8 +239,9 @@ async function run() {
     [`#/apps/${appKey}`, 'app'], [`#/schedules/${c.schedule_app}`, 'schedules'],
     [`#/tasks/${c.task_app}/${c.task_id}`, 'task']]) {
     await open(page, hash);
-    if (name === 'overview') {
-      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 6);
+    if (name === 'overview') {  // two samples: the rates
+      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 6 &&
+        document.querySelector('.tile .big').textContent !== '—');
     }
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     if (width > 362) throw new Error(`${hash} is ${width} px wide at 360`);

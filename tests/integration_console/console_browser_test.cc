@@ -51,6 +51,23 @@ TEST_SUITE("ConsoleBrowser") {
                                             .runtime = RuntimeJson(WallNowMs() + 3'600'000)});
     REQUIRE_MESSAGE(task.status == 200, task.Describe());
     const int64_t task_id = task.Int("/data/taskId");
+    // Deliveries for the overview, and one that fails (its receiver answers 500, no retry)
+    // for the attempt timeline.
+    rx.SetReplyFunction([](const ReceivedRequest& q) {
+      return q.body.find("\"fail\"") != std::string::npos
+                 ? Reply{.status = 500, .body = "receiver down for maintenance"}
+                 : Reply{};
+    });
+    for (int i = 0; i < 3; ++i) {
+      ApiResponse r = api.CreateTask(app, {.runtime = RuntimeJson(WallNowMs())});
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+    }
+    ApiResponse failing = api.CreateTask(app, {.task_no = "refund-7",
+                                               .runtime = RuntimeJson(WallNowMs()),
+                                               .content = R"({"fail":true,"refund":7})"});
+    REQUIRE_MESSAGE(failing.status == 200, failing.Describe());
+    const int64_t failed_id = failing.Int("/data/taskId");
+    REQUIRE(api.WaitForStatus(app, failed_id, 4, 60s).Int("/data/status") == 4);
 
     JsonWriter w;
     w.BeginObject();
@@ -63,6 +80,7 @@ TEST_SUITE("ConsoleBrowser") {
     w.Key("schedule_words"); w.String(kWeeklyWords);
     w.Key("task_app"); w.String(app.app_key);
     w.Key("task_id"); w.Int(task_id);
+    w.Key("failed_task_id"); w.Int(failed_id);
     w.EndObject();
 
     std::string output;
