@@ -179,8 +179,9 @@ export async function overview(ctx) {
         tile('Lateness p99', fmtSeconds(p99 ?? s.lateness.p99Seconds), series.p99, 'lateness p99'),
         tile('Waiting', String(s.tasks.waiting), series.waiting, 'tasks waiting'),
         tile('In flight', String(s.tasks.inFlight), series.inflight, 'attempts in flight'));
+      const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
       status.textContent = `Updated ${fmtTime(s.now)} · every 2 s · since start: ` +
-        `${s.deliveries.success} delivered, ${s.deliveries.failed} failed attempts, ` +
+        `${s.deliveries.success} delivered, ${plural(s.deliveries.failed, 'failed attempt')}, ` +
         `${s.tasks.queued} queued in memory`;
       clear(apps);
       apps.append(table(['Application', 'State', 'In flight', 'Queued', 'Window', 'Failures in a row'],

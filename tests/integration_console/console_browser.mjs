@@ -23,6 +23,7 @@ const puppeteer = require('puppeteer-core');
 const c = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const WAIT = 60_000;
 mkdirSync(c.screenshots, { recursive: true });
+rmSync(path.join(c.screenshots, 'failure.png'), { force: true });  // from an earlier run
 const profile = mkdtempSync(path.join(os.tmpdir(), 'tock-chromium-'));
 
 let step = 'launch';
