@@ -24,7 +24,11 @@ build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tz
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets' ASan+UBSan build (tools/fuzz; the
 # sanitizer and libFuzzer runtimes are only a Recommends of clang-14); llvm-14: its
 # llvm-symbolizer-14 turns sanitizer stack traces into function names and lines.
-test_pkgs=(doctest-dev curl nodejs npm systemd clang-14 libclang-rt-14-dev llvm-14 postgresql-15)
+# postgresql-15: the PostgreSQL store's tests (tools/pg.sh runs a throw-away server).
+# chromium: the console's browser test (tests/integration_console), headless, driven by
+# puppeteer-core below.
+test_pkgs=(doctest-dev curl nodejs npm systemd clang-14 libclang-rt-14-dev llvm-14 chromium
+  postgresql-15)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
@@ -178,10 +182,13 @@ build_libpq
 #   standardwebhooks  verifies the callbacks' Standard Webhooks signatures
 #   jpush-sdk         JPush's official Node.js client, driven against /v3 and /v4/schedules
 #                     (pinned: the test substitutes its host constant, whose text it checks)
+#   puppeteer-core    drives Debian's chromium in the console's browser test (24.x: the
+#                     newest line that runs on node 18; it downloads no browser)
+#   @readme/openapi-parser  validates /openapi.json as OpenAPI 3.1 (needs node >= 20)
 # Each is installed once; a package already there is left as it is.
 if [ $want_test = 1 ]; then
   mkdir -p "$TP/node"
-  for pkg in standardwebhooks@1 jpush-sdk@3.5.0; do
+  for pkg in standardwebhooks@1 jpush-sdk@3.5.0 puppeteer-core@24 @readme/openapi-parser@9; do
     if [ ! -d "$TP/node/node_modules/${pkg%@*}" ]; then
       (cd "$TP/node" && npm install --silent --no-audit --no-fund "$pkg" >/dev/null)
       echo "deps: installed $pkg (npm)"

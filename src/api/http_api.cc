@@ -162,6 +162,35 @@ HttpApi::HttpApi(ApiServices services, HttpApiOptions opts)
   api::RegisterSerendipityRoutes(router, impl->services, impl->opts);
   api::RegisterAdminRoutes(router, impl->services, impl->opts);
   if (impl->services.schedules != nullptr) api::RegisterScheduleRoutes(router, impl->services);
+  api::RegisterConsoleRoutes(router, impl->services);
+  // Every route the router knows, this one included: what /openapi.json must document
+  // (its test compares the two).
+  {
+    std::vector<std::pair<std::string, std::string>> routes = router.Routes();
+    routes.emplace_back("GET", "/admin/routes");
+    router.Add("GET", "/admin/routes",
+               [impl, routes = std::move(routes)](const http::Request& req, http::Response& res) {
+                 if (!impl->gate->AdminTokenMatches(req)) {
+                   impl->gate->Failed(req.peer);
+                   return api::SendError(res, Status::Unauthorized(
+                       "header 'Authorization': must be Bearer <admin token>"));
+                 }
+                 api::SendJson(res, 200, api::OkBody([&](JsonWriter& w) {
+                   w.Key("routes");
+                   w.BeginArray();
+                   for (const auto& [method, pattern] : routes) {
+                     w.BeginObject();
+                     w.Key("method"); w.String(method);
+                     w.Key("pattern"); w.String(pattern);
+                     w.EndObject();
+                   }
+                   w.EndArray();
+                 }));
+               },
+               impl->gate->Admin([](const Status& st, http::Response* res) {
+                 api::SendError(*res, st);
+               }));
+  }
 
   http::ServerHooks hooks;
   hooks.on_request = [](http::Request& req) {

@@ -1,8 +1,9 @@
 // HttpApi: tock's HTTP API on its own event-loop server (http/server.h).
 //
 // Routes: the Serendipity surface (api/serendipity_routes.cc), the EngageLab schedules
-// surface (api/schedules_routes.cc), operator routes (api/admin_routes.cc) and health
-// (/healthz, /readyz). Limits applied before any handler runs: request bodies over
+// surface (api/schedules_routes.cc), operator routes (api/admin_routes.cc), the console and
+// its admin API (api/console_routes.cc), health (/healthz, /readyz) and GET /admin/routes
+// (every route, for the OpenAPI check). Limits applied before any handler runs: request bodies over
 // max_body_bytes get 413 from the Content-Length alone, without reading the body; bodies
 // without a Content-Length (chunked) get 411.
 //
@@ -16,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "dispatch/delivery_view.h"
@@ -48,6 +50,26 @@ struct HttpApiOptions {
   int64_t max_delay_ms = 365LL * 24 * 3600 * 1000;
 };
 
+// What GET /admin/stats shows (api/console_routes.cc), sampled by the server at each call:
+// the process's delivery counters and lateness histogram since start, the live gauges, and
+// the delivery engine's view of each application. Plain values.
+struct ServerStats {
+  int64_t now_ms = 0;
+  int64_t started_ms = 0;
+  // tock_deliveries_total by outcome: success, failure, timeout, error, gone.
+  uint64_t deliveries[5] = {0, 0, 0, 0, 0};
+  // tock_delivery_lateness_seconds, first attempts and retries together: upper bounds
+  // (seconds) and cumulative counts, one per bound and then +Inf.
+  std::vector<double> lateness_bounds;
+  std::vector<uint64_t> lateness_cumulative;
+  uint64_t waiting = 0;       // due-index entries (RocksDB estimate; schedule timers too)
+  uint64_t tasks_stored = 0;  // task records, any state (estimate)
+  uint64_t in_flight = 0;
+  uint64_t queued = 0;
+  uint64_t wheel_timers = 0;
+  std::vector<AppDeliveryView> apps;  // applications with deliveries going on
+};
+
 struct ApiServices {
   AppRegistry& apps;
   TaskService& tasks;
@@ -63,6 +85,8 @@ struct ApiServices {
   std::function<void(const std::string& app_key)> app_changed;
   // The delivery engine's live view of an application; may be empty.
   std::function<std::optional<AppDeliveryView>(const std::string& app_key)> delivery_view;
+  // GET /admin/stats; 503 when empty.
+  std::function<ServerStats()> stats;
   // Set by HttpApi: the head checks of every credentialed route.
   api::HeadGate* gate = nullptr;
 };

@@ -4,7 +4,11 @@
 #include <string>
 
 namespace tock {
+class JsonWriter;
+class TimeZone;
 struct ApiServices;
+struct Schedule;
+struct TaskDetail;
 struct HttpApiOptions;
 
 namespace http {
@@ -20,5 +24,14 @@ void RegisterScheduleRoutes(http::Router& router, ApiServices& services);
 // Operator routes under /admin (admin bearer token): backup, application list and detail.
 void RegisterAdminRoutes(http::Router& router, ApiServices& services,
                          const HttpApiOptions& opts);
+// The console and its admin JSON API (api/console_routes.cc): /ui/, /openapi.json,
+// /admin/stats, /admin/apps/{appKey}/schedules..., /admin/apps/{appKey}/tasks/{taskId}...,
+// and the task-list routes that answer 501 until storage has their indexes.
+void RegisterConsoleRoutes(http::Router& router, ApiServices& services);
+
+// Shared writers. The members of a task's /task/detail object (api/serendipity_routes.cc).
+void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz);
+// One schedule object as /v4/schedules answers it (api/schedules_routes.cc).
+void WriteSchedule(JsonWriter& w, const Schedule& s, const TimeZone& server_zone);
 }  // namespace api
 }  // namespace tock

@@ -41,6 +41,8 @@ std::string EffectiveZone(const Schedule& s, const TimeZone& server_zone) {
   return t.ok() ? t->zone.name() : std::string();
 }
 
+}  // namespace
+
 // The object as the originals echo it (trigger as sent), plus tock's read-only fields.
 void WriteSchedule(JsonWriter& w, const Schedule& s, const TimeZone& server_zone) {
   w.BeginObject();
@@ -62,6 +64,8 @@ void WriteSchedule(JsonWriter& w, const Schedule& s, const TimeZone& server_zone
   w.Key("fires"); w.Uint(s.fires);
   w.EndObject();
 }
+
+namespace {
 
 std::string ScheduleJson(const Schedule& s, const TimeZone& server_zone) {
   JsonWriter w;

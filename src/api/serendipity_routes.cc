@@ -318,6 +318,8 @@ Result<uint64_t> RequestId(const http::Request& req, const char* name) {
   return ReadId(FieldReader(*body).Get(name), name);
 }
 
+}  // namespace
+
 void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz) {
   const Task& t = d.task;
   TaskStatus shown = d.running && t.status == TaskStatus::kWaiting ? TaskStatus::kRunning : t.status;
@@ -352,8 +354,6 @@ void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz) {
   }
   w.EndArray();
 }
-
-}  // namespace
 
 void RegisterSerendipityRoutes(http::Router& router, ApiServices& svc,
                                const HttpApiOptions& opts) {

@@ -45,6 +45,14 @@ bool Router::PatternMatches(std::string_view pattern, std::string_view path,
   return p == pattern.size() && q == path.size();
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size() + fallbacks_.size());
+  for (const Route& r : routes_) out.emplace_back(r.method, r.pattern);
+  for (const Route& f : fallbacks_) out.emplace_back("*", f.pattern);
+  return out;
+}
+
 namespace {
 void AddAllowed(std::string* allow, std::string_view method) {
   size_t start = 0;

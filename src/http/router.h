@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/message.h"
@@ -63,6 +64,11 @@ class Router {
   // fallback takes a path that routes of other methods match, req->allowed_methods. HEAD is
   // served by the GET route of the same path.
   Match Find(Request* req) const;
+
+  // Every registered route as (method, pattern), in registration order; fallbacks last,
+  // with method "*" and pattern prefix + "/*". For documentation checks (the OpenAPI test)
+  // and GET /admin/routes.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
   static bool PatternMatches(std::string_view pattern, std::string_view path,

@@ -249,6 +249,7 @@ Status TockServer::Start() {
   services.guard = guard_.get();
   services.app_changed = [this](const std::string& key) { engine_->AppChanged(key); };
   services.delivery_view = [this](const std::string& key) { return engine_->View(key); };
+  services.stats = [this] { return Stats(); };
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   // A callback to tock itself would loop: its own listen address and port (as bound, so
@@ -354,6 +355,39 @@ void TockServer::JanitorLoop() {
     auth_->ExpireNonces();
     l.lock();
   }
+}
+
+// GET /admin/stats: the same figures /metrics shows, as values (api/http_api.h ServerStats).
+// The counters and the lateness histogram are looked up in the process registry by name
+// (registering a name again returns the existing metric).
+ServerStats TockServer::Stats() {
+  ServerStats s;
+  s.now_ms = SystemClock::Instance().WallMs();
+  s.started_ms = static_cast<int64_t>(metrics::ReadProcessFigures().start_time_s * 1000);
+  metrics::Registry& r = metrics::Process();
+  auto& deliveries = r.AddCounterFamily("tock_deliveries_total",
+                                        "Callback attempts recorded, by outcome.", {"outcome"});
+  const char* outcomes[5] = {"success", "failure", "timeout", "error", "gone"};
+  for (int i = 0; i < 5; ++i) s.deliveries[i] = deliveries.With({outcomes[i]}).value();
+  auto& lateness = r.AddHistogramFamily(
+      "tock_delivery_lateness_seconds",
+      "Attempt start minus due time; attempt=first: a task's first attempt, retry: later ones.",
+      {"attempt"}, metrics::LatenessBuckets());
+  const metrics::Histogram::Snapshot first = lateness.With({"first"}).Snap();
+  const metrics::Histogram::Snapshot retry = lateness.With({"retry"}).Snap();
+  s.lateness_bounds = metrics::LatenessBuckets();
+  s.lateness_cumulative.resize(first.cumulative.size());
+  for (size_t i = 0; i < first.cumulative.size(); ++i) {
+    s.lateness_cumulative[i] =
+        first.cumulative[i] + (i < retry.cumulative.size() ? retry.cumulative[i] : 0);
+  }
+  s.waiting = store_->EstimateDueEntries();
+  s.tasks_stored = store_->EstimateTasks();
+  s.in_flight = engine_->in_flight();
+  s.queued = engine_->queued();
+  s.wheel_timers = timers_->Size();
+  s.apps = engine_->Views();
+  return s;
 }
 
 // Metrics sampled at scrape time from the parts this server owns (gauges of live objects);

@@ -37,6 +37,7 @@ class ScheduleService;
 class Store;
 class TaskService;
 class TimerService;
+struct ServerStats;
 
 class TockServer {
  public:
@@ -61,6 +62,7 @@ class TockServer {
   // A shared store only: every second, applications other nodes changed (AppRegistry::Refresh).
   void AppWatchLoop();
   std::string MetricsText();
+  ServerStats Stats();  // GET /admin/stats
 
   Settings settings_;
   std::unique_ptr<Store> store_;
