@@ -37,6 +37,7 @@ fi
 tmp=$(mktemp -d /tmp/tock-pgboss-XXXXXX)
 chmod 755 "$tmp"  # the postgres user enters it
 trap 'tools/pg.sh stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+trap 'exit 143' TERM INT  # so that the EXIT trap stops PostgreSQL
 url=$(tools/pg.sh start "$tmp/pg")
 echo "# PostgreSQL at ${url/tock:tock@/tock:***@}; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
