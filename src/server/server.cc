@@ -381,8 +381,9 @@ ServerStats TockServer::Stats() {
     s.lateness_cumulative[i] =
         first.cumulative[i] + (i < retry.cumulative.size() ? retry.cumulative[i] : 0);
   }
-  s.waiting = store_->EstimateDueEntries();
-  s.tasks_stored = store_->EstimateTasks();
+  const StoreStats stored = store_->Stats();
+  s.waiting = stored.due_entries;
+  s.tasks_stored = stored.tasks;
   s.in_flight = engine_->in_flight();
   s.queued = engine_->queued();
   s.wheel_timers = timers_->Size();
