@@ -147,7 +147,10 @@ TEST_SUITE("DeliveryFlow") {
     std::vector<int64_t> started;
     for (const ReceivedRequest& q : rx.Requests()) {
       const int64_t id = std::atoll(q.Header("webhook-id").c_str());
-      started.push_back(api.Detail(app, id).Int("/data/attempts/0/startedAt"));
+      // The attempt is recorded after its answer (unsynced, in groups): wait for it.
+      ApiResponse d = api.WaitForStatus(app, id, 2, 10s);
+      REQUIRE_MESSAGE(d.Int("/data/status") == 2, d.Describe());
+      started.push_back(d.Int("/data/attempts/0/startedAt"));
     }
     std::sort(started.begin(), started.end());
     const double span_s = static_cast<double>(started.back() - started.front()) / 1000.0;
