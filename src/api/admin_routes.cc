@@ -45,17 +45,6 @@ namespace fs = std::filesystem;
 
 using Handler = std::function<void(const http::Request&, http::Response&)>;
 
-// Wraps a handler: the admin bearer token first (the head check has seen it too).
-Handler AdminRoute(ApiServices& svc, Handler fn) {
-  return [&svc, fn = std::move(fn)](const http::Request& req, http::Response& res) {
-    if (!svc.gate->AdminTokenMatches(req)) {
-      svc.gate->Failed(req.peer);
-      return SendError(res, Status::Unauthorized(
-                                "header 'Authorization': must be Bearer <admin token>"));
-    }
-    fn(req, res);
-  };
-}
 
 void WriteAdminError(const Status& st, http::Response* res) { SendError(*res, st); }
 
@@ -208,6 +197,17 @@ void ResumeApp(ApiServices& svc, const http::Request& req, http::Response& res) 
 }
 
 }  // namespace
+
+Handler AdminRoute(ApiServices& svc, Handler fn) {
+  return [&svc, fn = std::move(fn)](const http::Request& req, http::Response& res) {
+    if (!svc.gate->AdminTokenMatches(req)) {
+      svc.gate->Failed(req.peer);
+      return SendError(res, Status::Unauthorized(
+                                "header 'Authorization': must be Bearer <admin token>"));
+    }
+    fn(req, res);
+  };
+}
 
 void RegisterAdminRoutes(http::Router& router, ApiServices& svc, const HttpApiOptions& opts) {
   router.Add("POST", "/admin/backup",

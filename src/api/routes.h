@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "http/router.h"
+
 namespace tock {
 class JsonWriter;
 class TimeZone;
@@ -28,6 +30,10 @@ void RegisterAdminRoutes(http::Router& router, ApiServices& services,
 // /admin/stats, /admin/apps/{appKey}/schedules..., /admin/apps/{appKey}/tasks/{taskId}...,
 // and the task-list routes that answer 501 until storage has their indexes.
 void RegisterConsoleRoutes(http::Router& router, ApiServices& services);
+
+// Wraps a handler: the admin bearer token first (the head check has seen it too); a wrong
+// token counts as an authentication failure of the peer (api/admin_routes.cc).
+http::Handler AdminRoute(ApiServices& services, http::Handler fn);
 
 // Shared writers. The members of a task's /task/detail object (api/serendipity_routes.cc).
 void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz);
