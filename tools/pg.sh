@@ -7,6 +7,8 @@
 #                           tock) on stdout; writes DIR/pid and DIR/url
 #   tools/pg.sh stop DIR    fast shutdown (SIGINT) of the server whose PID is in DIR/pid,
 #                           then removes DIR
+#   tools/pg.sh down DIR    fast shutdown, keeping the cluster (an outage, for fault tests)
+#   tools/pg.sh up DIR      starts the cluster of DIR again, on the port it had
 #
 # Durability settings stay PostgreSQL's defaults (fsync on, synchronous_commit on): the
 # tests and benchmarks measure what a user would run.
@@ -14,7 +16,7 @@ set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: tools/pg.sh start|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: tools/pg.sh start|stop|down|up DIR" >&2; exit 2; }
 
 bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
 [ -x "$bin/postgres" ] || { echo "pg.sh: postgresql-15 is not installed (tools/deps.sh --test)" >&2; exit 1; }
@@ -26,6 +28,41 @@ as_owner() {
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts postgres on DIR's cluster at $1 and waits until it answers; sets pid to the runuser
+# process, or to "" (and returns 1) if it did not come up.
+run_server() {
+  local port=$1
+  as_owner "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir/socket" \
+    -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB \
+    >>"$dir/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do  # up to 30 s on a loaded machine
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+    # runuser forks: the PID to stop is the postmaster's own, from its pid file.
+    head -1 "$dir/data/postmaster.pid" > "$dir/pid"
+    return 0
+  fi
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  return 1
+}
+
+# Fast shutdown (SIGINT) of the postmaster in DIR/pid; SIGKILL after 30 s.
+stop_server() {
+  [ -f "$dir/pid" ] || return 0
+  local pid
+  pid=$(cat "$dir/pid")
+  kill -INT "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$dir/pid"
 }
 
 case $cmd in
@@ -43,24 +80,9 @@ case $cmd in
     # A port taken between free_port and the bind makes postgres exit: try a few.
     for attempt in 1 2 3 4 5; do
       port=$(free_port)
-      as_owner "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir/socket" \
-        -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB \
-        >"$dir/server.log" 2>&1 &
-      pid=$!
-      for _ in $(seq 1 300); do  # up to 30 s on a loaded machine
-        if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then break; fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then break; fi
-      kill -INT "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-      pid=""
+      if run_server "$port"; then break; fi
     done
     [ -n "$pid" ] || { tail -5 "$dir/server.log" >&2; echo "pg.sh: postgres did not start" >&2; exit 1; }
-    # runuser forks: the PID to stop is the postmaster's own, from its pid file.
-    postmaster=$(head -1 "$dir/data/postmaster.pid")
-    echo "$postmaster" > "$dir/pid"
     url="postgresql://tock:tock@127.0.0.1:$port/tock?sslmode=disable"
     PGPASSWORD=tock "$bin/psql" -q -h 127.0.0.1 -p "$port" -U tock -d postgres \
       -c "CREATE DATABASE tock" >/dev/null
@@ -68,12 +90,17 @@ case $cmd in
     echo "$url"
     ;;
   stop)
-    [ -f "$dir/pid" ] || exit 0
-    pid=$(cat "$dir/pid")
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    stop_server
     rm -rf "$dir"
     ;;
-  *) echo "usage: tools/pg.sh start|stop DIR" >&2; exit 2 ;;
+  down)
+    stop_server
+    ;;
+  up)
+    [ -f "$dir/url" ] || { echo "pg.sh: no cluster in $dir" >&2; exit 1; }
+    [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null && exit 0
+    port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$dir/url")
+    run_server "$port" || { tail -5 "$dir/server.log" >&2; echo "pg.sh: postgres did not start" >&2; exit 1; }
+    ;;
+  *) echo "usage: tools/pg.sh start|stop|down|up DIR" >&2; exit 2 ;;
 esac
