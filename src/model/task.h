@@ -41,6 +41,12 @@ struct Task {
   uint32_t round_start = 0;   // `round` when the current round began (publish re-arms)
   int64_t elapsed_ms = 0;     // time spent in attempts
   std::string schedule_id;    // set on a schedule's fire (issue: schedules), else empty
+  // Which write of the task this copy was read from: 0 before its first write. A store shared
+  // by many nodes (PostgreSQL) refuses, with Conflict, a PutTask whose copy is not the latest
+  // written, so that a read-modify-write on one node cannot overwrite another node's change
+  // made in between. RocksDB (one process, which serialises each task's changes under
+  // TaskLocks) neither keeps nor checks it.
+  uint64_t revision = 0;
 };
 
 enum class AttemptOutcome : uint8_t {

@@ -114,7 +114,9 @@ class Store {
   // An empty batch for this store. Costs one allocation.
   virtual std::unique_ptr<Batch> NewBatch() = 0;
   // Applies the batch atomically; with sync, returns once it is durable (see above).
-  // Unavailable while writes are refused. REQUIRES: batch came from this store's NewBatch().
+  // Unavailable while writes are refused. Conflict, with nothing applied, when a store shared
+  // by several nodes finds a PutTask based on a stale read (Task::revision) or a nonce or
+  // msg-id another node inserted first. REQUIRES: batch came from this store's NewBatch().
   virtual Status Write(Batch& batch, bool sync) = 0;
   // Reserves n consecutive task ids and returns the first. Ids are never reused, even
   // across crashes (the reservation is durable before any id is handed out); gaps are fine.

@@ -20,6 +20,7 @@
 #include "metrics/metrics.h"
 #include "tasks/due_source.h"
 #include "tasks/retry_policy.h"
+#include "tasks/stale_write.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -91,25 +92,54 @@ void OutcomeRecorder::WriteRecords(std::vector<PendingRecord>& group) {
   // of its record, and all of them are written in one batch.
   std::vector<std::unique_lock<std::mutex>> held =
       locks_.LockAll(group, [](const PendingRecord& p) { return p.ticket.task.id; });
-
-  struct Effect {
-    uint64_t id;
-    std::optional<int64_t> rearm;
-    metrics::Counter* transition = nullptr;  // counted once the write succeeded
-  };
   std::vector<Effect> effects;
-  effects.reserve(group.size());
+  Status st;
+  for (int tries = 1;; ++tries) {
+    // Refused as stale: another node changed one of the tasks (a cancel) while its attempt
+    // ran here. Nothing was written; read them all and decide again.
+    st = WriteBatch(group, /*reread=*/tries > 1, &effects);
+    if (!IsStaleWrite(st) || tries == kStaleWriteTries) break;
+  }
+  held.clear();
+  if (!st.ok()) {
+    // The due entries stay, so these attempts repeat after a restart (same webhook-id).
+    log::Error("tasks.record_failed",
+               {{"attempts", static_cast<uint64_t>(group.size())}, {"error", st.message()}});
+  }
+  in_flight_.EndAll(effects, [](const Effect& e) { return e.id; });
+  if (!st.ok()) {
+    // Their timers have fired and the loader is past them: without a rewind they would wait
+    // for a restart. Handed over again once storage accepts writes (disk full), after the
+    // erase above so the timer cannot find them still in flight. effects[i] is group[i].
+    for (size_t i = 0; i < effects.size(); ++i) {
+      loader_.Rewind(effects[i].id, group[i].ticket.due_ms);
+    }
+    return;
+  }
+  // Re-armed only once the task is out of flight, or its timer could find it still in flight.
+  for (const Effect& e : effects) {
+    if (e.transition != nullptr) e.transition->Inc();
+    if (e.rearm) loader_.Arm(e.id, *e.rearm);
+  }
+}
+
+Status OutcomeRecorder::WriteBatch(std::vector<PendingRecord>& group, bool reread,
+                                   std::vector<Effect>* effects) {
+  effects->clear();
+  effects->reserve(group.size());
   const std::unique_ptr<Store::Batch> b = store_.NewBatch();
   const int64_t now = clock_.WallMs();
   for (PendingRecord& p : group) {
     const uint64_t id = p.ticket.task.id;
-    Effect& e = effects.emplace_back(Effect{id, std::nullopt, nullptr});
+    Effect& e = effects->emplace_back(Effect{id, std::nullopt, nullptr});
     // While the attempt was in flight, only Cancel (which raises the ticket's flag under the
-    // task's lock) or shutdown could change the task: Publish refuses a task in flight and
-    // the sweep takes finished tasks only. So with the flag clear the ticket's copy is
-    // current and the read is saved; with it raised, read what Cancel wrote.
-    Result<Task> r = p.ticket.cancel->load() ? store_.GetTask(id)
-                                             : Result<Task>(std::move(p.ticket.task));
+    // task's lock) or shutdown could change the task in this process: Publish refuses a task
+    // in flight and the sweep takes finished tasks only. So with the flag clear the ticket's
+    // copy is current and the read is saved; with it raised, read what Cancel wrote. Another
+    // node's change shows as a stale write, and the next pass rereads.
+    // The copy is moved from (only a first pass uses it); its id, a plain integer, stays.
+    Result<Task> r = reread || p.ticket.cancel->load() ? store_.GetTask(id)
+                                                       : Result<Task>(std::move(p.ticket.task));
     if (!r.ok()) {
       // Deleted (not found): nothing to record. A read error: its due entry stays, so the
       // attempt repeats after a restart.
@@ -151,28 +181,7 @@ void OutcomeRecorder::WriteRecords(std::vector<PendingRecord>& group) {
     }
     b->PutTask(t);
   }
-  const Status st = b->Count() > 0 ? store_.Write(*b, /*sync=*/false) : Status::Ok();
-  held.clear();
-  if (!st.ok()) {
-    // The due entries stay, so these attempts repeat after a restart (same webhook-id).
-    log::Error("tasks.record_failed",
-               {{"attempts", static_cast<uint64_t>(group.size())}, {"error", st.message()}});
-  }
-  in_flight_.EndAll(effects, [](const Effect& e) { return e.id; });
-  if (!st.ok()) {
-    // Their timers have fired and the loader is past them: without a rewind they would wait
-    // for a restart. Handed over again once storage accepts writes (disk full), after the
-    // erase above so the timer cannot find them still in flight. effects[i] is group[i].
-    for (size_t i = 0; i < effects.size(); ++i) {
-      loader_.Rewind(effects[i].id, group[i].ticket.due_ms);
-    }
-    return;
-  }
-  // Re-armed only once the task is out of flight, or its timer could find it still in flight.
-  for (const Effect& e : effects) {
-    if (e.transition != nullptr) e.transition->Inc();
-    if (e.rearm) loader_.Arm(e.id, *e.rearm);
-  }
+  return b->Count() > 0 ? store_.Write(*b, /*sync=*/false) : Status::Ok();
 }
 
 }  // namespace tock

@@ -18,10 +18,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/status.h"
+#include "metrics/metrics.h"
 #include "model/app.h"
 #include "model/task.h"
 #include "storage/store.h"
@@ -66,9 +69,21 @@ class OutcomeRecorder {
   // up to --max-in-flight); a full queue makes the engine's loop thread wait.
   static constexpr size_t kMaxPendingRecords = 32768;
 
+  // What writing one outcome does once the batch is written.
+  struct Effect {
+    uint64_t id = 0;
+    std::optional<int64_t> rearm;            // the retry's due time
+    metrics::Counter* transition = nullptr;  // counted once the write succeeded
+  };
+
   void RecordLoop();
   // Writes one group of outcomes as one batch, then re-arms retries.
   void WriteRecords(std::vector<PendingRecord>& group);
+  // Builds and writes the group's batch; fills *effects (effects[i] is group[i]'s). The
+  // first pass trusts the tickets' copies of the tasks where it may (see the .cc);
+  // `reread` reads every task from the store (after a stale write). REQUIRES: every task of
+  // the group locked.
+  Status WriteBatch(std::vector<PendingRecord>& group, bool reread, std::vector<Effect>* effects);
 
   Store& store_;
   DueSource& loader_;

@@ -3,7 +3,9 @@
 // one task under its lock stripe (tasks/task_locks.h has the lock order); creates and
 // outcomes go through the committer and the recorder, whose headers explain their threads.
 // Cancel and publish write synced while holding the stripe: two changes to tasks sharing a
-// stripe wait one fsync each.
+// stripe wait one fsync each. The stripe serialises this process only: on a store shared by
+// nodes, a write whose read another node made stale is refused (tasks/stale_write.h) and the
+// change is read and decided again.
 
 #include "tasks/task_service.h"
 
@@ -15,6 +17,7 @@
 
 #include "tasks/due_source.h"
 #include "tasks/retention.h"
+#include "tasks/stale_write.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -74,23 +77,28 @@ Result<Task> TaskService::LoadOwned(const App& app, uint64_t id) {
 Status TaskService::Cancel(const App& app, uint64_t id) {
   {
     std::lock_guard<std::mutex> l(locks_.For(id));
-    Result<Task> r = LoadOwned(app, id);
-    if (!r.ok()) return r.status();
-    Task& t = *r;
-    if (t.status != TaskStatus::kWaiting) {
-      return Status::Conflict("task " + std::to_string(id) + " is already " +
-                              TaskStatusName(t.status) + "; only a waiting task can be cancelled");
+    for (int tries = 1;; ++tries) {
+      Result<Task> r = LoadOwned(app, id);
+      if (!r.ok()) return r.status();
+      Task& t = *r;
+      if (t.status != TaskStatus::kWaiting) {
+        return Status::Conflict("task " + std::to_string(id) + " is already " +
+                                TaskStatusName(t.status) +
+                                "; only a waiting task can be cancelled");
+      }
+      const int64_t now = clock_.WallMs();
+      const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+      b->DeleteDue(t.next_run_ms, id);
+      t.status = TaskStatus::kCancelled;
+      t.finished_ms = now;
+      t.next_run_ms = 0;
+      b->PutTask(t);
+      b->PutRetire(now + opts_.retention_ms, id);
+      Status st = store_.Write(*b, /*sync=*/true);
+      if (IsStaleWrite(st) && tries < kStaleWriteTries) continue;  // read it again
+      if (!st.ok()) return st;
+      break;
     }
-    const int64_t now = clock_.WallMs();
-    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
-    b->DeleteDue(t.next_run_ms, id);
-    t.status = TaskStatus::kCancelled;
-    t.finished_ms = now;
-    t.next_run_ms = 0;
-    b->PutTask(t);
-    b->PutRetire(now + opts_.retention_ms, id);
-    Status st = store_.Write(*b, /*sync=*/true);
-    if (!st.ok()) return st;
     GetTaskMetrics().cancelled.Inc();
     // Raised under the task's lock: the recorder trusts its ticket's copy of the task only
     // while this flag is clear. It also aborts the attempt in flight (best effort).
@@ -104,38 +112,42 @@ Status TaskService::Publish(const App& app, uint64_t id) {
   int64_t due;
   {
     std::lock_guard<std::mutex> l(locks_.For(id));
-    Result<Task> r = LoadOwned(app, id);
-    if (!r.ok()) return r.status();
-    Task& t = *r;
-    if (in_flight_.Contains(id)) {
-      return Status::Conflict("task " + std::to_string(id) + " is running");
+    for (int tries = 1;; ++tries) {
+      Result<Task> r = LoadOwned(app, id);
+      if (!r.ok()) return r.status();
+      Task& t = *r;
+      if (in_flight_.Contains(id)) {
+        return Status::Conflict("task " + std::to_string(id) + " is running");
+      }
+      const int64_t now = clock_.WallMs();
+      const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+      switch (t.status) {
+        case TaskStatus::kSuccess:
+        case TaskStatus::kRunning:
+          return Status::Conflict("task " + std::to_string(id) + " is already " +
+                                  TaskStatusName(t.status));
+        case TaskStatus::kWaiting:
+          b->DeleteDue(t.next_run_ms, id);
+          break;
+        case TaskStatus::kFailed:
+        case TaskStatus::kCancelled:
+          // A new round of attempts, with the application's full retry budget.
+          b->DeleteRetire(t.finished_ms + opts_.retention_ms, id);
+          t.status = TaskStatus::kWaiting;
+          t.round_start = t.round;
+          t.finished_ms = 0;
+          break;
+      }
+      t.next_run_ms = now;
+      b->PutDue(now, id);
+      b->PutTask(t);
+      Status st = store_.Write(*b, /*sync=*/true);
+      if (IsStaleWrite(st) && tries < kStaleWriteTries) continue;  // read it again
+      if (!st.ok()) return st;
+      due = now;
+      break;
     }
-    const int64_t now = clock_.WallMs();
-    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
-    switch (t.status) {
-      case TaskStatus::kSuccess:
-      case TaskStatus::kRunning:
-        return Status::Conflict("task " + std::to_string(id) + " is already " +
-                                TaskStatusName(t.status));
-      case TaskStatus::kWaiting:
-        b->DeleteDue(t.next_run_ms, id);
-        break;
-      case TaskStatus::kFailed:
-      case TaskStatus::kCancelled:
-        // A new round of attempts, with the application's full retry budget.
-        b->DeleteRetire(t.finished_ms + opts_.retention_ms, id);
-        t.status = TaskStatus::kWaiting;
-        t.round_start = t.round;
-        t.finished_ms = 0;
-        break;
-    }
-    t.next_run_ms = now;
-    b->PutDue(now, id);
-    b->PutTask(t);
-    Status st = store_.Write(*b, /*sync=*/true);
-    if (!st.ok()) return st;
     GetTaskMetrics().published.Inc();
-    due = now;
   }
   loader_.Arm(id, due);
   return Status::Ok();

@@ -112,6 +112,59 @@ TEST_SUITE("Nodes") {
     CHECK(dup.Int("/data/taskId") == ids[0]);
   }
 
+  TEST_CASE("a cancel on one node holds while the other node's attempt is in flight") {
+    // Whichever node delivers a task, a cancel made through the other one while the attempt
+    // runs must stand: the delivering node's outcome may add the attempt's record but not
+    // bring the task back for a retry (its write is refused as stale and decided again).
+    const std::string url = PgServer::Shared().NewDatabase();
+    auto a = StartNode(url, kToken);
+    auto b = StartNode(url, kToken);
+    Receiver rx;
+    REQUIRE(rx.ok());
+    // Every attempt is held 3 s and then fails, so each task is in flight when it is
+    // cancelled and would be retried a second later if the cancel were lost.
+    rx.SetReplyFunction([](const ReceivedRequest& r) {
+      if (ParseJson(r.body).Str("/taskNo") == "probe") return Reply{};
+      return Reply{.status = 500, .body = "busy", .delay = 3000ms};
+    });
+    ApiClient api_a(*a), api_b(*b);
+    App app = api_a.CreateApp(rx.Url(), {.step = 1, .retry_total = 5});
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+    REQUIRE(rx.WaitForCount(1, 10s));  // the probe
+
+    // Six tasks (under the receiver's eight answering threads), each cancelled through
+    // the node that did not create it; which node delivers each one is the leases' choice,
+    // so both paths (the cancel on the delivering node, and on the other) are taken.
+    const int n = 6;
+    const int64_t due = WallNowMs() + 1500;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      ApiClient& api = i % 2 == 0 ? api_a : api_b;
+      ApiResponse r = api.CreateTask(app, {.task_no = "c" + std::to_string(i),
+                                           .runtime = RuntimeJson(due)});
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+      ids.push_back(r.Int("/data/taskId"));
+    }
+    REQUIRE_MESSAGE(rx.WaitForCount(1 + n, 30s), "delivered " << rx.Count());
+    for (int i = 0; i < n; ++i) {
+      ApiClient& other = i % 2 == 0 ? api_b : api_a;
+      ApiResponse c = other.Cancel(app, ids[i]);
+      CHECK_MESSAGE(c.status == 200, "task " << ids[i] << ": " << c.Describe());
+    }
+    // Each attempt's outcome is recorded (round 1) and the task stays cancelled (3).
+    for (int64_t id : ids) {
+      ApiResponse d = api_a.WaitForDetail(
+          app, id, [](const ApiResponse& r) { return r.Int("/data/round") >= 1; }, 30s);
+      CHECK_MESSAGE(d.Int("/data/round") == 1, d.Describe());
+      CHECK_MESSAGE(d.Int("/data/status") == 3, d.Describe());
+    }
+    // A lost cancel would show as a retry a second after its attempt ended.
+    std::this_thread::sleep_for(2500ms);
+    CHECK(rx.Count() == static_cast<size_t>(1 + n));
+    for (int64_t id : ids) CHECK(api_b.Detail(app, id).Int("/data/status") == 3);
+  }
+
   TEST_CASE("kill -9 one node: the other takes its leased tasks within --lease-ttl + 1 s") {
     const std::string url = PgServer::Shared().NewDatabase();
     // A 2 s lease keeps the test short; the default is 10 s.

@@ -57,9 +57,10 @@ std::string Unnest(const Columns& cols, int first) {
   return s + ")";
 }
 
-// Runs `sql` with one array parameter per column, built from `rows`.
+// Runs `sql` with one array parameter per column, built from `rows`; *affected (if given)
+// gets the number of rows the statement changed.
 Status RunArrays(Connection& conn, const std::string& sql, size_t columns,
-                 const std::vector<const std::vector<Cell>*>& rows) {
+                 const std::vector<const std::vector<Cell>*>& rows, int64_t* affected = nullptr) {
   std::vector<ArrayLiteral> arrays(columns);
   for (const auto* row : rows) {
     for (size_t c = 0; c < columns; ++c) AddToArray(arrays[c], (*row)[c]);
@@ -67,6 +68,7 @@ Status RunArrays(Connection& conn, const std::string& sql, size_t columns,
   Params p;
   for (const ArrayLiteral& a : arrays) p.Text(a.Finish());
   Result<Rows> r = conn.Exec(sql, p);
+  if (r.ok() && affected != nullptr) *affected = r->affected();
   return r.status();
 }
 
@@ -157,9 +159,16 @@ Status PgWrites::Apply(Connection& conn) const {
             sql += std::string(t.value[i].first) + " = EXCLUDED." + t.value[i].first;
           }
           if (t.on_update != nullptr) sql += std::string(", ") + t.on_update;
+          if (t.update_guard != nullptr) sql += std::string(" WHERE ") + t.update_guard;
         }
       }
-      TOCK_RETURN_IF_ERROR(RunArrays(conn, sql, all.size(), puts));
+      int64_t affected = 0;
+      TOCK_RETURN_IF_ERROR(RunArrays(conn, sql, all.size(), puts, &affected));
+      if (t.update_guard != nullptr && affected != static_cast<int64_t>(puts.size())) {
+        return Status::Conflict(std::to_string(static_cast<int64_t>(puts.size()) - affected) +
+                                " row(s) of " + table +
+                                " were changed by another node since they were read");
+      }
     }
   }
   return Status::Ok();

@@ -41,6 +41,9 @@ struct TableShape {
   std::vector<std::pair<const char*, const char*>> value;    // (column, SQL type)
   bool insert_only = false;  // plain INSERT: a second write of a key is a Conflict
   const char* on_update = nullptr;  // an extra "col = expr" when an upsert updates a row
+  // When set, an upsert updates an existing row only where this holds ("tasks.revision =
+  // EXCLUDED.revision - 1"); a put it holds back fails the whole batch with Conflict.
+  const char* update_guard = nullptr;
 };
 
 class PgWrites {

@@ -39,7 +39,8 @@ const TableShape kTasks{"tasks", {{"id", "bigint"}},
      {"runtime_ms", "bigint"}, {"next_run_ms", "bigint"}, {"created_ms", "bigint"},
      {"finished_ms", "bigint"}, {"timeout_ms", "integer"}, {"status", "smallint"},
      {"round", "integer"}, {"round_start", "integer"}, {"elapsed_ms", "bigint"},
-     {"schedule_id", "text"}}};
+     {"schedule_id", "text"}, {"revision", "bigint"}},
+    false, nullptr, "tasks.revision = EXCLUDED.revision - 1"};
 const TableShape kTaskNos{"task_nos", {{"app_key", "text"}, {"task_no", "text"}},
     {{"id", "bigint"}}};
 const TableShape kDue{"due", {{"due_ms", "bigint"}, {"id", "bigint"}}, {}};
@@ -111,7 +112,7 @@ std::vector<Cell> TaskRow(const Task& t) {
   return {U(t.id), T(t.app_key), T(t.task_no), T(t.name), T(t.content), I(t.runtime_ms),
           I(t.next_run_ms), I(t.created_ms), I(t.finished_ms), I(t.timeout_ms),
           I(static_cast<int64_t>(t.status)), I(t.round), I(t.round_start), I(t.elapsed_ms),
-          T(t.schedule_id)};
+          T(t.schedule_id), U(t.revision + 1)};
 }
 
 Task TaskAt(const Rows& r, int i) {
@@ -131,6 +132,7 @@ Task TaskAt(const Rows& r, int i) {
   t.round_start = static_cast<uint32_t>(r.Int64(i, 12));
   t.elapsed_ms = r.Int64(i, 13);
   t.schedule_id = r.Text(i, 14);
+  t.revision = static_cast<uint64_t>(r.Int64(i, 15));
   return t;
 }
 

@@ -64,7 +64,9 @@ CREATE TABLE tasks (
   round integer NOT NULL,
   round_start integer NOT NULL,
   elapsed_ms bigint NOT NULL,
-  schedule_id text NOT NULL
+  schedule_id text NOT NULL,
+  -- Raised by every write; a write based on an older read is refused (tasks.h: revision).
+  revision bigint NOT NULL
 );
 
 CREATE TABLE task_nos (

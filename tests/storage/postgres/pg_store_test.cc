@@ -120,6 +120,52 @@ TEST_CASE("PgStore: task ids never repeat across nodes allocating at once") {
   for (size_t i = 1; i < all.size(); ++i) CHECK(all[i] >= all[i - 1] + 10);
 }
 
+TEST_CASE("PgStore: a task written from a stale read is refused, and nothing of its batch") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto a = OpenPg(url);
+  auto b = OpenPg(url);  // another node on the same database
+  Result<uint64_t> id = a->AllocateTaskIds(1);
+  REQUIRE(id.ok());
+  auto write = [](Store& s, const Task& t, int64_t due_ms) {
+    std::unique_ptr<Store::Batch> batch = s.NewBatch();
+    batch->PutTask(t);
+    batch->PutDue(due_ms, t.id);
+    return s.Write(*batch, true);
+  };
+  REQUIRE(write(*a, SomeTask(*id), 5000).ok());
+
+  // Both nodes read the task; b cancels it first; a's change, decided on its older copy,
+  // must not overwrite b's.
+  Result<Task> seen_a = a->GetTask(*id);
+  Result<Task> seen_b = b->GetTask(*id);
+  REQUIRE(seen_a.ok());
+  REQUIRE(seen_b.ok());
+  CHECK(seen_a->revision == 1);
+  seen_b->status = TaskStatus::kCancelled;
+  REQUIRE(write(*b, *seen_b, 6000).ok());
+  seen_a->round = 1;
+  Status stale = write(*a, *seen_a, 7000);
+  CHECK(stale.code() == Code::kConflict);
+  CHECK(stale.message().find("changed by another node") != std::string::npos);
+
+  Result<Task> now = a->GetTask(*id);
+  REQUIRE(now.ok());
+  CHECK(now->status == TaskStatus::kCancelled);
+  CHECK(now->round == 0);
+  CHECK(now->revision == 2);
+  std::vector<int64_t> due;
+  REQUIRE(a->ScanDue(0, 10000, [&](int64_t ms, uint64_t) {
+    due.push_back(ms);
+    return true;
+  }).ok());
+  CHECK(due == std::vector<int64_t>{5000, 6000});  // 7000 was in the refused batch
+
+  // Read again, the same change goes through.
+  now->round = 1;
+  CHECK(write(*a, *now, 7000).ok());
+  CHECK(a->GetTask(*id)->round == 1);
+}
+
 TEST_CASE("PgStore: an unreachable database is Unavailable, and the reason is reported") {
   Result<std::unique_ptr<PgStore>> s =
       PgStore::Open({.url = "postgresql://tock:pw@127.0.0.1:1/tock?connect_timeout=2"});
