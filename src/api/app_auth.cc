@@ -31,7 +31,7 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
   const int64_t now_s = clock_.WallMs() / 1000;
   std::optional<int64_t> ts = ParseTimestamps(h.timestamps);
   if (!ts || !replay_.CheckAndRemember(h.app_key, h.nonce, *ts, now_s)) {
-    return Status::Unauthorized("header 'nonce': already used (replay)");
+    return Status::Unauthorized(kNonceReplayed);
   }
   if (defer_nonce != nullptr) {
     defer_nonce->emplace(UsedNonce{h.app_key, h.nonce, *ts});
@@ -42,6 +42,8 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
   const std::unique_ptr<Store::Batch> b = store_.NewBatch();
   b->PutNonce(h.app_key, h.nonce, *ts);
   Status st = store_.Write(*b, /*sync=*/false);
+  // Conflict: another node (same database) took this nonce first.
+  if (st.code() == Code::kConflict) return Status::Unauthorized(kNonceReplayed);
   if (!st.ok()) return st;
   return app;
 }

@@ -24,6 +24,10 @@
 
 namespace tock {
 
+// The answer (401) to a signed request whose nonce was used before, on this node (the guard)
+// or on another node sharing the database (the store refuses the nonce's insert).
+inline constexpr char kNonceReplayed[] = "header 'nonce': already used (replay)";
+
 class ReplayGuard {
  public:
   explicit ReplayGuard(int64_t window_s = 300);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "auth/replay_guard.h"
 #include "auth/signing.h"
 #include "tasks/new_task.h"
 
@@ -104,6 +105,32 @@ void GroupCommitter::CommitLoop() {
 }
 
 void GroupCommitter::CommitGroup(std::vector<PendingCreate>& group) {
+  Status st = TryCommit(group);
+  if (st.ok()) return;
+  if (st.code() == Code::kConflict && group.size() > 1) {
+    // On a store shared by several nodes, a create of the group lost a race to another
+    // node, which wrote its taskNo or its nonce first; the write refused the whole group.
+    // The others must not fail with it: each is committed alone.
+    for (PendingCreate& c : group) {
+      std::vector<PendingCreate> alone;
+      alone.push_back(std::move(c));
+      CommitGroup(alone);
+    }
+    return;
+  }
+  if (st.code() == Code::kConflict) {
+    // Alone: pass 1 again finds a taskNo another node wrote meanwhile (a duplicate now).
+    st = TryCommit(group);
+    if (st.ok()) return;
+    // What is still refused is the nonce: used on another node, a replay.
+    if (st.code() == Code::kConflict && group[0].nonce) {
+      st = Status::Unauthorized(kNonceReplayed);
+    }
+  }
+  for (PendingCreate& c : group) c.done(st);
+}
+
+Status GroupCommitter::TryCommit(std::vector<PendingCreate>& group) {
   // Pass 1, in arrival order: which specs are new. A taskNo seen earlier in the group (in
   // this create or an earlier one) or already stored is a duplicate of that task.
   struct Slot {
@@ -156,9 +183,9 @@ void GroupCommitter::CommitGroup(std::vector<PendingCreate>& group) {
       for (size_t ci = 0; ci < group.size(); ++ci) {
         for (size_t si = 0; si < group[ci].specs.size(); ++si) {
           if (out[ci][si].duplicate) continue;
-          // Moved from: duplicates read only the id of the task they repeat.
-          to_arm.push_back(AddNewTaskToBatch(*batch, group[ci].app_key,
-                                             std::move(group[ci].specs[si]), next_id++, now));
+          // Copied, not moved from: a refused write is tried again (CommitGroup).
+          to_arm.push_back(AddNewTaskToBatch(*batch, group[ci].app_key, group[ci].specs[si],
+                                             next_id++, now));
           out[ci][si].id = to_arm.back().id;
         }
       }
@@ -168,15 +195,13 @@ void GroupCommitter::CommitGroup(std::vector<PendingCreate>& group) {
     if (c.nonce) batch->PutNonce(c.nonce->app_key, c.nonce->nonce, c.nonce->ts_s);
   }
   if (failed.ok() && batch->Count() > 0) failed = store_.Write(*batch, /*sync=*/true);
-  if (!failed.ok()) {
-    for (PendingCreate& c : group) c.done(failed);
-    return;
-  }
+  if (!failed.ok()) return failed;
   for (auto& [dup, first] : dups_in_group) {
     out[dup.create][dup.spec].id = out[first.create][first.spec].id;
   }
   for (const TaskToArm& t : to_arm) ArmNewTask(loader_, t);
   for (size_t ci = 0; ci < group.size(); ++ci) group[ci].done(std::move(out[ci]));
+  return Status::Ok();
 }
 
 }  // namespace tock

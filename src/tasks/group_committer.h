@@ -80,6 +80,9 @@ class GroupCommitter {
   void CommitLoop();
   // Resolves taskNos and ids for one group, writes it synced, arms it, answers every create.
   void CommitGroup(std::vector<PendingCreate>& group);
+  // One try of CommitGroup: on success answers every create; on failure answers none and
+  // returns why (the group's specs are left as they were, so it may be tried again).
+  Status TryCommit(std::vector<PendingCreate>& group);
 
   Store& store_;
   DueSource& loader_;

@@ -1,9 +1,11 @@
 // Many tock nodes on one PostgreSQL database (issue 12), each a real `tock serve` with
 // --store pointing at a fresh database on the test server (testutil/pg_server.h), delivering
 // to one real receiver.
+#include <atomic>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/integration_util.h"
@@ -163,6 +165,69 @@ TEST_SUITE("Nodes") {
     std::this_thread::sleep_for(2500ms);
     CHECK(rx.Count() == static_cast<size_t>(1 + n));
     for (int64_t id : ids) CHECK(api_b.Detail(app, id).Int("/data/status") == 3);
+  }
+
+  TEST_CASE("one taskNo sent to two nodes at once makes one task; a nonce is single-use") {
+    const std::string url = PgServer::Shared().NewDatabase();
+    auto a = StartNode(url, kToken);
+    auto b = StartNode(url, kToken);
+    Receiver rx;
+    REQUIRE(rx.ok());
+    ApiClient api_a(*a), api_b(*b);
+    App app = api_a.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+
+    // 40 taskNos, each created on both nodes at the same moment (one thread per node, in
+    // step): both answers name one task, and only that task is ever delivered.
+    const int n = 40;
+    const int64_t due = WallNowMs() + 3000;
+    std::vector<ApiResponse> from_a(n), from_b(n);
+    std::atomic<int> ready{0};
+    auto race = [&](ApiClient& api, std::vector<ApiResponse>& out) {
+      for (int i = 0; i < n; ++i) {
+        ++ready;
+        while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+        out[i] = api.CreateTask(app, {.task_no = "race" + std::to_string(i),
+                                      .runtime = RuntimeJson(due)});
+      }
+    };
+    std::thread ta([&] { race(api_a, from_a); });
+    std::thread tb([&] { race(api_b, from_b); });
+    ta.join();
+    tb.join();
+    std::set<int64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      REQUIRE_MESSAGE(from_a[i].status == 200, from_a[i].Describe());
+      REQUIRE_MESSAGE(from_b[i].status == 200, from_b[i].Describe());
+      CHECK(from_a[i].Int("/data/taskId") == from_b[i].Int("/data/taskId"));
+      CHECK(from_a[i].Bool("/data/duplicate", false) != from_b[i].Bool("/data/duplicate", false));
+      ids.insert(from_a[i].Int("/data/taskId"));
+    }
+    CHECK(ids.size() == static_cast<size_t>(n));
+    REQUIRE_MESSAGE(rx.WaitForCount(1 + n, 30s), "delivered " << rx.Count());  // + the probe
+    std::this_thread::sleep_for(1000ms);
+    CHECK(rx.Count() == static_cast<size_t>(1 + n));
+
+    // A signed create accepted by a, replayed to b: refused as a replay (401), not a 409,
+    // and the creates b commits beside it are not refused with it.
+    const std::string body = R"({"taskNo":"signed-1","content":{"x":1}})";
+    const httplib::Headers signed_headers = SignedHeaders(app, body, {.nonce = "cross-node-1"});
+    ApiResponse first = api_a.Post("/task/create", body, signed_headers);
+    REQUIRE_MESSAGE(first.status == 200, first.Describe());
+    std::vector<ApiResponse> beside(8);
+    std::vector<std::thread> others;
+    for (int i = 0; i < 8; ++i) {
+      others.emplace_back([&, i] {
+        ApiClient c(*b);
+        beside[i] = c.CreateTask(app, {.task_no = "beside" + std::to_string(i)});
+      });
+    }
+    ApiResponse replay = api_b.Post("/task/create", body, signed_headers);
+    for (auto& t : others) t.join();
+    CHECK_MESSAGE(replay.status == 401, replay.Describe());
+    CHECK(replay.Str("/msg").find("nonce") != std::string::npos);
+    for (const ApiResponse& r : beside) CHECK_MESSAGE(r.status == 200, r.Describe());
   }
 
   TEST_CASE("kill -9 one node: the other takes its leased tasks within --lease-ttl + 1 s") {

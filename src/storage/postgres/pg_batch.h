@@ -7,9 +7,10 @@
 // disjoint keys and may run in any order. The two range deletes (all attempts of a task, all
 // msg-ids of a schedule) run first and drop the puts queued before them for the same owner.
 //
-// Except: a msg-id and a nonce are *inserted*, never overwritten. A second node firing the
-// same schedule at the same time, or a replayed nonce reaching another node, then fails the
-// whole batch with Conflict (unique violation) instead of doubling a message or a request.
+// Except: a msg-id, a nonce and a taskNo are *inserted*, never overwritten. A second node
+// firing the same schedule at the same time, a replayed nonce reaching another node, or two
+// nodes creating one taskNo at once then fail the whole batch with Conflict (unique
+// violation) instead of doubling a message, a request or a task.
 //
 // Thread-safety: none; one owner, like the batch it belongs to.
 #pragma once

@@ -41,8 +41,10 @@ const TableShape kTasks{"tasks", {{"id", "bigint"}},
      {"round", "integer"}, {"round_start", "integer"}, {"elapsed_ms", "bigint"},
      {"schedule_id", "text"}, {"revision", "bigint"}},
     false, nullptr, "tasks.revision = EXCLUDED.revision - 1"};
+// Inserted, never overwritten: two nodes creating one taskNo at once make one task (the
+// second write is refused with Conflict and the committer finds the first's task).
 const TableShape kTaskNos{"task_nos", {{"app_key", "text"}, {"task_no", "text"}},
-    {{"id", "bigint"}}};
+    {{"id", "bigint"}}, true};
 const TableShape kDue{"due", {{"due_ms", "bigint"}, {"id", "bigint"}}, {}};
 const TableShape kRetire{"retire", {{"expire_ms", "bigint"}, {"id", "bigint"}}, {}};
 const TableShape kAttempts{"attempts", {{"task_id", "bigint"}, {"number", "integer"}},
