@@ -62,6 +62,11 @@ struct App {
   std::string webhook_key;
   // The key rotated out with previous_secret (same deadline); empty: previous_secret's bytes.
   std::string previous_webhook_key;
+  // Which write of the application this copy was read from (0 before its first write). A
+  // store shared by many nodes (PostgreSQL) refuses, with Conflict, a PutApp whose copy is not
+  // the latest written, so a change on one node cannot undo another node's change (a secret
+  // rotation) that it had not read yet. RocksDB neither keeps nor checks it.
+  uint64_t revision = 0;
 
   friend bool operator==(const App&, const App&) = default;
 };

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "storage/store.h"
+#include "tasks/stale_write.h"
 
 namespace tock {
 
@@ -21,6 +22,10 @@ Status AppRegistry::Load() {
 
 Result<std::vector<std::string>> AppRegistry::Refresh() {
   std::lock_guard<std::mutex> w(write_mu_);
+  return RefreshLocked();
+}
+
+Result<std::vector<std::string>> AppRegistry::RefreshLocked() {
   std::vector<App> read;
   Status s = store_.ForEachApp([&](App&& app) { read.push_back(std::move(app)); });
   if (!s.ok()) return s;
@@ -36,31 +41,39 @@ Result<std::vector<std::string>> AppRegistry::Refresh() {
   return changed;
 }
 
-Status AppRegistry::Put(const App& app) {
-  std::lock_guard<std::mutex> w(write_mu_);
-  return PutLocked(app);
-}
-
 Status AppRegistry::Add(const App& app) {
   std::lock_guard<std::mutex> w(write_mu_);
-  if (Find(app.app_key)) {
-    return Status::Conflict("appKey '" + app.app_key + "': already taken by an application");
-  }
-  return PutLocked(app);
+  const std::string taken = "appKey '" + app.app_key + "': already taken by an application";
+  if (Find(app.app_key)) return Status::Conflict(taken);
+  App fresh = app;
+  fresh.revision = 0;  // a first write: a shared store refuses it over an existing row
+  Status s = PutLocked(fresh);
+  if (IsStaleWrite(s)) return Status::Conflict(taken);  // another node's, not read yet
+  return s;
 }
 
 Result<std::shared_ptr<const App>> AppRegistry::Update(
     std::string_view app_key, const std::function<Status(App&)>& change) {
   std::lock_guard<std::mutex> w(write_mu_);
-  std::shared_ptr<const App> current = Find(app_key);
-  if (!current) return Status::NotFound("application '" + std::string(app_key) + "': not found");
-  App next = *current;
-  Status s = change(next);
-  if (!s.ok()) return s;
-  next.app_key = current->app_key;  // the key is the record's identity
-  s = PutLocked(next);
-  if (!s.ok()) return s;
-  return Find(app_key);
+  for (int tries = 1;; ++tries) {
+    std::shared_ptr<const App> current = Find(app_key);
+    if (!current) {
+      return Status::NotFound("application '" + std::string(app_key) + "': not found");
+    }
+    App next = *current;
+    Status s = change(next);
+    if (!s.ok()) return s;
+    next.app_key = current->app_key;  // the key is the record's identity
+    s = PutLocked(next);
+    if (IsStaleWrite(s) && tries < kStaleWriteTries) {
+      // Another node changed it since this node last read: read again, change again.
+      Result<std::vector<std::string>> refreshed = RefreshLocked();
+      if (!refreshed.ok()) return refreshed.status();
+      continue;
+    }
+    if (!s.ok()) return s;
+    return Find(app_key);
+  }
 }
 
 Status AppRegistry::PutLocked(const App& app) {
@@ -68,7 +81,8 @@ Status AppRegistry::PutLocked(const App& app) {
   b->PutApp(app);
   Status s = store_.Write(*b, /*sync=*/true);
   if (!s.ok()) return s;
-  auto snapshot = std::make_shared<const App>(app);
+  auto snapshot = std::make_shared<App>(app);
+  snapshot->revision = app.revision + 1;  // as a store that keeps revisions now has it
   std::unique_lock<std::shared_mutex> l(mu_);
   apps_[app.app_key] = std::move(snapshot);
   return Status::Ok();

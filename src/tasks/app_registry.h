@@ -39,14 +39,16 @@ class AppRegistry {
   // Returns the keys that changed. Waits for local writers, so it never publishes a
   // snapshot older than a local write.
   Result<std::vector<std::string>> Refresh();
-  // Persists (synced) and then publishes the application. Replaces one with the same key.
-  Status Put(const App& app);
-  // The same for a new application: Conflict, and nothing written, if its key is taken.
+  // Persists (synced) and then publishes a new application. Conflict, and nothing written,
+  // if its key is taken (here, or on a shared store by another node, even one whose
+  // application this node has not read yet).
   Status Add(const App& app);
   // Read-modify-write of one application: copies the current snapshot, lets `change` edit
   // it, persists (synced) and publishes the result, all under the writer lock. NotFound if
   // there is no such application; a non-ok Status from `change` is returned and nothing is
-  // written. Returns the new snapshot.
+  // written. On a shared store, a snapshot older than another node's write is refused by
+  // the store: the registry is read again and `change` applied again to the new copy.
+  // Returns the new snapshot.
   Result<std::shared_ptr<const App>> Update(std::string_view app_key,
                                             const std::function<Status(App&)>& change);
   std::shared_ptr<const App> Find(std::string_view app_key) const;
@@ -55,6 +57,7 @@ class AppRegistry {
 
  private:
   Status PutLocked(const App& app);  // REQUIRES: write_mu_ held
+  Result<std::vector<std::string>> RefreshLocked();  // REQUIRES: write_mu_ held
 
   Store& store_;
   std::mutex write_mu_;  // serialises writers; held across the store write (not readers')

@@ -230,6 +230,44 @@ TEST_SUITE("Nodes") {
     for (const ApiResponse& r : beside) CHECK_MESSAGE(r.status == 200, r.Describe());
   }
 
+  TEST_CASE("application changes made on two nodes at once both stand; a chosen appKey is one") {
+    const std::string url = PgServer::Shared().NewDatabase();
+    auto a = StartNode(url, kToken);
+    auto b = StartNode(url, kToken);
+    Receiver rx;
+    REQUIRE(rx.ok());
+    ApiClient api_a(*a), api_b(*b);
+    App app = api_a.CreateApp(rx.Url());
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+
+    // b changes the application right after a did, before its once-a-second read of the
+    // applications can have seen a's change: its copy is stale, and the store says so.
+    for (int round = 0; round < 3; ++round) {
+      const int parallelism = 10 + round;
+      const int step = 2 + round;
+      ApiResponse on_a = api_a.AdminPost("/application/update",
+          R"({"app_key":")" + app.app_key + R"(","parallelism":)" + std::to_string(parallelism) + "}");
+      REQUIRE_MESSAGE(on_a.status == 200, on_a.Describe());
+      ApiResponse on_b = api_b.AdminPost("/application/update",
+          R"({"app_key":")" + app.app_key + R"(","step":)" + std::to_string(step) + "}");
+      REQUIRE_MESSAGE(on_b.status == 200, on_b.Describe());
+      CHECK(on_b.Int("/data/parallelism") == parallelism);  // a's change kept
+      CHECK(on_b.Int("/data/step") == step);
+    }
+
+    // An appKey chosen on a, then at once on b: b refuses it (b has not read a's yet), and
+    // the application a made keeps its secret.
+    App chosen = api_a.CreateApp(rx.Url(), {.app_key = "ChosenKeyNodes01"});
+    REQUIRE_MESSAGE(chosen.ok(), chosen.create_response.Describe());
+    ApiResponse again = api_b.AdminPost("/application/create",
+        ApiClient::AppBody(rx.Url(), {.app_key = "ChosenKeyNodes01"}));
+    CHECK_MESSAGE(again.status == 409, again.Describe());
+    CHECK(again.msg().find("already taken") != std::string::npos);
+    ApiResponse works = WaitUntilKnown(api_b, chosen, 10s);
+    CHECK_MESSAGE(works.status == 200, works.Describe());
+  }
+
   TEST_CASE("kill -9 one node: the other takes its leased tasks within --lease-ttl + 1 s") {
     const std::string url = PgServer::Shared().NewDatabase();
     // A 2 s lease keeps the test short; the default is 10 s.

@@ -32,8 +32,8 @@ const TableShape kApps{"apps", {{"app_key", "text"}},
      {"previous_secret_until_ms", "bigint"}, {"parallelism", "integer"},
      {"rate_per_second", "double precision"}, {"pause", "smallint"},
      {"pause_reason", "text"}, {"paused_ms", "bigint"}, {"time_zone", "text"},
-     {"webhook_key", "bytea"}, {"previous_webhook_key", "bytea"}},
-    false, "version = nextval('app_versions')"};
+     {"webhook_key", "bytea"}, {"previous_webhook_key", "bytea"}, {"revision", "bigint"}},
+    false, "version = nextval('app_versions')", "apps.revision = EXCLUDED.revision - 1"};
 const TableShape kTasks{"tasks", {{"id", "bigint"}},
     {{"app_key", "text"}, {"task_no", "text"}, {"name", "text"}, {"content", "text"},
      {"runtime_ms", "bigint"}, {"next_run_ms", "bigint"}, {"created_ms", "bigint"},
@@ -83,7 +83,8 @@ std::vector<Cell> AppRow(const App& a) {
           I(a.retry_total), I(static_cast<int64_t>(a.success_mode)), I(a.created_ms),
           T(a.previous_secret), I(a.previous_secret_until_ms), I(a.parallelism),
           Cell(a.rate_per_second), I(static_cast<int64_t>(a.pause)), T(a.pause_reason),
-          I(a.paused_ms), T(a.time_zone), B(a.webhook_key), B(a.previous_webhook_key)};
+          I(a.paused_ms), T(a.time_zone), B(a.webhook_key), B(a.previous_webhook_key),
+          U(a.revision + 1)};
 }
 
 App AppAt(const Rows& r, int i) {
@@ -107,6 +108,7 @@ App AppAt(const Rows& r, int i) {
   a.time_zone = r.Text(i, 16);
   a.webhook_key = r.Bytes(i, 17);
   a.previous_webhook_key = r.Bytes(i, 18);
+  a.revision = static_cast<uint64_t>(r.Int64(i, 19));
   return a;
 }
 

@@ -43,6 +43,8 @@ CREATE TABLE apps (
   time_zone text NOT NULL,
   webhook_key bytea NOT NULL,
   previous_webhook_key bytea NOT NULL,
+  -- Raised by every write; a write based on an older read is refused (app.h: revision).
+  revision bigint NOT NULL,
   -- Raised on every write, so that nodes read only the applications changed since they last
   -- looked.
   version bigint NOT NULL DEFAULT nextval('app_versions')
