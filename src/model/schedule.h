@@ -31,6 +31,11 @@ struct Schedule {
   // The client's idempotency key (JPush's `cid`) the schedule was created with, or "". A
   // schedule with a cid has the id NameUuid of (app_key, cid) (ScheduleService).
   std::string cid;
+  // Which write of the schedule this copy was read from (0 before its first write). A store
+  // shared by many nodes (PostgreSQL) refuses, with Conflict, a PutSchedule whose copy is not
+  // the latest written (one node's update against another node's fire); RocksDB neither
+  // keeps nor checks it.
+  uint64_t revision = 0;
 };
 
 }  // namespace tock

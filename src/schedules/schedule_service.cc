@@ -26,6 +26,12 @@
 // per-application counts: a create reserves its slot under it (so two concurrent creates
 // cannot both take the last one) and writes without it; it is never held across I/O except
 // at start-up (LoadCounts). Arming timers happens after the locks are released.
+// The stripes serialise this process only. On a store shared by nodes a schedule write based
+// on a stale read is refused (Schedule::revision): an update reads again and retries, a fire
+// rewinds its timers (the refire reads again; the msg-id keeps it one message), and a create
+// of a cid another node made at the same moment answers that node's schedule. The
+// per-application count is this node's: with N nodes an application can reach the limit on
+// each of them before the counts are read again at a restart (see the README).
 
 #include "schedules/schedule_service.h"
 
@@ -39,6 +45,7 @@
 #include "model/timer_id.h"
 #include "storage/store.h"
 #include "tasks/due_source.h"
+#include "tasks/stale_write.h"
 #include "tasks/task_service.h"
 
 namespace tock {
@@ -80,6 +87,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
       spec.cid.empty() ? RandomUuid() : NameUuid("schedule-cid:" + app.app_key + '\0' + spec.cid);
   std::unique_lock<std::mutex> cid_lock;
   bool replaces_stale = false;  // an expired record past its retention that the janitor left
+  uint64_t stale_revision = 0;  // its revision, which the new record's write replaces
   if (!spec.cid.empty()) {
     cid_lock = std::unique_lock<std::mutex>(ScheduleLock(id));
     Result<Schedule> raw = store_.GetSchedule(id);
@@ -90,6 +98,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
       Result<Schedule> visible = LoadOwned(app, id);
       if (visible.ok() || visible.status().code() != Code::kNotFound) return visible;
       replaces_stale = true;
+      stale_revision = raw->revision;
     } else if (raw.status().code() != Code::kNotFound) {
       return raw.status();
     }
@@ -137,6 +146,7 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   s.timer_id = kScheduleTimerBit | *n;
   s.next_fire_ms = *next;
   s.created_ms = s.updated_ms = created_ms;
+  s.revision = stale_revision;
 
   const std::unique_ptr<Store::Batch> b = store_.NewBatch();
   if (replaces_stale) b->DeleteMsgIds(s.id);  // the old schedule's messages are not this one's
@@ -147,6 +157,8 @@ Result<Schedule> ScheduleService::Create(const App& app, ScheduleSpec spec) {
   Status written = store_.Write(*b, /*sync=*/true);
   if (!written.ok()) {
     AdjustUnexpired(app.app_key, -1);
+    // Another node made this cid's schedule at the same moment: that one is the answer.
+    if (IsStaleWrite(written) && !s.cid.empty()) return LoadOwned(app, id);
     return written;
   }
   loader_.Arm(s.timer_id, s.next_fire_ms);
@@ -190,49 +202,58 @@ Result<Schedule> ScheduleService::Update(const App& app, std::string_view id,
   bool disabled = false;
   {
     std::lock_guard<std::mutex> l(ScheduleLock(id));
-    Result<Schedule> r = LoadOwned(app, id);
-    if (!r.ok()) return r.status();
-    s = std::move(r).value();
-    if (s.expired_ms != 0) {
-      return Status::Invalid("schedule " + s.id + " has expired and cannot be updated");
-    }
-    Result<Trigger> current = ParseTrigger(s.trigger_json, opts_.server_zone);
-    if (!current.ok()) {
-      return Status::Internal("stored trigger of schedule " + s.id +
-                              " does not parse: " + current.status().message());
-    }
-    const int64_t now = clock_.WallMs();
-    const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
-    disabled = update.enabled.has_value() && !*update.enabled && s.enabled;
-    const bool re_triggered = update.trigger.has_value();
-    if (re_triggered) TOCK_RETURN_IF_ERROR(CheckTriggerUpdate(*current, *update.trigger));
-    const Trigger& trigger = re_triggered ? *update.trigger : *current;
-    TOCK_RETURN_IF_ERROR(ValidateForCreate(trigger, now));
+    for (int tries = 1;; ++tries) {
+      Result<Schedule> r = LoadOwned(app, id);
+      if (!r.ok()) return r.status();
+      s = std::move(r).value();
+      if (s.expired_ms != 0) {
+        return Status::Invalid("schedule " + s.id + " has expired and cannot be updated");
+      }
+      Result<Trigger> current = ParseTrigger(s.trigger_json, opts_.server_zone);
+      if (!current.ok()) {
+        return Status::Internal("stored trigger of schedule " + s.id +
+                                " does not parse: " + current.status().message());
+      }
+      const int64_t now = clock_.WallMs();
+      const bool re_enabled = update.enabled.has_value() && *update.enabled && !s.enabled;
+      disabled = update.enabled.has_value() && !*update.enabled && s.enabled;
+      const bool re_triggered = update.trigger.has_value();
+      if (re_triggered) TOCK_RETURN_IF_ERROR(CheckTriggerUpdate(*current, *update.trigger));
+      const Trigger& trigger = re_triggered ? *update.trigger : *current;
+      TOCK_RETURN_IF_ERROR(ValidateForCreate(trigger, now));
 
-    int64_t next = s.next_fire_ms;
-    if (re_enabled || re_triggered) {
-      std::optional<int64_t> n = NextFireAfter(trigger, now);
-      if (!n) return Status::Invalid("trigger: would never fire");
-      next = *n;
-    }
-    if (update.name) s.name = std::move(*update.name);
-    if (update.enabled) s.enabled = *update.enabled;
-    if (update.push_json) s.push_json = std::move(*update.push_json);
-    if (re_triggered) {
-      s.trigger_json = TriggerToJson(trigger);
-      s.trigger_sent = std::move(update.trigger_sent);
-    }
-    s.updated_ms = now;
+      int64_t next = s.next_fire_ms;
+      if (re_enabled || re_triggered) {
+        std::optional<int64_t> n = NextFireAfter(trigger, now);
+        if (!n) return Status::Invalid("trigger: would never fire");
+        next = *n;
+      }
+      // Copied, not moved from: a write refused as stale is made again from a fresh read.
+      if (update.name) s.name = *update.name;
+      if (update.enabled) s.enabled = *update.enabled;
+      if (update.push_json) s.push_json = *update.push_json;
+      if (re_triggered) {
+        s.trigger_json = TriggerToJson(trigger);
+        s.trigger_sent = update.trigger_sent;
+      }
+      s.updated_ms = now;
 
-    const std::unique_ptr<Store::Batch> b = store_.NewBatch();
-    if (next != s.next_fire_ms) {
-      b->DeleteDue(s.next_fire_ms, s.timer_id);
-      b->PutDue(next, s.timer_id);
-      s.next_fire_ms = next;
-      arm = next;
+      const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+      if (next != s.next_fire_ms) {
+        b->DeleteDue(s.next_fire_ms, s.timer_id);
+        b->PutDue(next, s.timer_id);
+        s.next_fire_ms = next;
+        arm = next;
+      }
+      b->PutSchedule(s);
+      Status st = store_.Write(*b, /*sync=*/true);
+      if (IsStaleWrite(st) && tries < kStaleWriteTries) {
+        arm.reset();  // another node changed it (a fire): read it again
+        continue;
+      }
+      TOCK_RETURN_IF_ERROR(st);
+      break;
     }
-    b->PutSchedule(s);
-    TOCK_RETURN_IF_ERROR(store_.Write(*b, /*sync=*/true));
   }
   // The wheel keeps one timer per id: this replaces the old one, or, when the new time is
   // beyond the loader's watermark, the old timer fires, is found stale, and the loader

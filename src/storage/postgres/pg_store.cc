@@ -57,7 +57,8 @@ const TableShape kSchedules{"schedules", {{"id", "text"}},
      {"trigger_json", "text"}, {"push_json", "text"}, {"timer_id", "bigint"},
      {"next_fire_ms", "bigint"}, {"created_ms", "bigint"}, {"updated_ms", "bigint"},
      {"expired_ms", "bigint"}, {"fires", "bigint"}, {"trigger_sent", "text"},
-     {"cid", "text"}}};
+     {"cid", "text"}, {"revision", "bigint"}},
+    false, nullptr, "schedules.revision = EXCLUDED.revision - 1"};
 const TableShape kScheduleIndex{"schedule_index",
     {{"app_key", "text"}, {"created_ms", "bigint"}, {"schedule_id", "text"}}, {}};
 const TableShape kScheduleTimers{"schedule_timers", {{"timer_id", "bigint"}},
@@ -161,7 +162,8 @@ Attempt AttemptAt(const Rows& r, int i) {
 std::vector<Cell> ScheduleRow(const Schedule& s) {
   return {T(s.id), T(s.app_key), T(s.name), Cell(s.enabled), T(s.trigger_json),
           T(s.push_json), U(s.timer_id), I(s.next_fire_ms), I(s.created_ms),
-          I(s.updated_ms), I(s.expired_ms), U(s.fires), T(s.trigger_sent), T(s.cid)};
+          I(s.updated_ms), I(s.expired_ms), U(s.fires), T(s.trigger_sent), T(s.cid),
+          U(s.revision + 1)};
 }
 
 Schedule ScheduleAt(const Rows& r, int i) {
@@ -180,6 +182,7 @@ Schedule ScheduleAt(const Rows& r, int i) {
   s.fires = static_cast<uint64_t>(r.Int64(i, 11));
   s.trigger_sent = r.Text(i, 12);
   s.cid = r.Text(i, 13);
+  s.revision = static_cast<uint64_t>(r.Int64(i, 14));
   return s;
 }
 

@@ -129,7 +129,9 @@ CREATE TABLE schedules (
   expired_ms bigint NOT NULL,
   fires bigint NOT NULL,
   trigger_sent text NOT NULL,
-  cid text NOT NULL
+  cid text NOT NULL,
+  -- Raised by every write; a write based on an older read is refused (schedule.h: revision).
+  revision bigint NOT NULL
 );
 
 CREATE TABLE schedule_index (

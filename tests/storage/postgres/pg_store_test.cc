@@ -166,6 +166,50 @@ TEST_CASE("PgStore: a task written from a stale read is refused, and nothing of 
   CHECK(a->GetTask(*id)->round == 1);
 }
 
+TEST_CASE("PgStore: schedules and applications written from a stale read are refused too") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto a = OpenPg(url);
+  auto b = OpenPg(url);
+  auto put = [](Store& s, auto&& add) {
+    std::unique_ptr<Store::Batch> batch = s.NewBatch();
+    add(*batch);
+    return s.Write(*batch, true);
+  };
+  Schedule sched;
+  sched.id = "s1";
+  sched.app_key = "app";
+  sched.trigger_json = "{}";
+  sched.push_json = "{}";
+  REQUIRE(put(*a, [&](Store::Batch& x) { x.PutSchedule(sched); }).ok());
+  // A second first write of the same id (another node's create) is refused.
+  CHECK(put(*b, [&](Store::Batch& x) { x.PutSchedule(sched); }).code() == Code::kConflict);
+  Result<Schedule> seen_a = a->GetSchedule("s1");
+  Result<Schedule> seen_b = b->GetSchedule("s1");
+  REQUIRE(seen_a.ok());
+  REQUIRE(seen_b.ok());
+  seen_b->fires = 1;
+  REQUIRE(put(*b, [&](Store::Batch& x) { x.PutSchedule(*seen_b); }).ok());
+  seen_a->name = "renamed";
+  CHECK(put(*a, [&](Store::Batch& x) { x.PutSchedule(*seen_a); }).code() == Code::kConflict);
+  CHECK(a->GetSchedule("s1")->fires == 1);
+  CHECK(a->GetSchedule("s1")->name.empty());
+
+  App app;
+  app.app_key = "k1";
+  REQUIRE(put(*a, [&](Store::Batch& x) { x.PutApp(app); }).ok());
+  CHECK(put(*b, [&](Store::Batch& x) { x.PutApp(app); }).code() == Code::kConflict);
+  app.revision = 1;  // as read after the first write
+  app.step_s = 9;
+  REQUIRE(put(*b, [&](Store::Batch& x) { x.PutApp(app); }).ok());
+  app.step_s = 3;  // the same copy again: stale now
+  CHECK(put(*a, [&](Store::Batch& x) { x.PutApp(app); }).code() == Code::kConflict);
+  std::vector<App> apps;
+  REQUIRE(a->ForEachApp([&](App&& x) { apps.push_back(std::move(x)); }).ok());
+  REQUIRE(apps.size() == 1);
+  CHECK(apps[0].step_s == 9);
+  CHECK(apps[0].revision == 2);
+}
+
 TEST_CASE("PgStore: an unreachable database is Unavailable, and the reason is reported") {
   Result<std::unique_ptr<PgStore>> s =
       PgStore::Open({.url = "postgresql://tock:pw@127.0.0.1:1/tock?connect_timeout=2"});
