@@ -144,7 +144,11 @@ void LeaseLoader::Run() {
     wake_ = false;
     l.unlock();
     Result<size_t> n = LoadOnce();
-    if (!n.ok()) log::Error("loader.claim_failed", {{"error", n.status().message()}});
+    if (n.ok()) {
+      claim_log_.Succeeded(clock_.MonoMs());
+    } else {
+      claim_log_.Failed(n.status().message(), clock_.MonoMs());
+    }
     l.lock();
     auto wait = std::chrono::milliseconds(caught_up_.load() ? opts_.interval_ms : 50);
     run_cv_.wait_for(l, wait, [this] { return stop_ || wake_; });
