@@ -81,6 +81,7 @@ ArrivalCheck CheckKilledRound(const KilledLoad& k, const Recorder& rx, int64_t b
                               const std::function<std::string()>& evidence, ScenarioResult* res) {
   const std::vector<int64_t> acked = k.load->Acked();
   rx.WaitForAll(acked, timeout, c.cancelled);
+  if (IsCancelled(c)) res->notes.push_back("cancelled: the wait for deliveries was cut short");
   bench::SleepMs(kSettleMs);
   ArrivalCheck check = CheckArrivals(rx, acked, k.kill_wall, k.kill_wall);
   check.bad_webhook_ids = rx.bad_webhook_ids() - bad_ids_before;
