@@ -47,6 +47,7 @@ void SendScheduleError(http::Response& res, const ScheduleSurface& surface, cons
     case Code::kNotFound:
       return SendError(res, surface, 404, kNoSchedule, st.message());
     case Code::kUnavailable:
+      SetRetryAfter(res);
       return SendError(res, surface, 503, kBusy, st.message());
     case Code::kOk:
     case Code::kInternal:

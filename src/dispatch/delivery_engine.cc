@@ -188,7 +188,7 @@ void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
     if (stopping_.load()) return;  // what is not begun stays due in storage
     Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(item.id, item.due_ms);
     if (!begun.ok()) {
-      log::Error("dispatch.begin_failed", {{"task_id", item.id}, {"error", begun.status().message()}});
+      BeginFailed(item, begun.status());
       continue;
     }
     if (!begun->has_value()) continue;  // stale timer
@@ -361,9 +361,7 @@ bool DeliveryEngine::Launch(const Slot& s) {
     Send(std::move(f));
     return true;
   }
-  if (!begun.ok()) {
-    log::Error("dispatch.begin_failed", {{"task_id", s.item.id}, {"error", begun.status().message()}});
-  }
+  if (!begun.ok()) BeginFailed(s.item, begun.status());
   std::lock_guard<std::mutex> l(mu_);
   if (s.counted) {
     if (app) flow_.Unstart(s.app_key, LimitsOf(*app));
@@ -372,6 +370,14 @@ bool DeliveryEngine::Launch(const Slot& s) {
   in_flight_total_.fetch_sub(1);
   MakeReadyLocked(queues_[s.app_key], s.app_key);
   return false;
+}
+
+void DeliveryEngine::BeginFailed(const Item& item, const Status& status) {
+  log::Error("dispatch.begin_failed", {{"task_id", item.id}, {"error", status.message()}});
+  // Storage did not answer (the database unreachable): without the rewind the entry would
+  // wait for a restart, and on PostgreSQL the lease this node goes on renewing would keep it
+  // from the other nodes too. Another failure (a record unreadable) would only repeat.
+  if (status.code() == Code::kUnavailable) loader_.Rewind(item.id, item.due_ms);
 }
 
 void DeliveryEngine::Send(std::unique_ptr<InFlight> f) {

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/status.h"
 #include "dispatch/delivery_view.h"
 #include "dispatch/flow_control.h"
 #include "wheel/timer_service.h"
@@ -126,6 +127,9 @@ class DeliveryEngine {
   struct InFlight;
   // Begins and sends one admitted item; false if its task is stale (nothing started).
   bool Launch(const Slot& s);
+  // BeginAttempt failed for item: logged; when storage did not answer, the item goes back to
+  // the loader (its timer is spent, its entry still due), to be armed once storage answers.
+  void BeginFailed(const Item& item, const Status& status);
   void Send(std::unique_ptr<InFlight> f);
   void OnResult(std::unique_ptr<InFlight> f, CallbackResult res);
   // The item's slot is free again: FlowControl::End, wake the application, pump.

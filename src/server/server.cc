@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/fd_limit.h"
 #include "common/log.h"
+#include "common/repeat_log.h"
 #include "dispatch/delivery_engine.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
@@ -324,34 +325,48 @@ void TockServer::Stop() {
 
 int TockServer::port() const { return http_ ? http_->port() : -1; }
 
+namespace {
+
+// Logs a repeating failure of a loop's call through its RepeatLog (once, then every 30 s).
+template <typename T>
+void LogOutcome(RepeatLog& log, const Result<T>& r) {
+  const int64_t now = SystemClock::Instance().MonoMs();
+  if (r.ok()) {
+    log.Succeeded(now);
+  } else {
+    log.Failed(r.status().message(), now);
+  }
+}
+
+}  // namespace
+
 void TockServer::AppWatchLoop() {
+  // A database outage fails every refresh: logged once, then every 30 s, and at recovery.
+  RepeatLog refresh_log("apps.refresh_failed", log::Level::kWarn);
   std::unique_lock<std::mutex> l(janitor_mu_);
   while (!janitor_stop_) {
     janitor_cv_.wait_for(l, std::chrono::seconds(1), [this] { return janitor_stop_; });
     if (janitor_stop_) break;
     l.unlock();
     Result<std::vector<std::string>> changed = apps_->Refresh();
+    LogOutcome(refresh_log, changed);
     if (changed.ok()) {
       for (const std::string& key : *changed) engine_->AppChanged(key);
-    } else {
-      log::Warn("apps.refresh_failed", {{"error", changed.status().message()}});
     }
     l.lock();
   }
 }
 
 void TockServer::JanitorLoop() {
+  RepeatLog retention_log("retention.sweep_failed", log::Level::kWarn);
+  RepeatLog schedule_log("schedule.sweep_failed", log::Level::kWarn);
   std::unique_lock<std::mutex> l(janitor_mu_);
   while (!janitor_stop_) {
     janitor_cv_.wait_for(l, std::chrono::seconds(10), [this] { return janitor_stop_; });
     if (janitor_stop_) break;
     l.unlock();
-    Result<size_t> swept = tasks_->SweepRetired(10000);
-    if (!swept.ok()) log::Warn("retention.sweep_failed", {{"error", swept.status().message()}});
-    Result<size_t> expired = schedules_->SweepExpired(10000);
-    if (!expired.ok()) {
-      log::Warn("schedule.sweep_failed", {{"error", expired.status().message()}});
-    }
+    LogOutcome(retention_log, tasks_->SweepRetired(10000));
+    LogOutcome(schedule_log, schedules_->SweepExpired(10000));
     auth_->ExpireNonces();
     l.lock();
   }

@@ -61,9 +61,12 @@ void LeaseLoader::Rewind(uint64_t id, int64_t due_ms) {
 Result<size_t> LeaseLoader::LoadOnce() {
   std::lock_guard<std::mutex> scan(scan_mu_);
   const int64_t now_mono = clock_.MonoMs();
-  if (now_mono - last_renew_try_mono_ >= opts_.lease_ms / 3) {
+  // Every third of the lease; and on every pass while the leases have lapsed (the database
+  // was unreachable): the node attempts nothing until a renewal succeeds, so waiting for the
+  // next third would hold its deliveries back for seconds after the database returns.
+  const bool held_before = holds_leases();
+  if (!held_before || now_mono - last_renew_try_mono_ >= opts_.lease_ms / 3) {
     last_renew_try_mono_ = now_mono;
-    bool held_before = holds_leases();
     Result<uint64_t> held = leases_.RenewLeases(opts_.owner, opts_.lease_ms);
     if (held.ok()) {
       last_renew_ok_mono_.store(now_mono);
@@ -144,7 +147,11 @@ void LeaseLoader::Run() {
     wake_ = false;
     l.unlock();
     Result<size_t> n = LoadOnce();
-    if (!n.ok()) log::Error("loader.claim_failed", {{"error", n.status().message()}});
+    if (n.ok()) {
+      claim_log_.Succeeded(clock_.MonoMs());
+    } else {
+      claim_log_.Failed(n.status().message(), clock_.MonoMs());
+    }
     l.lock();
     auto wait = std::chrono::milliseconds(caught_up_.load() ? opts_.interval_ms : 50);
     run_cv_.wait_for(l, wait, [this] { return stop_ || wake_; });

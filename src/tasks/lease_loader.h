@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/repeat_log.h"
 #include "common/status.h"
 #include "tasks/due_source.h"
 
@@ -104,6 +105,8 @@ class LeaseLoader final : public DueSource {
   std::condition_variable run_cv_;
   bool wake_ = false;  // GUARDED_BY(run_mu_): an Arm wants a pass now
   bool stop_ = false;  // GUARDED_BY(run_mu_)
+  // The loader thread's: a database outage fails every pass; logged once, then every 30 s.
+  RepeatLog claim_log_{"loader.claim_failed", log::Level::kError};
   std::thread thread_;
 };
 

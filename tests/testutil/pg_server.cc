@@ -2,13 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <memory>
 #include <mutex>
-
-#include "storage/postgres/pg_connection.h"
-#include "testutil/tock_process.h"
 
 namespace tock::testing {
 
@@ -22,37 +17,42 @@ PgServer& PgServer::Shared() {
     server->admin_url_ = url;
     return *server;
   }
-  std::string dir = MakeTempDir("tock-pg-");
-  REQUIRE_MESSAGE(!dir.empty(), "cannot make a temp dir for PostgreSQL");
-  std::string out;
-  int rc = RunProcess({"bash", std::string(TOCK_SOURCE_ROOT) + "/tools/pg.sh", "start", dir},
-                      &out, std::chrono::seconds(120));
-  REQUIRE_MESSAGE(rc == 0, "tools/pg.sh start failed: " << out);
-  server->owned_dir_ = dir;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  server->admin_url_ = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+  server->StartOwned();
   return *server;
 }
 
-PgServer::~PgServer() {
-  if (owned_dir_.empty()) return;
-  std::string out;
-  RunProcess({"bash", std::string(TOCK_SOURCE_ROOT) + "/tools/pg.sh", "stop", owned_dir_}, &out,
-             std::chrono::seconds(60));
+std::unique_ptr<PgServer> PgServer::StartPrivate() {
+  std::unique_ptr<PgServer> server(new PgServer());
+  server->StartOwned();
+  return server;
 }
 
+void PgServer::StartOwned() {
+  std::string error;
+  REQUIRE_MESSAGE(PgCluster::Start("tock-pg-", &owned_, &error), error);
+  admin_url_ = owned_->admin_url();
+}
+
+PgServer::~PgServer() = default;  // owned_ stops the cluster by PID
+
 std::string PgServer::NewDatabase() {
-  static std::atomic<int> next{0};
-  std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(next++);
-  Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(admin_url_);
-  REQUIRE_MESSAGE(conn.ok(), conn.status().message());
-  Status made = (*conn)->ExecScript("CREATE DATABASE " + name);
-  REQUIRE_MESSAGE(made.ok(), made.message());
-  // postgresql://user:pass@host:port/tock?opts -> .../name?opts
-  std::string url = admin_url_;
-  size_t q = url.find('?');
-  size_t slash = url.rfind('/', q == std::string::npos ? url.size() : q);
-  return url.substr(0, slash + 1) + name + (q == std::string::npos ? "" : url.substr(q));
+  std::unique_ptr<PgDatabase> db;
+  std::string error;
+  REQUIRE_MESSAGE(PgDatabase::Create(admin_url_, "t", &db, &error), error);
+  db->Keep();  // goes with the server; dropping it would only cost the tests time
+  return db->url();
+}
+
+void PgServer::Down() {
+  REQUIRE_MESSAGE(owned_ != nullptr, "Down(): this server was not started by this process");
+  std::string error;
+  REQUIRE_MESSAGE(owned_->Down(&error), error);
+}
+
+void PgServer::Up() {
+  REQUIRE_MESSAGE(owned_ != nullptr, "Up(): this server was not started by this process");
+  std::string error;
+  REQUIRE_MESSAGE(owned_->Up(&error), error);
 }
 
 }  // namespace tock::testing

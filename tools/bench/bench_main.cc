@@ -17,6 +17,11 @@
 // calibration enqueue of tasks due in a day), and each rate is measured on its own phase.
 // With --runs R each workload runs R times on fresh servers; the summary shows the median of
 // each figure, the JSON keeps every run plus median, min and max.
+// With --postgresql (issue 12) tock runs on PostgreSQL instead of its embedded RocksDB: a
+// fresh database per run on a server given by URL, or on a throw-away cluster this driver
+// starts with tools/pg.sh and stops by PID when it exits (also on SIGINT/SIGTERM: the cancel
+// flag ends the runs, and the cluster's owner goes out of scope). --nodes N runs W1, W2 and W5
+// on N tock nodes of that database (tock_nodes.h). The JSON records the store and the nodes.
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +31,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +39,8 @@
 #include "common/fd_limit.h"
 #include "common/json_writer.h"
 #include "fast_receiver.h"
+#include "storage/postgres/pg_connection.h"
+#include "testutil/pg_cluster.h"
 #include "workloads.h"
 
 #ifndef TOCK_BENCH_TOCK_BINARY
@@ -61,6 +69,11 @@ constexpr const char kUsage[] =
     "  --single-share F  W1: share of the burst created by single requests (default 0.5)\n"
     "  --tock BIN        tock binary (default " TOCK_BENCH_TOCK_BINARY ")\n"
     "  --tock-arg ARG    extra argument for `tock serve` (repeatable)\n"
+    "  --postgresql URL  run tock on PostgreSQL: a fresh database per run on the server of\n"
+    "                    URL (an admin URL: CREATE DATABASE rights), dropped after it;\n"
+    "                    `--postgresql start`: on a throw-away cluster (tools/pg.sh)\n"
+    "  --nodes N         with --postgresql: W1, W2, W5 on N tock nodes of one database, the\n"
+    "                    client connections spread over them (default 1)\n"
     "  --dump PREFIX     W1/W2: write per-task arrivals to PREFIX.<W>.<ms>.csv\n"
     "  --quiet           no progress lines on stderr\n";
 
@@ -120,14 +133,23 @@ void WriteFigures(JsonWriter& w, const Aggregate& a, double (*pick)(const std::v
   w.EndObject();
 }
 
-bool WriteJson(const std::string& path, const BenchOptions& opts, int runs,
-               const std::vector<Aggregate>& all) {
+// What the runs' tock stored its tasks in, for the JSON.
+struct StoreInfo {
+  std::string kind = "rocksdb";  // or "postgresql"
+  std::string server;            // PostgreSQL: "started" (a throw-away cluster) or the URL
+};
+
+bool WriteJson(const std::string& path, const BenchOptions& opts, const StoreInfo& store,
+               int runs, const std::vector<Aggregate>& all) {
   JsonWriter w;
   w.BeginObject();
   w.Key("tool"); w.String("tock_bench");
   w.Key("started_at"); w.String(Rfc3339Ms(WallNowMs()));
   w.Key("tock_binary"); w.String(opts.tock_binary);
   w.Key("cpus"); w.Int(sysconf(_SC_NPROCESSORS_ONLN));
+  w.Key("store"); w.String(store.kind);
+  if (!store.server.empty()) { w.Key("postgresql"); w.String(store.server); }
+  w.Key("nodes"); w.Int(opts.nodes);
   w.Key("options");
   w.BeginObject();
   w.Key("tasks"); w.Int(opts.tasks);
@@ -199,6 +221,7 @@ int Main(int argc, char** argv) {
   opts.tock_binary = TOCK_BENCH_TOCK_BINARY;
   std::string json_path = TOCK_BENCH_DEFAULT_JSON;
   std::string workloads = "all";
+  std::string postgresql;
   int runs = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -217,6 +240,8 @@ int Main(int argc, char** argv) {
     else if (a == "--tock") opts.tock_binary = value();
     else if (a == "--tock-arg") opts.tock_args.push_back(value());
     else if (a == "--dump") opts.dump_path = value();
+    else if (a == "--postgresql") postgresql = value();
+    else if (a == "--nodes") opts.nodes = std::max(1, std::atoi(value().c_str()));
     else if (a == "--quiet") opts.verbose = false;
     else if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
@@ -244,9 +269,32 @@ int Main(int argc, char** argv) {
       start = comma + 1;
     }
   }
+  if (opts.nodes > 1 && postgresql.empty()) {
+    std::fprintf(stderr, "tock_bench: --nodes needs --postgresql (nodes share one database)\n");
+    return 2;
+  }
   if (!CheckExecutable("tock_bench", opts.tock_binary)) return 2;
 
   InstallCancelHandlers();
+  // Declared before the runs, so it outlives every tock that uses it and stops after them.
+  std::unique_ptr<testing::PgCluster> cluster;
+  StoreInfo store;
+  if (postgresql == "start") {
+    std::string error;
+    if (!testing::PgCluster::Start("tock-bench-pg-", &cluster, &error)) {
+      std::fprintf(stderr, "tock_bench: %s\n", error.c_str());
+      return 1;
+    }
+    opts.pg_url = cluster->admin_url();
+    store = {"postgresql", "started"};
+  } else if (!postgresql.empty()) {
+    opts.pg_url = postgresql;
+    store = {"postgresql", pg::RedactUrl(postgresql)};
+  }
+  if (opts.verbose && !opts.pg_url.empty()) {
+    std::fprintf(stderr, "# store: PostgreSQL %s, %d node(s)\n",
+                 pg::RedactUrl(opts.pg_url).c_str(), opts.nodes);
+  }
   // W5 holds thousands of callback connections open at once in this process.
   RaiseFileLimit();
   FastReceiver rx;
@@ -283,7 +331,7 @@ int Main(int argc, char** argv) {
     std::fflush(stdout);
     all.push_back(std::move(a));
     // Partial results survive a later failure or cancel.
-    if (!WriteJson(json_path, opts, runs, all)) {
+    if (!WriteJson(json_path, opts, store, runs, all)) {
       std::fprintf(stderr, "tock_bench: cannot write %s\n", json_path.c_str());
       ok = false;
     }

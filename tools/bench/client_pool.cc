@@ -67,10 +67,10 @@ int Connect(const std::string& host, int port, std::string* error) {
 // One ClientPool::Run: the loop and the per-connection steps.
 class Runner {
  public:
-  Runner(const std::string& host, int port, const std::string& fixed_headers,
+  Runner(const std::string& host, const std::vector<int>& ports, const std::string& fixed_headers,
          std::vector<int>& fds, int n, const ClientPool::NextFn& next,
          const ClientPool::DoneFn& done, int timeout_ms)
-      : host_(host), port_(port), fixed_headers_(fixed_headers), fds_(fds), st_(n),
+      : host_(host), ports_(ports), fixed_headers_(fixed_headers), fds_(fds), st_(n),
         next_(next), done_(done), timeout_us_(int64_t{timeout_ms} * 1000),
         ep_(epoll_create1(EPOLL_CLOEXEC)) {}
   ~Runner() { close(ep_); }  // deregisters every connection; they stay open for the next Run
@@ -154,7 +154,7 @@ class Runner {
     ConnState& s = st_[i];
     if (fds_[i] < 0) {
       std::string error;
-      fds_[i] = Connect(host_, port_, &error);
+      fds_[i] = Connect(host_, ports_[static_cast<size_t>(i) % ports_.size()], &error);
       if (fds_[i] < 0) return Finish(i, {0, "", error});
       Register(i);
     }
@@ -217,7 +217,7 @@ class Runner {
   }
 
   const std::string& host_;
-  const int port_;
+  const std::vector<int>& ports_;
   const std::string& fixed_headers_;
   std::vector<int>& fds_;
   std::vector<ConnState> st_;
@@ -229,10 +229,11 @@ class Runner {
 
 }  // namespace
 
-ClientPool::ClientPool(std::string host, int port, int n,
+ClientPool::ClientPool(std::string host, std::vector<int> ports, int n,
                        std::vector<std::pair<std::string, std::string>> headers)
-    : host_(std::move(host)), port_(port), fds_(static_cast<size_t>(n), -1) {
-  fixed_headers_ = "Host: " + host_ + ":" + std::to_string(port_) + "\r\n";
+    : host_(std::move(host)), ports_(std::move(ports)), fds_(static_cast<size_t>(n), -1) {
+  // Without the port: one header for every node (tock does not route by Host).
+  fixed_headers_ = "Host: " + host_ + "\r\n";
   for (const auto& [k, v] : headers) fixed_headers_ += k + ": " + v + "\r\n";
 }
 
@@ -244,7 +245,7 @@ ClientPool::~ClientPool() {
 
 void ClientPool::Run(const NextFn& next, const DoneFn& done, int max_conns, int timeout_ms) {
   const int n = max_conns > 0 ? std::min(max_conns, size()) : size();
-  Runner(host_, port_, fixed_headers_, fds_, n, next, done, timeout_ms).Run();
+  Runner(host_, ports_, fixed_headers_, fds_, n, next, done, timeout_ms).Run();
 }
 
 }  // namespace tock::bench

@@ -4,9 +4,12 @@
 // driver, the receiver and tock share them, so what the driver burns is not measured as
 // tock's but is taken from it).
 //
-//   ClientPool pool("127.0.0.1", port, 64, {{"Authorization", "Basic ..."}});
+//   ClientPool pool("127.0.0.1", {port}, 64, {{"Authorization", "Basic ..."}});
 //   pool.Run([&](int conn, ClientPool::Call* call) { ...fill call; return more; },
 //            [&](int conn, const ClientPool::Call& call, const ClientPool::Answer& a) {...});
+//
+// With several ports (the nodes of a tock on PostgreSQL), connection i goes to
+// ports[i % ports.size()]: the load spread evenly, as a load balancer would.
 //
 // Each request goes out in one send (head and body together); answers must carry a
 // Content-Length (tock's do). A connection that the server closed while idle (tock closes
@@ -37,7 +40,8 @@ class ClientPool {
   using NextFn = std::function<bool(int conn, Call* call)>;
   using DoneFn = std::function<void(int conn, const Call& call, const Answer& answer)>;
 
-  ClientPool(std::string host, int port, int n,
+  // REQUIRES: !ports.empty().
+  ClientPool(std::string host, std::vector<int> ports, int n,
              std::vector<std::pair<std::string, std::string>> headers);
   ~ClientPool();
   ClientPool(const ClientPool&) = delete;
@@ -53,7 +57,7 @@ class ClientPool {
 
  private:
   const std::string host_;
-  const int port_;
+  const std::vector<int> ports_;
   std::string fixed_headers_;  // "Host: ...\r\n" + the given headers, each "\r\n"-terminated
   std::vector<int> fds_;       // -1: not open (opened at the next Run)
 };

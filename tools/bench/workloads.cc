@@ -17,6 +17,7 @@
 #include "client_pool.h"
 #include "fast_receiver.h"
 #include "testutil/tock_process.h"
+#include "tock_nodes.h"
 
 namespace tock::bench {
 namespace {
@@ -39,6 +40,14 @@ struct App {
 void Fail(RunResult* r, const std::string& error) {
   r->ok = false;
   if (r->error.empty()) r->error = error;
+}
+
+// A run that does not apply to the options: its note is the workload's summary line.
+RunResult Skipped(std::string why) {
+  RunResult r;
+  r.skipped = true;
+  r.notes.push_back(std::move(why));
+  return r;
 }
 
 void Add(RunResult* r, std::string name, double value, std::string unit = "", int precision = 0,
@@ -69,10 +78,11 @@ TockProcess::Options TockOptions(const BenchOptions& opts) {
   return o;
 }
 
-// Starts a fresh tock and registers one application pointing at the receiver.
-bool StartTockWithApp(const FastReceiver& rx, TockProcess& tock, App* app, std::string* error) {
+// Starts a fresh tock (every node) and registers one application pointing at the receiver,
+// on node 1; returns once every node knows it.
+bool StartTockWithApp(const FastReceiver& rx, TockNodes& tock, App* app, std::string* error) {
   if (!tock.Start(error)) return false;
-  httplib::Client c("127.0.0.1", tock.port());
+  httplib::Client c("127.0.0.1", tock.node(0).port());
   c.set_connection_timeout(5, 0);
   c.set_read_timeout(30, 0);
   c.set_tcp_nodelay(true);
@@ -89,13 +99,13 @@ bool StartTockWithApp(const FastReceiver& rx, TockProcess& tock, App* app, std::
     *error = "POST /application/create: HTTP " + std::to_string(res->status) + " " + res->body;
     return false;
   }
-  return true;
+  return tock.WaitAppKnown(app->key, app->secret, error);
 }
 
-std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockProcess& tock,
+std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockNodes& tock,
                                      const App& app, int clients = 0) {
   std::string basic = "Basic " + Base64Encode(app.key + ":" + app.secret);
-  return std::make_unique<ClientPool>("127.0.0.1", tock.port(),
+  return std::make_unique<ClientPool>("127.0.0.1", tock.ports(),
                                       clients > 0 ? clients : opts.clients,
                                       std::vector<std::pair<std::string, std::string>>{
                                           {"Authorization", basic}});
@@ -103,7 +113,7 @@ std::unique_ptr<ClientPool> MakePool(const BenchOptions& opts, const TockProcess
 
 // The start of every run: tock with one application, the client pool, and the first figures.
 // Returns false (and fails r) if tock did not start.
-bool StartRun(const BenchOptions& opts, const FastReceiver& rx, TockProcess& tock, int64_t n,
+bool StartRun(const BenchOptions& opts, const FastReceiver& rx, TockNodes& tock, int64_t n,
               App* app, std::unique_ptr<ClientPool>* pool, RunResult* r) {
   std::string err;
   if (!StartTockWithApp(rx, tock, app, &err)) {
@@ -117,7 +127,7 @@ bool StartRun(const BenchOptions& opts, const FastReceiver& rx, TockProcess& toc
 }
 
 // SIGTERMs tock and records how long it took to exit ("shutdown"). Returns the exit code.
-int StopTock(TockProcess& tock, RunResult* r) {
+int StopTock(TockNodes& tock, RunResult* r) {
   const int64_t t_stop = MonoNowUs();
   int rc = tock.Terminate(std::chrono::milliseconds(kStopTimeoutMs));
   Add(r, "shutdown", static_cast<double>(MonoNowUs() - t_stop) / 1000.0, "ms", 0, false);
@@ -125,8 +135,8 @@ int StopTock(TockProcess& tock, RunResult* r) {
 }
 
 // The end of a delivery run (W1, W2): peak RSS, a check that tock is still up, then stop it.
-void FinishDeliveryRun(TockProcess& tock, std::unique_ptr<ClientPool> pool, RunResult* r) {
-  Add(r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
+void FinishDeliveryRun(TockNodes& tock, std::unique_ptr<ClientPool> pool, RunResult* r) {
+  Add(r, "rss_peak", tock.PeakRssMiB(), "MiB", 1, false);
   if (!tock.running()) Fail(r, "tock exited\n" + tock.LogTail(kLogTailBytes));
   // Close the client connections first: tock's SIGTERM waits for idle keep-alive
   // connections to time out (30 s), which would only slow the runs down.
@@ -135,9 +145,18 @@ void FinishDeliveryRun(TockProcess& tock, std::unique_ptr<ClientPool> pool, RunR
   if (rc != 0) r->notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
 }
 
-// tock's CPU time per task between two CpuSeconds() readings.
-void AddCpuPerTask(RunResult* r, std::string name, double cpu_from, double cpu_to, int64_t n) {
-  Add(r, std::move(name), (cpu_to - cpu_from) * 1e6 / static_cast<double>(n), "us", 1, false);
+// tock's CPU time per task between two TockNodes::CpuSeconds() readings: of all nodes, and
+// with more than one, of each ("<name>_node<k>").
+void AddCpuPerTask(RunResult* r, const std::string& name, const std::vector<double>& from,
+                   const std::vector<double>& to, int64_t n) {
+  auto per_task = [n](double s) { return s * 1e6 / static_cast<double>(n); };
+  double total = 0;
+  for (size_t i = 0; i < from.size() && i < to.size(); ++i) total += to[i] - from[i];
+  Add(r, name, per_task(total), "us", 1, false);
+  if (from.size() < 2) return;
+  for (size_t i = 0; i < from.size() && i < to.size(); ++i) {
+    Add(r, name + "_node" + std::to_string(i + 1), per_task(to[i] - from[i]), "us", 1, false);
+  }
 }
 
 // Opens every client's keep-alive connection (and the tock thread that serves it), so the
@@ -268,7 +287,7 @@ bool CheckEnqueue(const EnqueueResult& e, int64_t expected, const char* phase, R
 // Waits until the receiver saw `expected` distinct tasks. Gives up at the deadline, when
 // nothing new arrived for kStallMs, when tock exits, or on cancel. Returns true if complete.
 bool WaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& rx,
-                    int64_t expected, int64_t deadline_wall_ms, TockProcess& tock,
+                    int64_t expected, int64_t deadline_wall_ms, TockNodes& tock,
                     std::string* why) {
   int64_t last_count = -1, last_change = MonoNowUs(), last_report = MonoNowUs();
   int64_t count_at_report = 0;
@@ -388,13 +407,13 @@ void AddDeliveryCounts(RunResult* r, const DeliveryStats& d, const FastReceiver&
 }
 
 // Waits for `expected` deliveries (then 2 s more for late duplicates, if all came), writes the
-// arrivals if asked and collects them. *cpu: tock's CPU seconds when the wait ended; *why:
+// arrivals if asked and collects them. *cpu: the nodes' CPU seconds when the wait ended; *why:
 // empty if all came, else the reason.
 DeliveryStats AwaitDeliveries(const BenchOptions& opts, const char* label, FastReceiver& rx,
-                              int64_t expected, int64_t deadline_wall_ms, TockProcess& tock,
-                              double* cpu, std::string* why) {
+                              int64_t expected, int64_t deadline_wall_ms, TockNodes& tock,
+                              std::vector<double>* cpu, std::string* why) {
   bool complete = WaitDeliveries(opts, label, rx, expected, deadline_wall_ms, tock, why);
-  *cpu = CpuSeconds(tock.pid());
+  *cpu = tock.CpuSeconds();
   if (complete) SleepMs(2000);  // late duplicates
   DumpArrivals(opts, rx, label);
   return CollectDeliveries(rx);
@@ -418,7 +437,7 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
   const int64_t n_single = std::clamp<int64_t>(
       static_cast<int64_t>(std::llround(static_cast<double>(n) * opts.single_share)), 0, n);
   rx.Reset(static_cast<size_t>(n));
-  TockProcess tock(TockOptions(opts));
+  TockNodes tock(TockOptions(opts), opts.pg_url, opts.nodes);
   App app;
   std::unique_ptr<ClientPool> pool;
   if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
@@ -451,13 +470,13 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
            Rfc3339Ms(due_ms).c_str(), static_cast<double>(due_ms - WallNowMs()) / 1000.0);
   auto due_fn = [due_ms](int64_t) { return due_ms; };
 
-  const double cpu0 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu0 = tock.CpuSeconds();
   EnqueueResult es = Enqueue(*pool, 0, n_single, 0, due_fn);
   if (!CheckEnqueue(es, n_single, "enqueue single", &r)) return r;
   EnqueueResult eb = Enqueue(*pool, n_single, n, opts.batch, due_fn);
   if (!CheckEnqueue(eb, n - n_single, "enqueue batch", &r)) return r;
   const int64_t enqueued_at = WallNowMs();
-  const double cpu1 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu1 = tock.CpuSeconds();
   Add(&r, "enqueue_single", es.rate(), "/s");
   Add(&r, "enqueue_batch", eb.rate(), "/s");
   Progress(opts, "W1: enqueued single %.0f/s, batch %.0f/s; %.1f s before due", es.rate(),
@@ -469,7 +488,7 @@ RunResult RunW1(const BenchOptions& opts, FastReceiver& rx) {
 
   const int64_t deadline = due_ms + 60000 + n / 1000 * 1000;
   std::string why;
-  double cpu2 = 0;
+  std::vector<double> cpu2;
   DeliveryStats d = AwaitDeliveries(opts, "W1", rx, n, deadline, tock, &cpu2, &why);
   const double drain_s = static_cast<double>(d.last_us - due_ms * 1000) / 1e6;
   Add(&r, "deliver", drain_s > 0 ? static_cast<double>(d.delivered) / drain_s : 0, "/s");
@@ -487,7 +506,7 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
   const int64_t secs = opts.seconds > 0 ? opts.seconds : 60;
   const int64_t n = opts.tasks > 0 ? opts.tasks : 1000 * secs;
   rx.Reset(static_cast<size_t>(n));
-  TockProcess tock(TockOptions(opts));
+  TockNodes tock(TockOptions(opts), opts.pg_url, opts.nodes);
   App app;
   std::unique_ptr<ClientPool> pool;
   if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
@@ -517,9 +536,9 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
     r.notes.push_back("enqueue ended " + std::to_string(enqueued_at - start_ms) +
                       " ms after the first due time: delivery overlapped; raise --offset");
   }
-  const double cpu1 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu1 = tock.CpuSeconds();
   std::string why;
-  double cpu2 = 0;
+  std::vector<double> cpu2;
   DeliveryStats d =
       AwaitDeliveries(opts, "W2", rx, n, start_ms + span_ms + 60000, tock, &cpu2, &why);
   AddDeliveries(&r, d, rx, n, why);
@@ -530,25 +549,26 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx) {
 
 RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
+  if (opts.nodes > 1) return Skipped("W3 skipped: --nodes applies to W1, W2 and W5");
   const int64_t n = opts.tasks > 0 ? opts.tasks : 1000000;
   rx.Reset(0);  // nothing may arrive: any delivery counts as unknown
-  TockProcess tock(TockOptions(opts));
+  TockNodes nodes(TockOptions(opts), opts.pg_url, 1);
   App app;
   std::unique_ptr<ClientPool> pool;
-  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
+  if (!StartRun(opts, rx, nodes, n, &app, &pool, &r)) return r;
+  TockProcess& tock = nodes.node(0);
   SleepMs(500);
   Add(&r, "rss_idle", RssMiB(tock.pid()), "MiB", 1, false);
 
   // Due between 24 h and 25 h from now, in a scattered order (not append-only in the index).
   const int64_t base = WallNowMs() + 86400000;
   auto runtime = [base](int64_t i) { return base + (i * 7919) % 3600000; };
-  const double cpu0 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu0 = nodes.CpuSeconds();
   EnqueueResult eb = Enqueue(*pool, 0, n, opts.batch, runtime);
   if (!CheckEnqueue(eb, n, "enqueue batch", &r)) return r;
-  const double cpu1 = CpuSeconds(tock.pid());
+  AddCpuPerTask(&r, "cpu_enqueue_us_per_task", cpu0, nodes.CpuSeconds(), n);
   Add(&r, "enqueue_time", eb.seconds, "s", 1);
   Add(&r, "enqueue_batch", eb.rate(), "/s");
-  AddCpuPerTask(&r, "cpu_enqueue_us_per_task", cpu0, cpu1, n);
   Progress(opts, "W3: %lld tasks in %.1f s; settling 2 s", static_cast<long long>(n),
            eb.seconds);
   pool.reset();  // close the 64 connections (and their tock threads) before measuring
@@ -556,7 +576,7 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   Add(&r, "rss", RssMiB(tock.pid()), "MiB", 1);
   Add(&r, "rss_peak", PeakRssMiB(tock.pid()), "MiB", 1, false);
   // What of the RSS is RocksDB's memtables (bounded by the store's memtable budget).
-  {
+  if (!nodes.postgresql()) {
     httplib::Client c("127.0.0.1", tock.port());
     auto m = c.Get("/metrics");
     const std::string key = "\ntock_rocksdb_memtable_bytes ";
@@ -566,16 +586,23 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
           "MiB", 1, false);
     }
   }
+  // On PostgreSQL the tasks live in the database, not the data dir: its size is the disk.
   double apparent = 0;
-  Add(&r, "disk", DiskUsageMiB(tock.data_dir(), &apparent), "MiB", 1);
-  Add(&r, "disk_apparent", apparent, "MiB", 1, false);
+  if (nodes.postgresql()) {
+    Add(&r, "disk", nodes.database()->SizeMiB(), "MiB", 1);
+  } else {
+    Add(&r, "disk", DiskUsageMiB(tock.data_dir(), &apparent), "MiB", 1);
+    Add(&r, "disk_apparent", apparent, "MiB", 1, false);
+  }
 
-  int rc = StopTock(tock, &r);
+  int rc = StopTock(nodes, &r);
   if (rc != 0) {
     Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" +
                  tock.LogTail(kLogTailBytes));
   }
-  Add(&r, "disk_after_stop", DiskUsageMiB(tock.data_dir()), "MiB", 1, false);
+  if (!nodes.postgresql()) {
+    Add(&r, "disk_after_stop", DiskUsageMiB(tock.data_dir()), "MiB", 1, false);
+  }
 
   std::string err;
   if (!tock.Start(&err)) {
@@ -589,9 +616,13 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   Add(&r, "rss_restart", RssMiB(tock.pid()), "MiB", 1);
 
   // A crash under load: 200 000 more tasks (enough to fill the memtables), then kill -9 the
-  // moment the last is acknowledged, and restart: ready includes replaying the WAL.
-  {
-    auto crash_pool = MakePool(opts, tock, app);
+  // moment the last is acknowledged, and restart: ready includes replaying the WAL. On
+  // PostgreSQL tock keeps no log of its own to replay (the database recovers by itself), so
+  // the phase would measure the plain restart above again.
+  if (nodes.postgresql()) {
+    r.notes.push_back("PostgreSQL: no kill -9 restart (tock has no WAL of its own to replay)");
+  } else {
+    auto crash_pool = MakePool(opts, nodes, app);
     const int64_t extra = std::min<int64_t>(200000, n);
     EnqueueResult ek = Enqueue(*crash_pool, n, n + extra, opts.batch, runtime);
     if (!CheckEnqueue(ek, extra, "enqueue before kill -9", &r)) return r;
@@ -620,7 +651,7 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   if (rx.unknown() > 0) {
     r.notes.push_back(std::to_string(rx.unknown()) + " deliveries arrived (none were due)");
   }
-  rc = tock.Terminate(std::chrono::milliseconds(kStopTimeoutMs));
+  rc = nodes.Terminate(std::chrono::milliseconds(kStopTimeoutMs));
   if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
   return r;
 }
@@ -658,16 +689,18 @@ EnqueueResult CreateSchedules(ClientPool& pool, int64_t begin, int64_t end,
 
 RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
+  if (opts.nodes > 1) return Skipped("W4 skipped: --nodes applies to W1, W2 and W5");
   const int64_t n = opts.tasks > 0 ? opts.tasks : 100000;
   const int64_t n_due = std::min<int64_t>(1000, n);
   rx.Reset(static_cast<size_t>(n_due));  // slots 0..n_due-1: the schedules due together
   BenchOptions o = opts;
   o.tock_args.push_back("--max-schedules-per-app");
   o.tock_args.push_back(std::to_string(n + 1000));
-  TockProcess tock(TockOptions(o));
+  TockNodes nodes(TockOptions(o), o.pg_url, 1);
   App app;
   std::unique_ptr<ClientPool> pool;
-  if (!StartRun(o, rx, tock, n, &app, &pool, &r)) return r;
+  if (!StartRun(o, rx, nodes, n, &app, &pool, &r)) return r;
+  TockProcess& tock = nodes.node(0);
   WarmUp(*pool);
   SleepMs(500);
   Add(&r, "rss_idle", RssMiB(tock.pid()), "MiB", 1, false);
@@ -677,10 +710,10 @@ RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   const int64_t day = 86400000;
   const int64_t far_base = CeilToSecondMs(WallNowMs()) + day;
   auto far_fire = [far_base](int64_t i) { return far_base + (i * 7919 % 25920) * 1000 * 1000; };
-  const double cpu0 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu0 = nodes.CpuSeconds();
   EnqueueResult far = CreateSchedules(*pool, n_due, n, far_fire);
   if (!CheckEnqueue(far, n - n_due, "create schedules", &r)) return r;
-  AddCpuPerTask(&r, "cpu_create_us_per_schedule", cpu0, CpuSeconds(tock.pid()), n - n_due);
+  AddCpuPerTask(&r, "cpu_create_us_per_schedule", cpu0, nodes.CpuSeconds(), n - n_due);
   Add(&r, "create_rate", far.rate(), "/s");
   Progress(opts, "W4: %lld schedules in %.1f s; settling 2 s", static_cast<long long>(n - n_due),
            far.seconds);
@@ -689,7 +722,7 @@ RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   Add(&r, "rss", RssMiB(tock.pid()), "MiB", 1);
 
   // Restart with the schedules pending: time to ready and memory after.
-  int rc = StopTock(tock, &r);
+  int rc = StopTock(nodes, &r);
   if (rc != 0) {
     Fail(&r, "tock exit code " + std::to_string(rc) + " after SIGTERM\n" +
                  tock.LogTail(kLogTailBytes));
@@ -705,17 +738,18 @@ RunResult RunW4(const BenchOptions& opts, FastReceiver& rx) {
   Add(&r, "rss_restart", RssMiB(tock.pid()), "MiB", 1);
 
   // n_due schedules, all due in the same second, a few seconds after they are created.
-  pool = MakePool(o, tock, app);
+  pool = MakePool(o, nodes, app);
   WarmUp(*pool);
   const int64_t fire_at = CeilToSecondMs(WallNowMs() + 4000);
   EnqueueResult due = CreateSchedules(*pool, 0, n_due, [fire_at](int64_t) { return fire_at; });
   if (!CheckEnqueue(due, n_due, "create due schedules", &r)) return r;
   if (WallNowMs() >= fire_at) r.notes.push_back("the due schedules were still being created at their fire time");
-  double cpu = 0;
+  std::vector<double> cpu;
   std::string why;
-  DeliveryStats d = AwaitDeliveries(opts, "W4", rx, n_due, fire_at + 60000, tock, &cpu, &why);
+  DeliveryStats d = AwaitDeliveries(opts, "W4", rx, n_due, fire_at + 60000, nodes, &cpu,
+                                    &why);
   AddDeliveries(&r, d, rx, n_due, why);
-  FinishDeliveryRun(tock, std::move(pool), &r);
+  FinishDeliveryRun(nodes, std::move(pool), &r);
   return r;
 }
 
@@ -723,7 +757,7 @@ RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
   const int64_t n = opts.tasks > 0 ? opts.tasks : 20000;
   rx.Reset(static_cast<size_t>(n));
-  TockProcess tock(TockOptions(opts));
+  TockNodes tock(TockOptions(opts), opts.pg_url, opts.nodes);
   App app;
   std::unique_ptr<ClientPool> pool;
   if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
@@ -741,9 +775,9 @@ RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
            Rfc3339Ms(due_ms).c_str(), opts.latency_ms);
   rx.SetLatencyMs(opts.latency_ms);
   rx.ResetMaxPending();
-  const double cpu0 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu0 = tock.CpuSeconds();
 
-  // Waits for every delivery, sampling tock's RSS every 100 ms on the way.
+  // Waits for every delivery, sampling the nodes' RSS (the largest) every 100 ms on the way.
   double rss_peak = 0;
   std::string why;
   const int64_t deadline = due_ms + 120000 + n / 100 * opts.latency_ms;
@@ -751,7 +785,9 @@ RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
   while (rx.distinct() < n) {
     const int64_t now = MonoNowUs();
     if (now - last_sample >= 100000) {
-      rss_peak = std::max(rss_peak, RssMiB(tock.pid()));
+      for (int i = 0; i < tock.size(); ++i) {
+        rss_peak = std::max(rss_peak, RssMiB(tock.node(i).pid()));
+      }
       last_sample = now;
     }
     if (WallNowMs() > deadline) {
@@ -768,7 +804,7 @@ RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
     }
     usleep(2000);
   }
-  const double cpu1 = CpuSeconds(tock.pid());
+  const std::vector<double> cpu1 = tock.CpuSeconds();
   SleepMs(static_cast<int64_t>(opts.latency_ms) + 1000);  // the last answers; late duplicates
   rx.SetLatencyMs(0);
   DeliveryStats d = CollectDeliveries(rx);

@@ -1,6 +1,14 @@
-// The four workloads of the performance issue. Each one starts its own fresh tock (new temp
-// data dir), creates an application whose linkUrl is the shared FastReceiver, drives the load,
-// measures, and stops tock again, so runs are independent and a failure leaves nothing behind.
+// The workloads of the performance issue. Each one starts its own fresh tock (new temp data
+// dir; on PostgreSQL a new database too, see tock_nodes.h), creates an application whose
+// linkUrl is the shared FastReceiver, drives the load, measures, and stops tock again, so runs
+// are independent and a failure leaves nothing behind.
+//
+// On PostgreSQL (BenchOptions::pg_url) W1, W2 and W5 may run on several nodes of one database
+// (BenchOptions::nodes): the application is made on node 1, the client connections are spread
+// over the nodes round-robin, the receiver counts deliveries from all; the figures are the
+// one-node figures plus each node's share of the CPU. W3 measures the database's size where
+// it measures the data dir on RocksDB, and skips the kill -9 restart (there is no WAL of
+// tock's to replay); W3 and W4 run on one node.
 //
 //   W1 burst:     N tasks all due at one second; enqueue rate (single creates, then 1000-task
 //                 batches; half each), then delivery rate and lateness.
@@ -36,6 +44,9 @@ struct BenchOptions {
   double offset_s = -1;    // W1/W2 lead time before the first due task; -1: computed
   double single_share = 0.5;  // W1: share of the burst created by single requests
   std::vector<std::string> tock_args;  // appended to `tock serve ...`
+  std::string pg_url;      // a PostgreSQL server's admin URL: each run makes a database on it;
+                           // empty: the embedded RocksDB store
+  int nodes = 1;           // W1, W2, W5 on PostgreSQL: tock nodes on the run's database
   bool verbose = true;     // progress lines on stderr
   std::string dump_path;   // W1/W2: per-task CSV (slot,scheduled_ms,first_arrival_us,hits)
 };

@@ -1,11 +1,13 @@
 // DESIGN
-// tock_faults runs the fault scenarios of issue 5 against the real tock binary of this build
-// tree, prints one summary line per scenario (per round for kill -9) and a final verdict,
+// tock_faults runs the fault scenarios of issue 5 (and, on PostgreSQL, of issue 12: nodes-kill9,
+// pg-outage) against the real tock binary of this build tree, prints one summary line per
+// scenario (per round for the kill -9 ones) and a final verdict,
 // and exits 1 when any promise was broken (see each scenario's header for its promises).
 // The scenarios live in their own files so that tests/integration_faults runs the same code
 // in a shorter form. Every tock runs through TockProcess (fresh temp dir, PR_SET_PDEATHSIG,
 // killed in destructors), every receiver is stopped by its destructor, and SIGINT/SIGTERM
 // set a cancel flag that every wait checks: the run is bounded and leaves nothing behind.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,6 +17,8 @@
 #include "bad_receivers_scenario.h"
 #include "disk_full_scenario.h"
 #include "kill9_scenario.h"
+#include "nodes_kill9_scenario.h"
+#include "pg_outage_scenario.h"
 
 #ifndef TOCK_FAULTS_TOCK_BINARY
 #define TOCK_FAULTS_TOCK_BINARY "build/tock"
@@ -25,11 +29,17 @@ namespace {
 
 constexpr const char kUsage[] =
     "usage: tock_faults [options]\n"
-    "  --scenario S   kill9, bad-receivers, disk-full, a comma list, or all "
-    "(default all)\n"
-    "  --rounds N     kill9 rounds (default 10)\n"
-    "  --tasks N      kill9: tasks per round at most (default 20000);\n"
+    "  --scenario S   kill9, bad-receivers, disk-full, nodes-kill9, pg-outage, a comma\n"
+    "                 list, or all (default all: the first three; the PostgreSQL ones\n"
+    "                 run when named)\n"
+    "  --rounds N     kill9, nodes-kill9 rounds (default 10)\n"
+    "  --tasks N      kill9, nodes-kill9: tasks per round at most (default 20000);\n"
     "                 bad-receivers: healthy tasks per phase (default 20000)\n"
+    "  --postgresql URL  nodes-kill9: a database per run on this server (admin URL);\n"
+    "                 default: a throw-away cluster (tools/pg.sh). pg-outage always\n"
+    "                 starts its own (it stops it)\n"
+    "  --outage S     pg-outage: seconds the database stays down (default 10)\n"
+    "  --nodes N      pg-outage: tock nodes on the database, 1 or 2 (default 1)\n"
     "  --min-ratio F  bad-receivers: lowest healthy rate ratio accepted "
     "(default 0.9)\n"
     "  --seed N       kill moments (default: from the clock; printed)\n"
@@ -48,6 +58,8 @@ int Main(int argc, char** argv) {
   int rounds = 10;
   int64_t tasks = -1;
   double min_ratio = 0.9;
+  double outage_s = 10;
+  int nodes = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&] { return bench::ArgValue(argc, argv, &i, "tock_faults", kUsage); };
@@ -65,6 +77,12 @@ int Main(int argc, char** argv) {
       common.tock_binary = value();
     else if (a == "--tock-arg")
       common.tock_args.push_back(value());
+    else if (a == "--postgresql")
+      common.pg_url = value();
+    else if (a == "--outage")
+      outage_s = std::max(0.0, std::atof(value().c_str()));
+    else if (a == "--nodes")
+      nodes = std::clamp(std::atoi(value().c_str()), 1, 2);
     else if (a == "--quiet")
       common.verbose = false;
     else if (a == "--help" || a == "-h") {
@@ -75,11 +93,13 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  auto wanted = [&](const std::string& name) {
-    return scenarios == "all" ||
-           ("," + scenarios + ",").find("," + name + ",") != std::string::npos;
+  // "all" is the suite of issue 5; the PostgreSQL scenarios run when named.
+  auto named = [&](const std::string& name) {
+    return ("," + scenarios + ",").find("," + name + ",") != std::string::npos;
   };
-  if (!wanted("kill9") && !wanted("bad-receivers") && !wanted("disk-full")) {
+  auto wanted = [&](const std::string& name) { return scenarios == "all" || named(name); };
+  if (!wanted("kill9") && !wanted("bad-receivers") && !wanted("disk-full") &&
+      !named("nodes-kill9") && !named("pg-outage")) {
     std::fprintf(stderr, "tock_faults: unknown scenario '%s'\n%s", scenarios.c_str(), kUsage);
     return 2;
   }
@@ -94,19 +114,26 @@ int Main(int argc, char** argv) {
     std::fflush(stdout);
     all.push_back(r);
   };
+  // Each round of a kill scenario, then one line of totals (and the slowest takeover).
+  auto report_rounds = [&](const std::string& name, const std::vector<ScenarioResult>& rounds) {
+    int64_t dups = 0, acked = 0, takeover_max = -1;
+    for (const ScenarioResult& r : rounds) {
+      report(r);
+      dups += static_cast<int64_t>(r.Get("duplicates", 0));
+      acked += static_cast<int64_t>(r.Get("acked", 0));
+      takeover_max = std::max(takeover_max, static_cast<int64_t>(r.Get("takeover", -1)));
+    }
+    std::string line = name + " total acked=" + std::to_string(acked) +
+                       " duplicates=" + std::to_string(dups);
+    if (takeover_max >= 0) line += " takeover_max=" + std::to_string(takeover_max) + "ms";
+    std::printf("%s\n", line.c_str());
+  };
   if (wanted("kill9") && !bench::Cancelled()) {
     Kill9Options o;
     o.common = common;
     o.rounds = rounds;
     if (tasks > 0) o.tasks_per_round = tasks;
-    int64_t dups = 0, acked = 0;
-    for (const ScenarioResult& r : RunKill9(o)) {
-      report(r);
-      dups += static_cast<int64_t>(r.Get("duplicates", 0));
-      acked += static_cast<int64_t>(r.Get("acked", 0));
-    }
-    std::printf("kill9 total acked=%lld duplicates=%lld\n", static_cast<long long>(acked),
-                static_cast<long long>(dups));
+    report_rounds("kill9", RunKill9(o));
   }
   if (wanted("bad-receivers") && !bench::Cancelled()) {
     BadReceiversOptions o;
@@ -119,6 +146,23 @@ int Main(int argc, char** argv) {
     DiskFullOptions o;
     o.common = common;
     report(RunDiskFull(o));
+  }
+  if (named("nodes-kill9") && !bench::Cancelled()) {
+    NodesKill9Options o;
+    o.common = common;
+    o.rounds = rounds;
+    if (tasks > 0) o.tasks_per_round = tasks;
+    std::printf("# nodes-kill9: lease-ttl %lld s\n",
+                static_cast<long long>(LeaseTtlMs(common.tock_args) / 1000));
+    std::fflush(stdout);
+    report_rounds("nodes-kill9", RunNodesKill9(o));
+  }
+  if (named("pg-outage") && !bench::Cancelled()) {
+    PgOutageOptions o;
+    o.common = common;
+    o.nodes = nodes;
+    o.outage_ms = static_cast<int64_t>(outage_s * 1000);
+    report(RunPgOutage(o));
   }
   int failed = 0;
   for (const auto& r : all) failed += r.ok() ? 0 : 1;

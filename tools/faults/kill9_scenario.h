@@ -10,8 +10,16 @@
 // REQUIRES).
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
+#include "arrival_check.h"
+#include "creators.h"
+#include "recorder.h"
 #include "scenario.h"
 
 namespace tock::faults {
@@ -30,5 +38,27 @@ struct Kill9Options {
 
 // One ScenarioResult per round ("kill9 round k/N").
 std::vector<ScenarioResult> RunKill9(const Kill9Options& opts);
+
+// The load and the kill of one round, shared with nodes-kill9: creators over `ports` make the
+// mixed load (MixedLoadTask, taskNo "<prefix>-<i>", the burst due lead_ms after the round
+// began), `kill` comes at a moment drawn from rng in [kill_min_ms, kill_max_ms], the load goes
+// on after_kill_ms more (creators of a dead node stop at once) and then stops.
+struct KilledLoad {
+  std::unique_ptr<Creators> load;  // stopped: its answers are final
+  int64_t t0 = 0;                  // wall ms the round began
+  int64_t kill_wall = 0;           // wall ms just after the kill
+};
+KilledLoad LoadAndKill(const Kill9Options& o, std::vector<int> ports,
+                       const std::string& admin_token, const testing::App& app,
+                       const std::string& prefix, std::mt19937_64& rng,
+                       const std::function<void()>& kill, int64_t after_kill_ms);
+
+// The verdict of a killed round: waits up to `timeout` for every task k acked, 1 s more for
+// late repeats, then checks the arrivals against the kill (arrival_check.h) into res
+// (kill_at, the check's figures with evidence() on a loss, delivered_before_kill) and the
+// refusals of its creates. bad_ids_before: rx.bad_webhook_ids() before the round.
+ArrivalCheck CheckKilledRound(const KilledLoad& k, const Recorder& rx, int64_t bad_ids_before,
+                              std::chrono::milliseconds timeout, const CommonOptions& c,
+                              const std::function<std::string()>& evidence, ScenarioResult* res);
 
 }  // namespace tock::faults

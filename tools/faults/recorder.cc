@@ -74,6 +74,17 @@ std::vector<int64_t> Recorder::FirstArrivals() const {
   return out;
 }
 
+int64_t Recorder::FirstArrivalAfter(int64_t wall_ms) const {
+  std::lock_guard<std::mutex> l(mu_);
+  int64_t first = -1;
+  for (const auto& [id, t] : tasks_) {
+    for (const Arrival& a : t.arrivals) {
+      if (a.wall_ms > wall_ms && (first < 0 || a.wall_ms < first)) first = a.wall_ms;
+    }
+  }
+  return first;
+}
+
 bool Recorder::WaitForAll(const std::vector<int64_t>& ids, std::chrono::milliseconds timeout,
                           const std::function<bool()>& cancelled) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -50,6 +50,9 @@ class Recorder {
   bool Has(int64_t task_id) const;
   // Arrival times (wall ms) of first deliveries, of every task.
   std::vector<int64_t> FirstArrivals() const;
+  // The earliest arrival (any task, first or repeat) after wall_ms; -1 if none yet.
+  // O(arrivals): a reading at the end of a run, not a poll.
+  int64_t FirstArrivalAfter(int64_t wall_ms) const;
 
   // Waits until every id in ids has arrived at least once; false on timeout or cancel.
   bool WaitForAll(const std::vector<int64_t>& ids, std::chrono::milliseconds timeout,

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "../bench/bench_util.h"
+
 namespace tock::faults {
 
 std::string ScenarioResult::SummaryLine() const {
@@ -69,6 +71,17 @@ std::vector<int64_t> CreateInBatches(testing::ApiClient& api, const testing::App
     }
   }
   return ids;
+}
+
+testing::TaskSpec MixedLoadTask(const std::string& prefix, int64_t i, int64_t burst_due_ms,
+                                int64_t spread_ms) {
+  const int64_t spread = std::max<int64_t>(1, spread_ms);
+  const int64_t runtime = i % 2 == 0 ? burst_due_ms : bench::WallNowMs() + (i * 7919) % spread;
+  testing::TaskSpec spec;
+  spec.task_no = prefix + "-" + std::to_string(i);
+  spec.runtime = testing::RuntimeJson(runtime);
+  spec.content = "{\"p\":\"" + prefix + "\",\"i\":" + std::to_string(i) + "}";
+  return spec;
 }
 
 std::string TaskJson(int64_t runtime_ms, int64_t i, int64_t timeout_ms) {

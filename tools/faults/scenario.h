@@ -53,6 +53,9 @@ struct CommonOptions {
   bool verbose = false;                // progress lines on stderr
   uint64_t seed = 1;                   // for the random kill moments
   std::function<bool()> cancelled;     // stop early (SIGINT); may be empty
+  // Scenarios of many nodes: an existing PostgreSQL server's admin URL (each run makes a
+  // database on it); empty: a throw-away cluster of the scenario's own (tools/pg.sh).
+  std::string pg_url;
 };
 
 // Progress line on stderr when verbose ("# faults: ...").
@@ -72,6 +75,11 @@ testing::AppOptions ScenarioAppOptions(std::string name, int64_t retry_total);
 std::vector<int64_t> CreateInBatches(testing::ApiClient& api, const testing::App& app, int64_t n,
                                      const std::function<std::string(int64_t)>& task_json,
                                      std::string* error);
+
+// Task i of the kill scenarios' load, taskNo "<prefix>-<i>": even ones W1-style, all due at
+// burst_due_ms; odd ones W2-style, due at creation + a spread over [0, spread_ms).
+testing::TaskSpec MixedLoadTask(const std::string& prefix, int64_t i, int64_t burst_due_ms,
+                                int64_t spread_ms);
 
 // {"runtime":"<RFC 3339 ms>","content":{"i":i}[,"timeout":t]}
 std::string TaskJson(int64_t runtime_ms, int64_t i, int64_t timeout_ms = 0);

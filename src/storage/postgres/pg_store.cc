@@ -190,7 +190,8 @@ Schedule ScheduleAt(const Rows& r, int i) {
 
 // --- the connection pool -----------------------------------------------------------------
 // Connections are opened on demand up to max_connections; a caller beyond that waits for one
-// to come back. A broken connection is dropped, not returned. Health: the first Unavailable
+// to come back. A broken connection is dropped, not returned, and the idle ones with it (the
+// server went away: they are broken too, only not yet found out). Health: the first Unavailable
 // marks the store unhealthy with its message; the next successful call (or healthy()'s own
 // probe, at most every kRetryIntervalMs) marks it healthy again.
 class PgStore::Pool {
@@ -220,12 +221,18 @@ class PgStore::Pool {
       }
     }
     if (conn) s = fn(*conn);
+    std::vector<std::unique_ptr<pg::Connection>> stale;  // closed after the lock is let go
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (conn && conn->healthy()) {
         idle_.push_back(std::move(conn));
       } else {
         --open_;
+        // A connection lost (or none to be had) means the server went away, most likely for
+        // all of them: the idle ones are from before, and after its return each would fail
+        // one call (a create's 503, an outcome unwritten) before being dropped. Dropped now.
+        open_ -= idle_.size();
+        stale.swap(idle_);
       }
       if (s.code() == Code::kUnavailable) {
         if (unhealthy_.empty()) log::Warn("store.database_unavailable", {{"error", s.message()}});
@@ -235,7 +242,11 @@ class PgStore::Pool {
         unhealthy_.clear();
       }
     }
-    cv_.notify_one();
+    if (stale.empty()) {
+      cv_.notify_one();
+    } else {
+      cv_.notify_all();  // more than one place came free
+    }
     return s;
   }
 

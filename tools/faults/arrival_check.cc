@@ -1,0 +1,54 @@
+#include "arrival_check.h"
+
+#include <algorithm>
+
+namespace tock::faults {
+
+ArrivalCheck CheckArrivals(const Recorder& rx, const std::vector<int64_t>& acked, int64_t fault_ms,
+                           int64_t cut_ms) {
+  ArrivalCheck c;
+  c.acked = static_cast<int64_t>(acked.size());
+  for (int64_t id : acked) {
+    Recorder::Task t = rx.Get(id);
+    if (t.arrivals.empty()) {
+      if (c.missing++ == 0) c.first_missing = id;
+      continue;
+    }
+    std::sort(t.arrivals.begin(), t.arrivals.end(),
+              [](const auto& a, const auto& b) { return a.wall_ms < b.wall_ms; });
+    if (t.arrivals.front().wall_ms < t.scheduled_ms) ++c.early;
+    if (t.arrivals.front().wall_ms <= cut_ms) ++c.before_cut;
+    const int64_t extra = static_cast<int64_t>(t.arrivals.size()) - 1;
+    c.duplicates += extra;
+    const bool explained =
+        extra == 1 && t.arrivals[0].wall_ms <= cut_ms && t.arrivals[1].wall_ms > fault_ms;
+    if (extra > 0 && !explained) ++c.dup_unexplained;
+  }
+  return c;
+}
+
+void AddArrivalCheck(const ArrivalCheck& c, const std::string& evidence_on_missing,
+                     ScenarioResult* res) {
+  res->Add("acked", static_cast<double>(c.acked));
+  res->Add("missing", static_cast<double>(c.missing));
+  res->Add("duplicates", static_cast<double>(c.duplicates));
+  res->Add("dup_unexplained", static_cast<double>(c.dup_unexplained));
+  if (c.acked == 0) res->notes.push_back("no task was acked");
+  if (c.missing > 0) {
+    res->Violation(std::to_string(c.missing) + " acked tasks never delivered (e.g. taskId " +
+                   std::to_string(c.first_missing) + ")\n" + evidence_on_missing);
+  }
+  if (c.dup_unexplained > 0) {
+    res->Violation(std::to_string(c.dup_unexplained) +
+                   " tasks repeated without having been delivered before the fault was over");
+  }
+  if (c.early > 0) {
+    res->Violation(std::to_string(c.early) + " tasks delivered before their runtime");
+  }
+  if (c.bad_webhook_ids > 0) {
+    res->Violation(std::to_string(c.bad_webhook_ids) +
+                   " deliveries whose webhook-id is not the taskId");
+  }
+}
+
+}  // namespace tock::faults
