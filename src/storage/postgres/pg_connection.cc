@@ -176,6 +176,15 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
 
 Connection::~Connection() { PQfinish(conn_); }
 
+bool IsRetryableTransaction(const Status& s) {
+  if (s.code() != Code::kUnavailable) return false;
+  const std::string& m = s.message();
+  auto ends_with = [&](std::string_view tail) {
+    return m.size() >= tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with("(SQLSTATE 40P01)") || ends_with("(SQLSTATE 40001)");
+}
+
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 Status Connection::ErrorOf(pg_result* res, std::string_view what) const {

@@ -5,7 +5,9 @@
 //
 // Errors are converted once, here (STYLE: foreign errors at the edge):
 //   connection lost / refused, server shutting down, too many clients   -> Unavailable
-//   serialization failure, deadlock (40001, 40P01)                       -> Unavailable
+//   serialization failure, deadlock (40001, 40P01)                       -> Unavailable,
+//     which IsRetryableTransaction() tells apart: the transaction was rolled back whole and
+//     may simply run again (the database itself is fine)
 //   unique violation (23505)                                             -> Conflict
 //   anything else                                                        -> Internal
 // The message carries the server's text and SQLSTATE, never the password.
@@ -29,6 +31,11 @@ struct pg_conn;
 struct pg_result;
 
 namespace tock::pg {
+
+// True for a transaction the server refused to finish because of other transactions (a
+// deadlock, 40P01, or a serialization failure, 40001): nothing of it was applied, and running
+// it again is the documented remedy.
+bool IsRetryableTransaction(const Status& s);
 
 // The parameters of one statement, $1..$n in order.
 class Params {

@@ -19,6 +19,9 @@ using pg::Params;
 using pg::Rows;
 using pg::TableShape;
 
+// Runs of one batch's transaction when the server refuses it for a deadlock or a
+// serialization failure (pg::IsRetryableTransaction).
+constexpr int kTransactionTries = 5;
 // How often, at most, an unhealthy store tries the database again.
 constexpr int64_t kRetryIntervalMs = 500;
 // Rows read per round trip by the scans, so an early stop or a large index costs little.
@@ -234,7 +237,7 @@ class PgStore::Pool {
         open_ -= idle_.size();
         stale.swap(idle_);
       }
-      if (s.code() == Code::kUnavailable) {
+      if (s.code() == Code::kUnavailable && !pg::IsRetryableTransaction(s)) {
         if (unhealthy_.empty()) log::Warn("store.database_unavailable", {{"error", s.message()}});
         unhealthy_ = s.message();
       } else if (!unhealthy_.empty() && (s.ok() || s.code() == Code::kNotFound)) {
@@ -395,13 +398,20 @@ Status PgStore::Write(Batch& batch_in, bool sync) {
   const PgBatch& batch = static_cast<const PgBatch&>(batch_in);
   if (batch.writes().empty()) return Status::Ok();
   return pool_->Run([&](pg::Connection& c) -> Status {
-    TOCK_RETURN_IF_ERROR(c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"));
-    Status s = batch.writes().Apply(c);
-    if (!s.ok()) {
+    // A deadlock with another transaction on the same rows (a node's lease renewal against
+    // an outcome's delete of the same due entries) rolls this one back whole: run it again.
+    // Giving up instead would repeat the batch's attempts (their outcomes unwritten).
+    Status s;
+    for (int tries = 1; tries <= kTransactionTries; ++tries) {
+      s = c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
+      if (!s.ok()) return s;
+      s = batch.writes().Apply(c);
+      if (s.ok()) s = c.ExecScript("COMMIT");
+      if (s.ok()) return s;
       (void)c.ExecScript("ROLLBACK");
-      return s;
+      if (!pg::IsRetryableTransaction(s) || !c.healthy()) return s;
     }
-    return c.ExecScript("COMMIT");
+    return s;
   });
 }
 
