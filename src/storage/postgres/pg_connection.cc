@@ -178,13 +178,15 @@ Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
-Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
+Status Connection::ErrorOf(pg_result* res, std::string_view what) {
   std::string msg = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state != nullptr ? state : "";
   std::string text = "database: " + std::string(what) + ": " + msg;
   if (!sqlstate.empty()) text += " (SQLSTATE " + sqlstate + ")";
+  last_error_conflict_ =
+      PQstatus(conn_) == CONNECTION_OK && (sqlstate == "40001" || sqlstate == "40P01");
   if (PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
       sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300" || sqlstate == "40001" ||
       sqlstate == "40P01") {

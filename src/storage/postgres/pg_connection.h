@@ -85,10 +85,17 @@ class Connection {
   // False once the connection is broken; the owner throws it away and opens another.
   bool healthy() const;
 
+  // True when the last statement that failed was rolled back for another transaction's sake
+  // (deadlock detected, 40P01; serialization failure, 40001): its transaction did nothing,
+  // and running it again may succeed. A lost connection is not one: whether its COMMIT
+  // happened is unknown.
+  bool last_error_conflict() const { return last_error_conflict_; }
+
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
-  Status ErrorOf(pg_result* res, std::string_view what) const;
+  Status ErrorOf(pg_result* res, std::string_view what);
   pg_conn* conn_;
+  bool last_error_conflict_ = false;
 };
 
 // A PostgreSQL array literal in text form ("{1,2}", "{\"a\",NULL}"), to pass many values as

@@ -21,6 +21,9 @@ using pg::TableShape;
 
 // How often, at most, an unhealthy store tries the database again.
 constexpr int64_t kRetryIntervalMs = 500;
+// Runs of a write transaction rolled back by a deadlock or serialization failure (each found
+// after the server's deadlock_timeout, 1 s by default).
+constexpr int kConflictTries = 3;
 // Rows read per round trip by the scans, so an early stop or a large index costs little.
 constexpr int kScanPage = 4096;
 
@@ -386,13 +389,19 @@ Status PgStore::Write(Batch& batch_in, bool sync) {
   const PgBatch& batch = static_cast<const PgBatch&>(batch_in);
   if (batch.writes().empty()) return Status::Ok();
   return pool_->Run([&](pg::Connection& c) -> Status {
-    TOCK_RETURN_IF_ERROR(c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"));
-    Status s = batch.writes().Apply(c);
-    if (!s.ok()) {
+    // A transaction PostgreSQL rolled back for a deadlock with another (an outcome's delete
+    // and a lease pass lock the same due rows) did nothing: run it again, on the same
+    // connection so that the store's health does not flicker. Without this the attempts'
+    // outcomes were lost and their deliveries repeated.
+    for (int tries = 1;; ++tries) {
+      TOCK_RETURN_IF_ERROR(
+          c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"));
+      Status s = batch.writes().Apply(c);
+      if (s.ok()) return c.ExecScript("COMMIT");
+      const bool conflict = c.last_error_conflict();
       (void)c.ExecScript("ROLLBACK");
-      return s;
+      if (!conflict || tries >= kConflictTries) return s;
     }
-    return c.ExecScript("COMMIT");
   });
 }
 
@@ -646,8 +655,14 @@ Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
 Result<uint64_t> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {
   uint64_t held = 0;
   TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    // SKIP LOCKED: a row another transaction holds is this node's own outcome being written
+    // (it deletes the row) or a cancel; waiting for it delayed renewals, and locking the rows
+    // in another order than that delete deadlocked with it. A row skipped keeps the lease of
+    // the last renewal, two thirds of it still to run, and is renewed on the next pass.
     Result<Rows> r = c.Exec(
-        "UPDATE due SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 WHERE owner = $1",
+        "WITH mine AS (SELECT due_ms, id FROM due WHERE owner = $1 FOR UPDATE SKIP LOCKED) "
+        "UPDATE due d SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 FROM mine "
+        "WHERE d.due_ms = mine.due_ms AND d.id = mine.id",
         Params().Text(owner).Int(lease_ms));
     if (!r.ok()) return r.status();
     held = static_cast<uint64_t>(r->affected());
