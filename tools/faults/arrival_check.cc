@@ -22,7 +22,16 @@ ArrivalCheck CheckArrivals(const Recorder& rx, const std::vector<int64_t>& acked
     c.duplicates += extra;
     const bool explained =
         extra == 1 && t.arrivals[0].wall_ms <= cut_ms && t.arrivals[1].wall_ms > fault_ms;
-    if (extra > 0 && !explained) ++c.dup_unexplained;
+    if (extra > 0 && !explained && c.dup_unexplained++ == 0) {
+      c.unexplained_example = "taskId " + std::to_string(id) + " due at " +
+                              std::to_string(t.scheduled_ms - fault_ms) + " ms, arrived at";
+      for (const Recorder::Arrival& a : t.arrivals) {
+        c.unexplained_example += " " + std::to_string(a.wall_ms - fault_ms) + " ms (attempt " +
+                                 std::to_string(a.attempt) + ")";
+      }
+      c.unexplained_example += ", from the fault; the fault over at " +
+                               std::to_string(cut_ms - fault_ms) + " ms";
+    }
   }
   return c;
 }
@@ -40,7 +49,8 @@ void AddArrivalCheck(const ArrivalCheck& c, const std::string& evidence_on_missi
   }
   if (c.dup_unexplained > 0) {
     res->Violation(std::to_string(c.dup_unexplained) +
-                   " tasks repeated without having been delivered before the fault was over");
+                   " tasks repeated without having been delivered before the fault was over (" +
+                   c.unexplained_example + ")");
   }
   if (c.early > 0) {
     res->Violation(std::to_string(c.early) + " tasks delivered before their runtime");

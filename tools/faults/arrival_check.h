@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "recorder.h"
@@ -23,6 +24,7 @@ struct ArrivalCheck {
   int64_t before_cut = 0;       // first arrival at or before the cut
   int64_t duplicates = 0;       // arrivals beyond each task's first
   int64_t dup_unexplained = 0;  // tasks repeated other than as above
+  std::string unexplained_example;  // the first such task's arrivals, for the evidence
   int64_t early = 0;            // first arrival before the runtime
   int64_t bad_webhook_ids = 0;  // the Recorder's count over the checked span; the caller
                                 // sets it (rx.bad_webhook_ids() - the count before)

@@ -80,10 +80,7 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
   ScenarioResult res;
   res.name = "bad-receivers";
   Recorder rx;
-  if (!rx.ok()) {
-    res.Violation("the receiver could not bind 127.0.0.1");
-    return res;
-  }
+  if (!CheckStarted(rx, &res)) return res;
   testing::TockProcess tock(FaultsTockOptions(o.common));
   std::string error;
   if (!tock.Start(&error)) {

@@ -61,10 +61,7 @@ ScenarioResult RunDiskFull(const DiskFullOptions& o) {
   ScenarioResult res;
   res.name = "disk-full";
   Recorder rx;
-  if (!rx.ok()) {
-    res.Violation("the receiver could not bind 127.0.0.1");
-    return res;
-  }
+  if (!CheckStarted(rx, &res)) return res;
   testing::TockProcess tock(FaultsTockOptions(o.common));
   testing::TmpfsMount fs(tock.data_dir(), o.tmpfs_bytes);
   if (!fs.ok()) {

@@ -94,13 +94,8 @@ ArrivalCheck CheckKilledRound(const KilledLoad& k, const Recorder& rx, int64_t b
 }
 
 std::vector<ScenarioResult> RunKill9(const Kill9Options& o) {
-  std::vector<ScenarioResult> out;
-  auto fail = [&](const std::string& why) {
-    ScenarioResult r;
-    r.name = "kill9 setup";
-    r.Violation(why);
-    out.push_back(std::move(r));
-    return out;
+  auto fail = [](const std::string& why) {
+    return std::vector<ScenarioResult>{SetupFailure("kill9", why)};
   };
   Recorder rx;
   if (!rx.ok()) return fail("the receiver could not bind 127.0.0.1");
@@ -113,6 +108,7 @@ std::vector<ScenarioResult> RunKill9(const Kill9Options& o) {
     app = api.CreateApp(rx.Url(), ScenarioAppOptions("faults-kill9", 5));
     if (!app.ok()) return fail("create app: " + app.create_response.Describe());
   }
+  std::vector<ScenarioResult> out;
   std::mt19937_64 rng(o.common.seed);
   for (int round = 1; round <= o.rounds && !IsCancelled(o.common); ++round) {
     out.push_back(RunRound(o, tock, app, rx, round, rng));

@@ -97,13 +97,8 @@ int64_t LeaseTtlMs(const std::vector<std::string>& tock_args) {
 }
 
 std::vector<ScenarioResult> RunNodesKill9(const NodesKill9Options& o) {
-  std::vector<ScenarioResult> out;
-  auto fail = [&](const std::string& why) {
-    ScenarioResult r;
-    r.name = "nodes-kill9 setup";
-    r.Violation(why);
-    out.push_back(std::move(r));
-    return out;
+  auto fail = [](const std::string& why) {
+    return std::vector<ScenarioResult>{SetupFailure("nodes-kill9", why)};
   };
   Recorder rx;
   if (!rx.ok()) return fail("the receiver could not bind 127.0.0.1");
@@ -125,6 +120,7 @@ std::vector<ScenarioResult> RunNodesKill9(const NodesKill9Options& o) {
   if (!nodes.WaitAppKnown(app.app_key, app.secret_key, &error)) return fail(error);
   Progress(o.common, "nodes-kill9: 2 nodes on " + nodes.database()->name() + ", lease-ttl " +
                          std::to_string(LeaseTtlMs(o.common.tock_args) / 1000) + " s");
+  std::vector<ScenarioResult> out;
   std::mt19937_64 rng(o.common.seed);
   for (int round = 1; round <= o.rounds && !IsCancelled(o.common); ++round) {
     out.push_back(RunRound(o, nodes, app, rx, round, rng));

@@ -131,10 +131,7 @@ ScenarioResult RunPgOutage(const PgOutageOptions& o) {
   ScenarioResult res;
   res.name = "pg-outage";
   Recorder rx;
-  if (!rx.ok()) {
-    res.Violation("the receiver could not bind 127.0.0.1");
-    return res;
-  }
+  if (!CheckStarted(rx, &res)) return res;
   if (!o.common.pg_url.empty()) {
     res.notes.push_back("--postgresql is not used: this scenario stops a cluster of its own");
   }

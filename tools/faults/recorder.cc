@@ -99,4 +99,10 @@ bool Recorder::WaitForAll(const std::vector<int64_t>& ids, std::chrono::millisec
   }
 }
 
+bool CheckStarted(const Recorder& rx, ScenarioResult* res) {
+  if (rx.ok()) return true;
+  res->Violation("the receiver could not bind 127.0.0.1");
+  return false;
+}
+
 }  // namespace tock::faults

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scenario.h"
 #include "testutil/hook_server.h"
 
 namespace tock::faults {
@@ -70,5 +71,9 @@ class Recorder {
   int64_t unparsed_ = 0;                     // GUARDED_BY(mu_)
   testing::HookServer server_;  // last: destroyed (stopped) first, before what Handle() touches
 };
+
+// False, with the violation "the receiver could not bind 127.0.0.1" in res, if rx did not
+// start: the scenario has nothing to measure with.
+bool CheckStarted(const Recorder& rx, ScenarioResult* res);
 
 }  // namespace tock::faults

@@ -27,6 +27,13 @@ std::string ScenarioResult::Details() const {
   return out;
 }
 
+ScenarioResult SetupFailure(const std::string& name, const std::string& why) {
+  ScenarioResult r;
+  r.name = name + " setup";
+  r.Violation(why);
+  return r;
+}
+
 bool IsCancelled(const CommonOptions& o) { return o.cancelled && o.cancelled(); }
 
 testing::TockProcess::Options FaultsTockOptions(const CommonOptions& c) {

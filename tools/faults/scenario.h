@@ -46,6 +46,10 @@ struct ScenarioResult {
   std::string Details() const;
 };
 
+// The one result of a scenario of rounds whose setup failed: "<name> setup", `why` its
+// violation.
+ScenarioResult SetupFailure(const std::string& name, const std::string& why);
+
 // Options every scenario takes.
 struct CommonOptions {
   std::string tock_binary;

@@ -20,7 +20,8 @@ using pg::Rows;
 using pg::TableShape;
 
 // Runs of one batch's transaction when the server refuses it for a deadlock or a
-// serialization failure (pg::IsRetryableTransaction).
+// serialization failure (pg::IsRetryableTransaction; each found after the server's
+// deadlock_timeout, 1 s by default).
 constexpr int kTransactionTries = 5;
 // How often, at most, an unhealthy store tries the database again.
 constexpr int64_t kRetryIntervalMs = 500;
@@ -665,8 +666,14 @@ Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
 Result<uint64_t> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {
   uint64_t held = 0;
   TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    // SKIP LOCKED: a row another transaction holds is this node's own outcome being written
+    // (it deletes the row) or a cancel; waiting for it delayed renewals, and locking the rows
+    // in another order than that delete deadlocked with it. A row skipped keeps the lease of
+    // the last renewal, two thirds of it still to run, and is renewed on the next pass.
     Result<Rows> r = c.Exec(
-        "UPDATE due SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 WHERE owner = $1",
+        "WITH mine AS (SELECT due_ms, id FROM due WHERE owner = $1 FOR UPDATE SKIP LOCKED) "
+        "UPDATE due d SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 FROM mine "
+        "WHERE d.due_ms = mine.due_ms AND d.id = mine.id",
         Params().Text(owner).Int(lease_ms));
     if (!r.ok()) return r.status();
     held = static_cast<uint64_t>(r->affected());
