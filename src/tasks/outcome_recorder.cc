@@ -20,6 +20,7 @@
 #include "metrics/metrics.h"
 #include "tasks/due_source.h"
 #include "tasks/retry_policy.h"
+#include "tasks/task_writes.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -119,6 +120,7 @@ void OutcomeRecorder::WriteRecords(std::vector<PendingRecord>& group) {
       continue;
     }
     Task& t = *r;
+    const TaskIndexEntry indexed = IndexEntryOf(t);
     Attempt& attempt = p.attempt;
     t.round += 1;
     t.elapsed_ms += attempt.duration_ms;
@@ -149,6 +151,7 @@ void OutcomeRecorder::WriteRecords(std::vector<PendingRecord>& group) {
                                                         : &GetTaskMetrics().failed;
       }
     }
+    MoveTaskIndex(*b, indexed, t);  // a finish moves it; a retry leaves it
     b->PutTask(t);
   }
   const Status st = b->Count() > 0 ? store_.Write(*b, /*sync=*/false) : Status::Ok();
