@@ -176,6 +176,9 @@ void Stats(ApiServices& svc, http::Response& res) {
       w.Key("queued"); w.Uint(view ? view->queued : 0);
       w.Key("window"); w.Int(view ? view->window : 0);
       w.Key("consecutiveFailures"); w.Int(view ? view->consecutive_failures : 0);
+      // Since start; the console's per-application rates are differences of two samples.
+      w.Key("attempts"); w.Uint(view ? view->attempts : 0);
+      w.Key("failedAttempts"); w.Uint(view ? view->failed_attempts : 0);
       w.Key("holdUntil");
       if (view && view->hold_until_ms > 0) w.Int(view->hold_until_ms); else w.Null();
       w.EndObject();

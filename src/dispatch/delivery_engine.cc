@@ -607,6 +607,8 @@ std::vector<AppDeliveryView> DeliveryEngine::Views() const {
     v.dropped = q.has_dropped;
     v.hold_until_ms = flow_.HoldUntil(key);
     v.consecutive_failures = flow_.ConsecutiveFailures(key);
+    v.attempts = flow_.Ended(key);
+    v.failed_attempts = flow_.EndedFailed(key);
     out.push_back(std::move(v));
   }
   return out;

@@ -15,6 +15,18 @@
 #include "tasks/task_service.h"
 
 namespace tock {
+namespace {
+
+// The job's failures of one application, oldest first, up to its cutoff.
+TaskIndexRange JobRange(const ReplayJobView& job, const std::string& app_key) {
+  return TaskIndexRange{.kind = TaskIndexRange::Kind::kFailedAt, .app_key = app_key,
+                        .status = TaskStatus::kFailed, .from_ms = job.filter.from_ms,
+                        .to_ms = std::min(job.filter.to_ms, job.cutoff_ms),
+                        .descending = false, .after = std::nullopt,
+                        .read_ahead = ReplayJobs::kChunk};
+}
+
+}  // namespace
 
 const char* ReplayStateName(ReplayJobView::State s) {
   switch (s) {
@@ -137,13 +149,8 @@ void ReplayJobs::Run(const std::string& id) {
 Result<uint64_t> ReplayJobs::Count(const ReplayJobView& job) {
   uint64_t n = 0;
   for (const std::string& app : job.filter.app_keys) {
-    TaskIndexRange r;
-    r.kind = TaskIndexRange::Kind::kFailedAt;
-    r.app_key = app;
-    r.from_ms = job.filter.from_ms;
-    r.to_ms = std::min(job.filter.to_ms, job.cutoff_ms);
-    r.descending = false;
-    r.read_ahead = 4096;
+    TaskIndexRange r = JobRange(job, app);
+    r.read_ahead = 4096;  // a key-only walk: large reads
     TOCK_RETURN_IF_ERROR(store_.ScanTaskIndex(r, [&](int64_t, uint64_t) {
       ++n;
       return true;
@@ -154,14 +161,7 @@ Result<uint64_t> ReplayJobs::Count(const ReplayJobView& job) {
 
 Status ReplayJobs::RunApp(const std::string& id, const ReplayJobView& job,
                           const std::string& app_key) {
-  const int64_t to_ms = std::min(job.filter.to_ms, job.cutoff_ms);
-  TaskIndexRange r;
-  r.kind = TaskIndexRange::Kind::kFailedAt;
-  r.app_key = app_key;
-  r.from_ms = job.filter.from_ms;
-  r.to_ms = to_ms;
-  r.descending = false;  // oldest failures first
-  r.read_ahead = kChunk;
+  TaskIndexRange r = JobRange(job, app_key);
   std::vector<uint64_t> ids;
   ids.reserve(kChunk);
   while (!stopping()) {
@@ -172,7 +172,7 @@ Status ReplayJobs::RunApp(const std::string& id, const ReplayJobView& job,
       return ids.size() < kChunk;
     }));
     if (ids.empty()) return Status::Ok();
-    Result<size_t> replayed = tasks_.ReplayFailed(ids, job.filter.from_ms, to_ms);
+    Result<size_t> replayed = tasks_.ReplayFailed(ids, r.from_ms, r.to_ms);
     if (!replayed.ok()) return replayed.status();
     Update(id, [&](ReplayJobView& j) {
       j.done += ids.size();

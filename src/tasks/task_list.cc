@@ -116,12 +116,11 @@ struct Hit {
 
 // Reads each range for at most limit+1 entries and merges them in scan order. *more: there
 // were entries past the `limit` returned.
-Result<std::vector<Hit>> MergeRanges(Store& store, std::vector<TaskIndexRange> ranges,
+Result<std::vector<Hit>> MergeRanges(Store& store, const std::vector<TaskIndexRange>& ranges,
                                      size_t limit, bool descending, size_t* examined,
                                      bool* more) {
   std::vector<Hit> hits;
-  for (TaskIndexRange& r : ranges) {
-    r.read_ahead = limit + 1;
+  for (const TaskIndexRange& r : ranges) {
     size_t taken = 0;
     TOCK_RETURN_IF_ERROR(store.ScanTaskIndex(r, [&](int64_t ms, uint64_t id) {
       hits.push_back(Hit{IndexPos{ms, id}, r.status});
@@ -183,21 +182,16 @@ Result<TaskListPage> ListByDue(Store& store, const InFlight& in_flight, const Ta
   std::vector<TaskIndexRange> ranges;
   for (const std::string& app : f.app_keys) {
     for (TaskStatus s : StatusesOf(f.state)) {
-      TaskIndexRange r;
-      r.kind = TaskIndexRange::Kind::kByDue;
-      r.app_key = app;
-      r.status = s;
-      r.from_ms = f.from_ms;
-      r.to_ms = f.to_ms;
-      r.descending = f.descending;
-      r.after = cursor.pos;
-      ranges.push_back(std::move(r));
+      ranges.push_back(TaskIndexRange{.kind = TaskIndexRange::Kind::kByDue, .app_key = app,
+                                      .status = s, .from_ms = f.from_ms, .to_ms = f.to_ms,
+                                      .descending = f.descending, .after = cursor.pos,
+                                      .read_ahead = f.limit + 1});
     }
   }
   TaskListPage page;
   bool more = false;
   Result<std::vector<Hit>> hits =
-      MergeRanges(store, std::move(ranges), f.limit, f.descending, &page.examined, &more);
+      MergeRanges(store, ranges, f.limit, f.descending, &page.examined, &more);
   if (!hits.ok()) return hits.status();
   Result<std::vector<Task>> tasks = LoadHits(store, *hits, [](const Task& t, const Hit& h) {
     return t.status == h.status && t.runtime_ms == h.pos.ms;
@@ -312,20 +306,15 @@ Result<TaskListPage> ListFailedTasks(Store& store, const InFlight& in_flight,
   if (!cursor->task_no.empty()) return Status::Invalid("query 'cursor': made by a task listing");
   std::vector<TaskIndexRange> ranges;
   for (const std::string& app : filter.app_keys) {
-    TaskIndexRange r;
-    r.kind = TaskIndexRange::Kind::kFailedAt;
-    r.app_key = app;
-    r.status = TaskStatus::kFailed;
-    r.from_ms = filter.from_ms;
-    r.to_ms = filter.to_ms;
-    r.descending = filter.descending;
-    r.after = cursor->pos;
-    ranges.push_back(std::move(r));
+    ranges.push_back(TaskIndexRange{.kind = TaskIndexRange::Kind::kFailedAt, .app_key = app,
+                                    .status = TaskStatus::kFailed, .from_ms = filter.from_ms,
+                                    .to_ms = filter.to_ms, .descending = filter.descending,
+                                    .after = cursor->pos, .read_ahead = filter.limit + 1});
   }
   TaskListPage page;
   bool more = false;
   Result<std::vector<Hit>> hits =
-      MergeRanges(store, std::move(ranges), filter.limit, filter.descending, &page.examined, &more);
+      MergeRanges(store, ranges, filter.limit, filter.descending, &page.examined, &more);
   if (!hits.ok()) return hits.status();
   Result<std::vector<Task>> tasks = LoadHits(store, *hits, [](const Task& t, const Hit& h) {
     return t.status == TaskStatus::kFailed && t.finished_ms == h.pos.ms;

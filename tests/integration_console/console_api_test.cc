@@ -57,7 +57,8 @@ TEST_SUITE("ConsoleAssets") {
     CheckConsoleHeaders(again);
     CHECK(c.Send("GET", "/ui/", "", {{"If-None-Match", "\"other\""}}).status == 200);
 
-    for (const char* name : {"app.js", "api.js", "pages.js", "charts.js", "trigger_words.js"}) {
+    for (const char* name : {"app.js", "api.js", "dom.js", "pages.js", "task_pages.js", "charts.js",
+                             "trigger_words.js"}) {
       ApiResponse js = c.Send("GET", std::string("/ui/") + name);
       CHECK_MESSAGE(js.status == 200, name);
       CHECK_MESSAGE(js.Header("Content-Type").find("text/javascript") == 0, name);
