@@ -176,6 +176,24 @@ void Append(TaskListPage& page, const InFlight& in_flight, std::vector<Task> tas
   }
 }
 
+// One page of the merged ranges: their first `limit` entries' tasks that still match them
+// (keep), and the cursor after the last entry when there are more.
+Result<TaskListPage> PageOfRanges(Store& store, const InFlight& in_flight,
+                                  const std::vector<TaskIndexRange>& ranges,
+                                  const TaskListFilter& f,
+                                  const std::function<bool(const Task&, const Hit&)>& keep) {
+  TaskListPage page;
+  bool more = false;
+  Result<std::vector<Hit>> hits =
+      MergeRanges(store, ranges, f.limit, f.descending, &page.examined, &more);
+  if (!hits.ok()) return hits.status();
+  Result<std::vector<Task>> tasks = LoadHits(store, *hits, keep);
+  if (!tasks.ok()) return tasks.status();
+  Append(page, in_flight, std::move(tasks).value());
+  if (more) page.next_cursor = PosCursor(hits->back().pos);
+  return page;
+}
+
 // By (application, state) ranges of the by-due index.
 Result<TaskListPage> ListByDue(Store& store, const InFlight& in_flight, const TaskListFilter& f,
                                const Cursor& cursor) {
@@ -188,18 +206,9 @@ Result<TaskListPage> ListByDue(Store& store, const InFlight& in_flight, const Ta
                                       .read_ahead = f.limit + 1});
     }
   }
-  TaskListPage page;
-  bool more = false;
-  Result<std::vector<Hit>> hits =
-      MergeRanges(store, ranges, f.limit, f.descending, &page.examined, &more);
-  if (!hits.ok()) return hits.status();
-  Result<std::vector<Task>> tasks = LoadHits(store, *hits, [](const Task& t, const Hit& h) {
+  return PageOfRanges(store, in_flight, ranges, f, [](const Task& t, const Hit& h) {
     return t.status == h.status && t.runtime_ms == h.pos.ms;
   });
-  if (!tasks.ok()) return tasks.status();
-  Append(page, in_flight, std::move(tasks).value());
-  if (more) page.next_cursor = PosCursor(hits->back().pos);
-  return page;
 }
 
 // The attempts in flight on this node: at most the delivery engine's max in flight.
@@ -311,18 +320,13 @@ Result<TaskListPage> ListFailedTasks(Store& store, const InFlight& in_flight,
                                     .to_ms = filter.to_ms, .descending = filter.descending,
                                     .after = cursor->pos, .read_ahead = filter.limit + 1});
   }
-  TaskListPage page;
-  bool more = false;
-  Result<std::vector<Hit>> hits =
-      MergeRanges(store, ranges, filter.limit, filter.descending, &page.examined, &more);
-  if (!hits.ok()) return hits.status();
-  Result<std::vector<Task>> tasks = LoadHits(store, *hits, [](const Task& t, const Hit& h) {
-    return t.status == TaskStatus::kFailed && t.finished_ms == h.pos.ms;
-  });
-  if (!tasks.ok()) return tasks.status();
-  Append(page, in_flight, std::move(tasks).value());
+  Result<TaskListPage> page =
+      PageOfRanges(store, in_flight, ranges, filter, [](const Task& t, const Hit& h) {
+        return t.status == TaskStatus::kFailed && t.finished_ms == h.pos.ms;
+      });
+  if (!page.ok()) return page.status();
   // Why each failed: its last attempt's reason (one attempts read per task on the page).
-  for (ListedTask& lt : page.tasks) {
+  for (ListedTask& lt : page->tasks) {
     Result<std::vector<Attempt>> attempts = store.ListAttempts(lt.task.id);
     if (!attempts.ok()) return attempts.status();
     if (!attempts->empty()) {
@@ -330,7 +334,6 @@ Result<TaskListPage> ListFailedTasks(Store& store, const InFlight& in_flight,
       lt.last_error = FailureReason(a.outcome, a.http_status, a.error);
     }
   }
-  if (more) page.next_cursor = PosCursor(hits->back().pos);
   return page;
 }
 
