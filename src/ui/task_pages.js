@@ -129,7 +129,8 @@ export async function failed(ctx, params) {
   const from = h('input', { name: 'from', type: 'datetime-local', step: 1, value: localOf(params.from) });
   const to = h('input', { name: 'to', type: 'datetime-local', step: 1, value: localOf(params.to) });
   const progress = h('div', { id: 'replay-progress', 'aria-live': 'polite' });
-  const msg = h('div', { class: 'msg' });
+  // Focus goes here after a row's button acted (the row is gone), so the keyboard stays put.
+  const msg = h('div', { class: 'msg', tabindex: -1 });
   const listSlot = h('div', { class: 'list' }, notice('note', 'Loading…'));
   const form = filterForm('failed-filters', '#/failed',
     [['app', 'Application', sel], ['from', 'Failed from (UTC)', from], ['to', 'Failed before (UTC)', to]],
@@ -163,6 +164,7 @@ export async function failed(ctx, params) {
       await api.post(`${taskPath(t)}/publish`);
       say('note', `Task ${t.taskId}: replaying now.`);
       await reload();
+      msg.focus();
     } catch (e) { say('error', errorText(e)); }
   }
   async function remove(t) {
@@ -171,6 +173,7 @@ export async function failed(ctx, params) {
       await api.del(taskPath(t));
       say('note', `Task ${t.taskId}: deleted.`);
       await reload();
+      msg.focus();
     } catch (e) { say('error', errorText(e)); }
   }
   async function replayAll() {

@@ -41,7 +41,8 @@ bool IsChromium(pid_t pid) {
 }  // namespace
 
 TEST_SUITE("ConsoleBrowser") {
-  TEST_CASE("an operator signs in, creates an application, pauses it and reads a schedule") {
+  TEST_CASE("an operator signs in, creates an application, sees a failed delivery, replays it, "
+            "filters tasks and reads a schedule") {
     REQUIRE_MESSAGE(std::ifstream(kChromium).good(),
                     kChromium << " is missing: run tools/deps.sh --test (apt chromium)");
     auto tock = StartOwnTock();
