@@ -39,6 +39,7 @@ mkdir -p "$logdir"
 # full, descriptors) runs once.
 pg_suites="Auth,BatchCreate,Delivery,DeliveryFlow,Isolation,Retry,TaskLifecycle,Validation"
 pg_suites+=",ScheduleApi,ScheduleFiring,ScheduleJPushApi,SecretRotation,Strangers"
+pg_suites+=",ConsoleAdminApi"
 for run in unit integration integration-postgresql; do
   log=$logdir/$run.log
   echo "== $run"

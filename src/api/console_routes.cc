@@ -14,10 +14,8 @@
 //   POST /admin/apps/{appKey}/tasks/{taskId}/cancel
 //   POST /admin/apps/{appKey}/tasks/{taskId}/publish       run now (waiting) or replay
 //                                                          (failed, cancelled)
-// Defined, answered 501 until storage has the indexes they need (issue 13, phase 2):
-//   GET  /admin/tasks?app=&state=&prefix=&from=&to=&cursor=&limit=
-//   GET  /admin/failed?app=&from=&to=&cursor=&limit=
-//   POST /admin/failed/replay {app, from, to}   GET /admin/failed/replay/{jobId}
+// The task lists, failed deliveries, bulk replay and task delete are in
+// api/console_task_routes.cc.
 //
 // DESIGN: every console answer carries the same strict headers (a Content-Security-Policy
 // that allows only this origin's files, no inline script or style, no framing) and a strong
@@ -30,6 +28,7 @@
 #include <cmath>
 #include <string>
 
+#include "api/console_admin.h"
 #include "api/head_gate.h"
 #include "api/http_api.h"
 #include "api/http_util.h"
@@ -93,15 +92,6 @@ void SendAsset(const ui::Asset& asset, const http::Request& req, http::Response&
 void SendNoAsset(http::Response& res, std::string_view name) {
   ConsoleHeaders(res);
   SendError(res, Status::NotFound("no console file " + std::string(name)));
-}
-
-// The admin check (api::AdminRoute), and answers that are never cached or sniffed.
-Handler ConsoleAdminRoute(ApiServices& svc, Handler fn) {
-  return AdminRoute(svc, [fn = std::move(fn)](const http::Request& req, http::Response& res) {
-    res.SetHeader("Cache-Control", "no-store");
-    res.SetHeader("X-Content-Type-Options", "nosniff");
-    fn(req, res);
-  });
 }
 
 void WriteAdminError(const Status& st, http::Response* res) { SendError(*res, st); }
@@ -186,6 +176,9 @@ void Stats(ApiServices& svc, http::Response& res) {
       w.Key("queued"); w.Uint(view ? view->queued : 0);
       w.Key("window"); w.Int(view ? view->window : 0);
       w.Key("consecutiveFailures"); w.Int(view ? view->consecutive_failures : 0);
+      // Since start; the console's per-application rates are differences of two samples.
+      w.Key("attempts"); w.Uint(view ? view->attempts : 0);
+      w.Key("failedAttempts"); w.Uint(view ? view->failed_attempts : 0);
       w.Key("holdUntil");
       if (view && view->hold_until_ms > 0) w.Int(view->hold_until_ms); else w.Null();
       w.EndObject();
@@ -195,14 +188,6 @@ void Stats(ApiServices& svc, http::Response& res) {
 }
 
 // --- schedules and tasks of one application -----------------------------------------------
-
-// The application of an /admin/apps/{appKey}/... route; NotFound when unknown.
-Result<std::shared_ptr<const App>> AppParam(ApiServices& svc, const http::Request& req) {
-  const std::string& key = req.path_params[0];
-  std::shared_ptr<const App> app = svc.apps.Find(key);
-  if (!app) return Status::NotFound("path 'appKey': no application " + key);
-  return app;
-}
 
 Status NoSchedules() { return Status::Unavailable("schedules are not served by this server"); }
 
@@ -300,12 +285,6 @@ void DeleteSchedule(ApiServices& svc, const http::Request& req, http::Response& 
   }));
 }
 
-Result<uint64_t> TaskIdParam(const http::Request& req) {
-  Result<uint64_t> id = ParseIdText(req.path_params[1], "taskId");
-  if (!id.ok()) return Status::Invalid("path 'taskId': must be a positive integer");
-  return id;
-}
-
 void GetTask(ApiServices& svc, const http::Request& req, http::Response& res) {
   Result<std::shared_ptr<const App>> app = AppParam(svc, req);
   if (!app.ok()) return SendError(res, app.status());
@@ -336,14 +315,32 @@ void ActOnTask(ApiServices& svc, const http::Request& req, http::Response& res,
   }));
 }
 
-// Routes whose handlers come with the storage indexes of phase 2. The body keeps the
-// Serendipity error shape and adds "error", so callers may read either.
-void NotYet(http::Response& res) {
-  SendJson(res, 501,
-           R"({"code":1,"msg":"not implemented yet","data":{},"error":"not implemented yet"})");
+}  // namespace
+
+void AddConsoleAdminRoute(http::Router& router, ApiServices& svc, const char* method,
+                          const char* pattern, Handler fn) {
+  // The admin check (api::AdminRoute), and answers that are never cached or sniffed.
+  Handler wrapped =
+      AdminRoute(svc, [fn = std::move(fn)](const http::Request& req, http::Response& res) {
+        res.SetHeader("Cache-Control", "no-store");
+        res.SetHeader("X-Content-Type-Options", "nosniff");
+        fn(req, res);
+      });
+  router.Add(method, pattern, std::move(wrapped), svc.gate->Admin(WriteAdminError));
 }
 
-}  // namespace
+Result<std::shared_ptr<const App>> AppParam(ApiServices& svc, const http::Request& req) {
+  const std::string& key = req.path_params[0];
+  std::shared_ptr<const App> app = svc.apps.Find(key);
+  if (!app) return Status::NotFound("path 'appKey': no application " + key);
+  return app;
+}
+
+Result<uint64_t> TaskIdParam(const http::Request& req) {
+  Result<uint64_t> id = ParseIdText(req.path_params[1], "taskId");
+  if (!id.ok()) return Status::Invalid("path 'taskId': must be a positive integer");
+  return id;
+}
 
 void RegisterConsoleRoutes(http::Router& router, ApiServices& svc) {
   router.Add("GET", "/ui", [](const http::Request& req, http::Response& res) {
@@ -371,10 +368,8 @@ void RegisterConsoleRoutes(http::Router& router, ApiServices& svc) {
     SendAsset(*doc, req, res);
   });
 
-  auto admin = [&svc] { return svc.gate->Admin(WriteAdminError); };
-  auto add = [&](const char* method, const char* pattern,
-                 std::function<void(const http::Request&, http::Response&)> fn) {
-    router.Add(method, pattern, ConsoleAdminRoute(svc, std::move(fn)), admin());
+  auto add = [&](const char* method, const char* pattern, Handler fn) {
+    AddConsoleAdminRoute(router, svc, method, pattern, std::move(fn));
   };
   add("GET", "/admin/stats", [&svc](const http::Request&, http::Response& res) {
     Stats(svc, res);
@@ -399,11 +394,7 @@ void RegisterConsoleRoutes(http::Router& router, ApiServices& svc) {
       [&svc](const http::Request& req, http::Response& res) { ActOnTask(svc, req, res, true); });
   add("POST", "/admin/apps/{appKey}/tasks/{taskId}/publish",
       [&svc](const http::Request& req, http::Response& res) { ActOnTask(svc, req, res, false); });
-  for (auto [method, pattern] :
-       {std::pair{"GET", "/admin/tasks"}, std::pair{"GET", "/admin/failed"},
-        std::pair{"POST", "/admin/failed/replay"}, std::pair{"GET", "/admin/failed/replay/{jobId}"}}) {
-    add(method, pattern, [](const http::Request&, http::Response& res) { NotYet(res); });
-  }
+  RegisterConsoleTaskRoutes(router, svc);
 }
 
 }  // namespace tock::api

@@ -31,6 +31,7 @@ class AppRegistry;
 namespace api {
 class HeadGate;
 }
+class ReplayJobs;
 class ScheduleService;
 class TaskService;
 class AppAuthenticator;
@@ -87,6 +88,8 @@ struct ApiServices {
   std::function<std::optional<AppDeliveryView>(const std::string& app_key)> delivery_view;
   // GET /admin/stats; 503 when empty.
   std::function<ServerStats()> stats;
+  // POST /admin/failed/replay and its job status; 503 when null.
+  ReplayJobs* replays = nullptr;
   // Set by HttpApi: the head checks of every credentialed route.
   api::HeadGate* gate = nullptr;
 };

@@ -27,9 +27,11 @@ void RegisterScheduleRoutes(http::Router& router, ApiServices& services);
 void RegisterAdminRoutes(http::Router& router, ApiServices& services,
                          const HttpApiOptions& opts);
 // The console and its admin JSON API (api/console_routes.cc): /ui/, /openapi.json,
-// /admin/stats, /admin/apps/{appKey}/schedules..., /admin/apps/{appKey}/tasks/{taskId}...,
-// and the task-list routes that answer 501 until storage has their indexes.
+// /admin/stats, /admin/apps/{appKey}/schedules..., /admin/apps/{appKey}/tasks/{taskId}...;
+// it calls RegisterConsoleTaskRoutes for the task lists (api/console_task_routes.cc):
+// /admin/tasks, /admin/failed, /admin/failed/replay[/{jobId}], DELETE of a finished task.
 void RegisterConsoleRoutes(http::Router& router, ApiServices& services);
+void RegisterConsoleTaskRoutes(http::Router& router, ApiServices& services);
 
 // Wraps a handler: the admin bearer token first (the head check has seen it too); a wrong
 // token counts as an authentication failure of the peer (api/admin_routes.cc).

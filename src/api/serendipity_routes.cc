@@ -348,7 +348,7 @@ void WriteDetail(JsonWriter& w, const TaskDetail& d, const TimeZone& tz) {
     w.Key("durationMs"); w.Int(a.duration_ms);
     w.Key("httpStatus"); w.Int(a.http_status);
     w.Key("outcome"); w.String(AttemptOutcomeName(a.outcome));
-    w.Key("error"); w.String(a.error);
+    w.Key("error"); w.String(FailureReason(a.outcome, a.http_status, a.error));
     w.Key("response"); w.String(a.response);
     w.EndObject();
   }

@@ -104,15 +104,6 @@ namespace {
 bool KeyLess(int64_t due_a, uint64_t id_a, int64_t due_b, uint64_t id_b) {
   return due_a != due_b ? due_a < due_b : id_a < id_b;
 }
-
-// Why an attempt failed, in words, when the client had no error of its own: the answer.
-std::string FailureWords(const CallbackResult& r, AttemptOutcome outcome) {
-  if (!r.error.empty()) return r.error;
-  if (outcome == AttemptOutcome::kGone) return "HTTP 410 (gone: no more retries)";
-  if (outcome != AttemptOutcome::kFailure) return "";
-  if (r.http_status >= 200 && r.http_status < 300) return "answer was not success";
-  return "HTTP " + std::to_string(r.http_status);
-}
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(TaskService& tasks, AppRegistry& apps, CallbackClient& client,
@@ -437,7 +428,8 @@ void DeliveryEngine::OnResult(std::unique_ptr<InFlight> f, CallbackResult res) {
   attempt.duration_ms = res.duration_ms;
   attempt.http_status = res.http_status;
   attempt.outcome = ClassifyOutcome(res, app->success_mode);
-  attempt.error = FailureWords(res, attempt.outcome);
+  // Every failed attempt says why in words (model/task.h FailureReason).
+  attempt.error = FailureReason(attempt.outcome, res.http_status, res.error);
   attempt.response = res.body_prefix;
   const int64_t now = clock_.WallMs();
   int64_t hold_until = 0;
@@ -621,6 +613,8 @@ std::vector<AppDeliveryView> DeliveryEngine::Views() const {
     v.dropped = q.has_dropped;
     v.hold_until_ms = flow_.HoldUntil(key);
     v.consecutive_failures = flow_.ConsecutiveFailures(key);
+    v.attempts = flow_.Ended(key);
+    v.failed_attempts = flow_.EndedFailed(key);
     out.push_back(std::move(v));
   }
   return out;

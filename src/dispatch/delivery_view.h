@@ -16,6 +16,8 @@ struct AppDeliveryView {
   bool dropped = false;      // paused with due work left in storage
   int64_t hold_until_ms = 0; // a Retry-After hold runs until then (wall ms); 0: none
   int consecutive_failures = 0;
+  uint64_t attempts = 0;         // attempts that ended since start
+  uint64_t failed_attempts = 0;  // the failed ones among them
 };
 
 }  // namespace tock

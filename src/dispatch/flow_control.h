@@ -104,6 +104,8 @@ class FlowControl {
     }
     if (hold_until_ms > s.hold_until_ms) s.hold_until_ms = hold_until_ms;
     if (signal == Signal::kNone) return false;
+    ++s.ended;
+    if (failed) ++s.ended_failed;
     if (!failed) {
       s.failures = 0;
       return false;
@@ -142,6 +144,16 @@ class FlowControl {
     auto it = states_.find(app);
     return it == states_.end() ? 0 : it->second.failures;
   }
+  // Attempts that ended since start, and the failed ones among them (the console's
+  // per-application rates are their differences over time).
+  uint64_t Ended(const std::string& app) const {
+    auto it = states_.find(app);
+    return it == states_.end() ? 0 : it->second.ended;
+  }
+  uint64_t EndedFailed(const std::string& app) const {
+    auto it = states_.find(app);
+    return it == states_.end() ? 0 : it->second.ended_failed;
+  }
 
  private:
   struct State {
@@ -153,6 +165,8 @@ class FlowControl {
     int64_t hold_until_ms = 0;
     int failures = 0;
     int64_t first_failure_ms = 0;
+    uint64_t ended = 0;
+    uint64_t ended_failed = 0;
   };
 
   int Limit(const FlowLimits& l) const {

@@ -24,4 +24,18 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
   return "unknown";
 }
 
+std::string FailureReason(AttemptOutcome outcome, int32_t http_status, std::string_view error) {
+  if (outcome == AttemptOutcome::kSuccess) return "";
+  if (!error.empty()) return std::string(error);
+  switch (outcome) {
+    case AttemptOutcome::kGone: return "HTTP 410 (gone: no more retries)";
+    case AttemptOutcome::kTimeout: return "timeout";  // stored without its budget
+    case AttemptOutcome::kError: return "no HTTP answer";
+    default: break;
+  }
+  if (http_status >= 200 && http_status < 300) return "answer was not success";
+  if (http_status == 0) return "no HTTP answer";
+  return "HTTP " + std::to_string(http_status);
+}
+
 }  // namespace tock

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tock {
@@ -57,6 +58,14 @@ enum class AttemptOutcome : uint8_t {
   kGone = 4,     // 410: stop retrying
 };
 const char* AttemptOutcomeName(AttemptOutcome o);
+
+// Why an attempt failed, in words: "HTTP 501", "answer was not success" (a 2xx whose body
+// was not "success"), "HTTP 410 (gone: no more retries)", or the sender's own words when
+// there was no HTTP answer ("timeout after 30000 ms", "connection refused or unreachable
+// (host:port)"); "" for a success. `error` is what the sender said (empty on an HTTP
+// answer). The delivery engine records it with each attempt; readers apply it again so
+// attempts stored before every failure had words ("error":"") get them too.
+std::string FailureReason(AttemptOutcome outcome, int32_t http_status, std::string_view error);
 
 struct Attempt {
   uint64_t task_id = 0;

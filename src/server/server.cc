@@ -33,6 +33,7 @@
 #include "storage/postgres/pg_connection.h"
 #include "tasks/due_loader.h"
 #include "tasks/lease_loader.h"
+#include "tasks/replay_jobs.h"
 #include "tasks/task_service.h"
 #include "timeutil/time_zone.h"
 #include "wheel/timer_service.h"
@@ -210,6 +211,8 @@ Status TockServer::Start() {
   TaskServiceOptions to;
   to.retention_ms = settings_.retention_days * 86400LL * 1000;
   tasks_ = std::make_unique<TaskService>(*store_, *loader_, clock, to);
+  replays_ = std::make_unique<ReplayJobs>(*store_, *tasks_, clock);
+  replays_->Start();
   ScheduleServiceOptions so;
   so.max_per_app = settings_.max_schedules_per_app;
   so.retention_ms = settings_.schedule_retention_days * 86400LL * 1000;
@@ -251,6 +254,7 @@ Status TockServer::Start() {
   services.app_changed = [this](const std::string& key) { engine_->AppChanged(key); };
   services.delivery_view = [this](const std::string& key) { return engine_->View(key); };
   services.stats = [this] { return Stats(); };
+  services.replays = replays_.get();
   http_ = std::make_unique<HttpApi>(services, ho);
   TOCK_RETURN_IF_ERROR(http_->Bind());
   // A callback to tock itself would loop: its own listen address and port (as bound, so
@@ -290,6 +294,7 @@ void TockServer::Run() {
   log::Info("stopping");
   if (!http_->WaitForHandlers(10'000)) log::Warn("http.handlers_still_running");
   http_->Shutdown();
+  replays_->Stop();  // between two chunks: what it replayed is written
   loader_->Stop();
   timers_->Stop();
   fire_path_->Stop();
@@ -307,6 +312,7 @@ void TockServer::Run() {
   engine_.reset();
   fire_path_.reset();
   schedules_.reset();
+  replays_.reset();
   tasks_.reset();
   loader_.reset();
   timers_.reset();

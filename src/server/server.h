@@ -5,7 +5,8 @@
 // Start order: store -> apps -> callback client -> timers -> loader (initial window) ->
 //              delivery engine, fire path -> HTTP.
 // (The task and schedule services are plain objects built before the engine; the janitor
-// sweeps retired tasks, expired schedules and old nonces.)
+// sweeps retired tasks, expired schedules and old nonces; the replay jobs' thread starts
+// with the task service and stops after HTTP.)
 // Stop order:  HTTP (stop accepting) -> loader -> timers -> fire path -> delivery engine
 //              (grace, then hand back in-flight attempts) -> callback client -> janitor ->
 //              store (flush, close).
@@ -33,6 +34,7 @@ class DueSource;
 class FirePath;
 class HttpApi;
 class ReplayGuard;
+class ReplayJobs;
 class ScheduleService;
 class Store;
 class TaskService;
@@ -72,6 +74,7 @@ class TockServer {
   std::unique_ptr<TimerService> timers_;
   std::unique_ptr<DueSource> loader_;
   std::unique_ptr<TaskService> tasks_;
+  std::unique_ptr<ReplayJobs> replays_;  // after tasks_: stopped and destroyed before it
   std::unique_ptr<ScheduleService> schedules_;
   std::shared_ptr<AddressGuard> guard_;  // completed once the port is bound
   std::unique_ptr<CallbackClient> client_;

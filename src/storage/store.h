@@ -4,7 +4,11 @@
 // A store keeps these collections (model/ has the types; each backend chooses its layout,
 // storage/rocksdb/keys.h is the embedded one's):
 //   apps            App by app_key
-//   tasks           Task by id, plus a unique (app_key, task_no) -> id index
+//   tasks           Task by id, plus a unique (app_key, task_no) -> id index, read by
+//                   exact taskNo or by taskNo prefix
+//   task lists      the task-list indexes of model/task_list.h (issue 13): per application,
+//                   (status, runtime_ms, id) of every task and (finished_ms, id) of the
+//                   failed ones
 //   due             (due_ms, id) pairs: waiting tasks and schedule timers (model/timer_id.h),
 //                   scanned in (due_ms, id) order
 //   attempts        Attempt by (task_id, number), listed in number order
@@ -53,6 +57,7 @@
 #include "model/app.h"
 #include "model/schedule.h"
 #include "model/task.h"
+#include "model/task_list.h"
 
 namespace tock {
 
@@ -83,6 +88,12 @@ class Store {
     virtual void DeleteTask(uint64_t id) = 0;
     virtual void PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) = 0;
     virtual void DeleteTaskNo(std::string_view app_key, std::string_view task_no) = 0;
+    // The task's entries in the task-list indexes (model/task_list.h): put with every new
+    // task; when its status (or finished_ms while failed) changes, delete the old entry and
+    // put the new one; delete it with the task. A backend that derives them from the task
+    // record itself (PostgreSQL's indexes on the tasks table) may ignore these calls.
+    virtual void PutTaskIndex(const TaskIndexEntry& entry) = 0;
+    virtual void DeleteTaskIndex(const TaskIndexEntry& entry) = 0;
     virtual void PutDue(int64_t due_ms, uint64_t id) = 0;
     virtual void DeleteDue(int64_t due_ms, uint64_t id) = 0;
     virtual void PutAttempt(const Attempt& attempt) = 0;
@@ -127,6 +138,19 @@ class Store {
   // The id of the application's task with this taskNo, or nullopt.
   virtual Result<std::optional<uint64_t>> FindTaskNo(std::string_view app_key,
                                                      std::string_view task_no) = 0;
+  // The tasks with these ids that exist, in the order given (absent ids are left out).
+  // One round trip for all of them where the backend can.
+  virtual Result<std::vector<Task>> GetTasks(const std::vector<uint64_t>& ids) = 0;
+  // Calls fn(ms, id) for the entries of one application's task-list index range, in the
+  // range's order (model/task_list.h TaskIndexRange). Cost: one index seek, then one step
+  // per entry.
+  virtual Status ScanTaskIndex(const TaskIndexRange& range,
+                               const std::function<bool(int64_t, uint64_t)>& fn) = 0;
+  // Calls fn(task_no, id) for the application's taskNos that start with `prefix`, in
+  // bytewise order (or its reverse), strictly after `after` when it is not empty.
+  virtual Status ScanTaskNos(std::string_view app_key, std::string_view prefix,
+                             std::string_view after, bool descending,
+                             const std::function<bool(std::string_view, uint64_t)>& fn) = 0;
   // The task's attempts in number order (empty if none).
   virtual Result<std::vector<Attempt>> ListAttempts(uint64_t task_id) = 0;
   // Calls fn(ms, id) for each due entry with from_ms <= ms < to_ms, in (ms, id) order.

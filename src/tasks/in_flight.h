@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "model/task.h"
 
@@ -71,6 +72,14 @@ class InFlight {
   size_t size() const {
     std::lock_guard<std::mutex> l(mu_);
     return flags_.size();
+  }
+  // The ids in flight now (the "running" task list). O(in flight), under the lock.
+  std::vector<uint64_t> Ids() const {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<uint64_t> ids;
+    ids.reserve(flags_.size());
+    for (const auto& [id, flag] : flags_) ids.push_back(id);
+    return ids;
   }
 
  private:

@@ -22,6 +22,7 @@ TaskToArm AddNewTaskToBatch(Store::Batch& batch, const std::string& app_key, Tas
   batch.PutTask(t);
   batch.PutDue(t.next_run_ms, t.id);
   batch.PutTaskNo(t.app_key, t.task_no, t.id);
+  batch.PutTaskIndex(IndexEntryOf(t));  // the task lists (model/task_list.h): one more key
   return TaskToArm{t.id, t.next_run_ms};
 }
 

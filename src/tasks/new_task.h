@@ -21,7 +21,7 @@ struct TaskToArm {
   int64_t due_ms = 0;
 };
 
-// Adds the task's record, due entry and taskNo entry to `batch`.
+// Adds the task's record, due entry, taskNo entry and task-list index entry to `batch`.
 // REQUIRES: `id` comes from Store::AllocateTaskIds; spec.task_no is not empty and not in use
 // by the application. After the batch is written, pass the result to ArmNewTask().
 TaskToArm AddNewTaskToBatch(Store::Batch& batch, const std::string& app_key, TaskSpec spec,

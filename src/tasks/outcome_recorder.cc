@@ -21,6 +21,7 @@
 #include "tasks/due_source.h"
 #include "tasks/retry_policy.h"
 #include "tasks/stale_write.h"
+#include "tasks/task_writes.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -149,6 +150,7 @@ Status OutcomeRecorder::WriteBatch(std::vector<PendingRecord>& group, bool rerea
       continue;
     }
     Task& t = *r;
+    const TaskIndexEntry indexed = IndexEntryOf(t);
     Attempt& attempt = p.attempt;
     t.round += 1;
     t.elapsed_ms += attempt.duration_ms;
@@ -179,6 +181,7 @@ Status OutcomeRecorder::WriteBatch(std::vector<PendingRecord>& group, bool rerea
                                                         : &GetTaskMetrics().failed;
       }
     }
+    MoveTaskIndex(*b, indexed, t);  // a finish moves it; a retry leaves it
     b->PutTask(t);
   }
   return b->Count() > 0 ? store_.Write(*b, /*sync=*/false) : Status::Ok();

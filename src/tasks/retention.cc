@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "tasks/task_writes.h"
 
 namespace tock {
 
@@ -26,9 +27,7 @@ Result<size_t> SweepRetiredTasks(Store& store, const Clock& clock, TaskLocks& lo
     Result<Task> t = store.GetTask(id);
     // A task re-armed by publish since it finished stays; only its stale entry goes.
     if (t.ok() && IsFinished(t->status) && t->finished_ms + retention_ms <= now) {
-      b->DeleteTask(id);
-      b->DeleteTaskNo(t->app_key, t->task_no);
-      b->DeleteAttempts(id);
+      AddTaskRemoval(*b, *t);
       ++removed;
     }
     Status st = store.Write(*b, /*sync=*/false);

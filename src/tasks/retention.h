@@ -1,5 +1,5 @@
 // The retention sweep: removes tasks finished longer than the retention ago (their record,
-// taskNo entry, attempts and retire entry).
+// taskNo entry, attempts, task-list index entries and retire entry).
 //
 // Threads: none of its own. The server's maintenance thread calls it; it takes each task's
 // stripe (TaskLocks) around that task's read-modify-write, so it runs beside creates,

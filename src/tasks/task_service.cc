@@ -18,6 +18,8 @@
 #include "tasks/due_source.h"
 #include "tasks/retention.h"
 #include "tasks/stale_write.h"
+#include "tasks/task_list.h"
+#include "tasks/task_writes.h"
 #include "tasks/task_metrics.h"
 
 namespace tock {
@@ -88,10 +90,12 @@ Status TaskService::Cancel(const App& app, uint64_t id) {
       }
       const int64_t now = clock_.WallMs();
       const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+      const TaskIndexEntry indexed = IndexEntryOf(t);
       b->DeleteDue(t.next_run_ms, id);
       t.status = TaskStatus::kCancelled;
       t.finished_ms = now;
       t.next_run_ms = 0;
+      MoveTaskIndex(*b, indexed, t);
       b->PutTask(t);
       b->PutRetire(now + opts_.retention_ms, id);
       Status st = store_.Write(*b, /*sync=*/true);
@@ -128,19 +132,15 @@ Status TaskService::Publish(const App& app, uint64_t id) {
                                   TaskStatusName(t.status));
         case TaskStatus::kWaiting:
           b->DeleteDue(t.next_run_ms, id);
+          t.next_run_ms = now;
+          b->PutDue(now, id);
+          b->PutTask(t);
           break;
         case TaskStatus::kFailed:
         case TaskStatus::kCancelled:
-          // A new round of attempts, with the application's full retry budget.
-          b->DeleteRetire(t.finished_ms + opts_.retention_ms, id);
-          t.status = TaskStatus::kWaiting;
-          t.round_start = t.round;
-          t.finished_ms = 0;
+          AddReplay(*b, t, now);
           break;
       }
-      t.next_run_ms = now;
-      b->PutDue(now, id);
-      b->PutTask(t);
       Status st = store_.Write(*b, /*sync=*/true);
       if (IsStaleWrite(st) && tries < kStaleWriteTries) continue;  // read it again
       if (!st.ok()) return st;
@@ -151,6 +151,79 @@ Status TaskService::Publish(const App& app, uint64_t id) {
   }
   loader_.Arm(id, due);
   return Status::Ok();
+}
+
+void TaskService::AddReplay(Store::Batch& batch, Task& t, int64_t now) {
+  // A new round of attempts, with the application's full retry budget; the attempts so far
+  // stay and the next one is numbered after them.
+  const TaskIndexEntry indexed = IndexEntryOf(t);
+  batch.DeleteRetire(t.finished_ms + opts_.retention_ms, t.id);
+  t.status = TaskStatus::kWaiting;
+  t.round_start = t.round;
+  t.finished_ms = 0;
+  t.next_run_ms = now;
+  batch.PutDue(now, t.id);
+  MoveTaskIndex(batch, indexed, t);
+  batch.PutTask(t);
+}
+
+Status TaskService::Delete(const App& app, uint64_t id) {
+  std::lock_guard<std::mutex> l(locks_.For(id));
+  Result<Task> r = LoadOwned(app, id);
+  if (!r.ok()) return r.status();
+  if (!IsFinished(r->status) || in_flight_.Contains(id)) {
+    return Status::Conflict("task " + std::to_string(id) + " is " +
+                            (in_flight_.Contains(id) ? "running" : TaskStatusName(r->status)) +
+                            "; only a finished task can be deleted (cancel it first)");
+  }
+  const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+  AddTaskRemoval(*b, *r);
+  b->DeleteRetire(r->finished_ms + opts_.retention_ms, id);
+  return store_.Write(*b, /*sync=*/true);
+}
+
+Result<size_t> TaskService::ReplayFailed(const std::vector<uint64_t>& ids, int64_t from_ms,
+                                         int64_t to_ms) {
+  std::vector<TaskToArm> armed;
+  {
+    std::vector<std::unique_lock<std::mutex>> held =
+        locks_.LockAll(ids, [](uint64_t id) { return id; });
+    for (int tries = 1;; ++tries) {
+      armed.clear();
+      Result<std::vector<Task>> tasks = store_.GetTasks(ids);
+      if (!tasks.ok()) return tasks.status();
+      const int64_t now = clock_.WallMs();
+      const std::unique_ptr<Store::Batch> b = store_.NewBatch();
+      for (Task& t : *tasks) {
+        // Read under the stripe: one replayed (or replayed and failed again) since the
+        // caller listed it is skipped, so a replay never runs a task twice.
+        if (t.status != TaskStatus::kFailed || t.finished_ms < from_ms ||
+            t.finished_ms >= to_ms || in_flight_.Contains(t.id)) {
+          continue;
+        }
+        AddReplay(*b, t, now);
+        armed.push_back(TaskToArm{t.id, now});
+      }
+      if (armed.empty()) return size_t{0};
+      Status st = store_.Write(*b, /*sync=*/true);
+      if (IsStaleWrite(st) && tries < kStaleWriteTries) continue;  // another node's change
+      TOCK_RETURN_IF_ERROR(st);
+      break;
+    }
+  }
+  for (const TaskToArm& a : armed) {
+    GetTaskMetrics().published.Inc();
+    loader_.Arm(a.id, a.due_ms);
+  }
+  return armed.size();
+}
+
+Result<TaskListPage> TaskService::List(const TaskListFilter& filter) {
+  return ListTasks(store_, in_flight_, filter);
+}
+
+Result<TaskListPage> TaskService::ListFailed(const TaskListFilter& filter) {
+  return ListFailedTasks(store_, in_flight_, filter);
 }
 
 Result<TaskDetail> TaskService::Detail(const App& app, uint64_t id) {

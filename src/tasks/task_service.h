@@ -5,7 +5,8 @@
 //   waiting --attempt fails, retries left--> waiting (next_run_ms = retry time)
 //   waiting --attempt fails, none left / 410--> failed
 //   waiting --cancel--> cancelled          failed|cancelled --publish--> waiting (new round)
-//   waiting --publish--> waiting (due now)
+//   waiting --publish--> waiting (due now) failed --replay (bulk)--> waiting (new round)
+//   success|cancelled|failed --delete--> gone
 // "running" is not a stored state: an attempt in flight is tracked in memory (InFlight), and
 // the task keeps its due-index entry until the attempt's outcome is written. So a crash
 // during an attempt leaves the task due, and it is attempted again after restart
@@ -20,7 +21,10 @@
 //   tasks/task_locks.h        the lock stripes, and the lock order
 //   tasks/retention.h         the sweep of tasks past their retention
 //   tasks/new_task.h          a new task's writes, shared by every create path
-// This file keeps the state machine itself: cancel, publish, detail, attempt begin.
+//   tasks/task_writes.h       the index and removal writes every change shares
+//   tasks/task_list.h         the task lists (GET /admin/tasks, /admin/failed)
+// This file keeps the state machine itself: cancel, publish, replay, delete, detail,
+// attempt begin.
 //
 // Threads: the service owns two threads, the committer's and the recorder's, started by the
 // constructor (which does nothing else) and stopped by the destructor after what they have
@@ -38,6 +42,7 @@
 #include "common/status.h"
 #include "model/app.h"
 #include "model/task.h"
+#include "model/task_list.h"
 #include "storage/store.h"
 #include "tasks/group_committer.h"
 #include "tasks/in_flight.h"
@@ -83,8 +88,21 @@ class TaskService {
   void Arm(const TaskToArm& task);
 
   Status Cancel(const App& app, uint64_t id);
+  // Runs a waiting task now, or replays a failed or cancelled one: it goes back to waiting,
+  // due now, in a new round with the application's full retry budget (round_start = round);
+  // its attempts are kept and numbered on. Conflict for a success or a task in flight.
   Status Publish(const App& app, uint64_t id);
+  // Removes a finished task (success, cancelled, failed) with its attempts and taskNo, which
+  // becomes free again. Conflict for a waiting or running task (cancel it first).
+  Status Delete(const App& app, uint64_t id);
   Result<TaskDetail> Detail(const App& app, uint64_t id);
+  // The task lists (tasks/task_list.h).
+  Result<TaskListPage> List(const TaskListFilter& filter);
+  Result<TaskListPage> ListFailed(const TaskListFilter& filter);
+  // Replays, as Publish does, each task of `ids` that is still failed with a failure time in
+  // [from_ms, to_ms) and not in flight; the others are skipped. All of them in one synced
+  // batch, under their stripes (so keep `ids` to a few hundred). Returns how many replayed.
+  Result<size_t> ReplayFailed(const std::vector<uint64_t>& ids, int64_t from_ms, int64_t to_ms);
 
   // --- the dispatcher's side -------------------------------------------------------------
   // A timer for (id, due_ms) fired. Returns a ticket when an attempt should run: the task
@@ -114,6 +132,8 @@ class TaskService {
 
  private:
   Result<Task> LoadOwned(const App& app, uint64_t id);
+  // Makes a failed or cancelled task waiting again, due now, in a new round; adds its writes.
+  void AddReplay(Store::Batch& batch, Task& t, int64_t now);
 
   Store& store_;
   DueSource& loader_;

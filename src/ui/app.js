@@ -1,6 +1,7 @@
 // The console's shell: sign-in, hash routing (#/overview, #/apps/KEY, ...), navigation.
 import * as api from './api.js';
 import * as pages from './pages.js';
+import * as taskPages from './task_pages.js';
 
 const routes = [
   [/^#\/overview$/, pages.overview, []],
@@ -9,9 +10,9 @@ const routes = [
   [/^#\/schedules$/, pages.schedules, []],
   [/^#\/schedules\/([^/?]+)$/, pages.schedules, ['appKey']],
   [/^#\/schedules\/([^/?]+)\/([^/?]+)$/, pages.scheduleDetail, ['appKey', 'scheduleId']],
-  [/^#\/tasks$/, pages.tasks, []],
-  [/^#\/tasks\/([^/?]+)\/([^/?]+)$/, pages.taskDetail, ['appKey', 'taskId']],
-  [/^#\/failed$/, pages.failed, []],
+  [/^#\/tasks$/, taskPages.tasks, []],
+  [/^#\/tasks\/([^/?]+)\/([^/?]+)$/, taskPages.taskDetail, ['appKey', 'taskId']],
+  [/^#\/failed$/, taskPages.failed, []],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -67,6 +68,7 @@ async function route() {
   document.title = `tock · ${page}`;
   await found(ctx, params);
   if (ctx.alive()) {
+    root.dataset.hash = hash;  // which route this page rendered (tests wait on both)
     root.dataset.ready = '1';  // for tests and screen readers' focus
     if (document.activeElement === document.body) $('view').focus({ preventScroll: true });
   }

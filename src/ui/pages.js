@@ -1,115 +1,13 @@
-// The console's pages. Each page is a function (ctx, params) that fills ctx.root; ctx.alive()
+// The console's pages: overview, applications, schedules (the task pages are in
+// task_pages.js). Each page is a function (ctx, params) that fills ctx.root; ctx.alive()
 // turns false once the user has gone to another page (polling stops then).
-// Every text from the server goes in with textContent (h() below), never as HTML.
 import * as api from './api.js';
 import { sparkline } from './charts.js';
+import {
+  h, clear, fmtTime, fmtRel, fmtNum, fmtSeconds, notice, errorText, table, field, pauseText,
+  appKeys, appSelect, fill,
+} from './dom.js';
 import { triggerInWords, triggerWindow } from './trigger_words.js';
-
-// --- DOM helpers ----------------------------------------------------------------------------
-
-// h('a', {href: '#/x', class: 'btn'}, 'text', child, ...): attributes are set with
-// setAttribute (no inline styles or handlers: the CSP forbids them); `on` takes listeners.
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'on') {
-      for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
-    } else if (v === true) {
-      el.setAttribute(k, '');
-    } else {
-      el.setAttribute(k, String(v));
-    }
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-function clear(el) { while (el.firstChild) el.firstChild.remove(); }
-
-export function fmtTime(ms) {
-  if (ms === null || ms === undefined || ms <= 0) return '—';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-}
-
-function fmtRel(ms, now = Date.now()) {
-  if (!ms) return '';
-  const d = Math.round((ms - now) / 1000);
-  const a = Math.abs(d);
-  const t = a < 90 ? `${a} s` : a < 5400 ? `${Math.round(a / 60)} min` :
-    a < 172800 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86400)} days`;
-  return d >= 0 ? `in ${t}` : `${t} ago`;
-}
-
-function fmtNum(v, digits = 1) {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  return Math.abs(v) >= 100 ? String(Math.round(v)) : v.toFixed(digits);
-}
-
-function fmtSeconds(s) {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
-  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
-}
-
-// A status line under a form or table: role=status (polite) or alert (errors).
-function notice(kind, text) {
-  return h('p', { class: kind === 'error' ? 'error' : 'note', role: kind === 'error' ? 'alert' : 'status' }, text);
-}
-
-function errorText(e) {
-  if (e instanceof api.ApiError) {
-    if (e.status === 501) return 'Not available yet: the server answers 501 "not implemented yet" (this view comes with the task indexes).';
-    return e.status ? `${e.message} (HTTP ${e.status})` : e.message;
-  }
-  return String(e && e.message || e);
-}
-
-function table(headers, rows, caption) {
-  return h('div', { class: 'table-wrap' },
-    h('table', {},
-      caption ? h('caption', {}, caption) : null,
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows)));
-}
-
-function field(label, input, hint) {
-  const id = input.id || ('f-' + Math.random().toString(36).slice(2, 9));
-  input.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input,
-    hint ? h('small', {}, hint) : null);
-}
-
-function pauseText(p) {
-  if (!p) return 'running';
-  return p.kind === 'auto' ? `auto-paused: ${p.reason}` : `paused: ${p.reason}`;
-}
-
-async function appKeys() {
-  const data = await api.get('/admin/apps');
-  return data.apps || [];
-}
-
-function appSelect(apps, selected, id) {
-  return h('select', { id, name: 'app' },
-    h('option', { value: '' }, '— choose an application —'),
-    apps.map((a) => h('option', { value: a.appKey, selected: a.appKey === selected },
-      a.appName ? `${a.appName} (${a.appKey})` : a.appKey)));
-}
-
-// Replaces the content of `slot` with the result of an async render, or its error.
-async function fill(slot, fn) {
-  try {
-    const node = await fn();
-    clear(slot);
-    if (node) slot.append(node);
-  } catch (e) {
-    clear(slot);
-    slot.append(notice('error', errorText(e)));
-  }
-}
 
 // --- Overview -------------------------------------------------------------------------------
 
@@ -183,11 +81,21 @@ export async function overview(ctx) {
       status.textContent = `Updated ${fmtTime(s.now)} · every 2 s · since start: ` +
         `${s.deliveries.success} delivered, ${plural(s.deliveries.failed, 'failed attempt')}, ` +
         `${s.tasks.queued} queued in memory`;
+      // Per application: rates over the last sample, from its counters since start.
+      const before = new Map((prev ? prev.apps : []).map((a) => [a.appKey, a]));
+      const perSecond = (a, key) => {
+        const b = before.get(a.appKey);
+        if (!b || !prev || s.now <= prev.now) return null;
+        return Math.max(0, (a[key] ?? 0) - (b[key] ?? 0)) / ((s.now - prev.now) / 1000);
+      };
       clear(apps);
-      apps.append(table(['Application', 'State', 'In flight', 'Queued', 'Window', 'Failures in a row'],
+      apps.append(table(['Application', 'State', 'Deliveries / s', 'Failures / s', 'In flight',
+        'Queued', 'Window', 'Failures in a row'],
         s.apps.map((a) => h('tr', {},
           h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(a.appKey)}` }, a.name || a.appKey)),
           h('td', { class: a.paused ? 'warn' : '' }, pauseText(a.paused)),
+          h('td', { class: 'num' }, fmtNum(perSecond(a, 'attempts'))),
+          h('td', { class: 'num' }, fmtNum(perSecond(a, 'failedAttempts'))),
           h('td', { class: 'num' }, String(a.inFlight)),
           h('td', { class: 'num' }, String(a.queued)),
           h('td', { class: 'num' }, String(a.window)),
@@ -224,17 +132,22 @@ export async function apps(ctx) {
   const name = h('input', { name: 'appName', required: true, maxlength: 64, autocomplete: 'off' });
   const link = h('input', { name: 'linkUrl', type: 'url', required: true, placeholder: 'https://example.com/hook' });
   const key = h('input', { name: 'appKey', pattern: '[A-Za-z0-9]{16,64}', autocomplete: 'off' });
+  const retries = h('input', { name: 'retryTotal', type: 'number', min: 0, max: 10, step: 1, value: 5 });
+  const step = h('input', { name: 'step', type: 'number', min: 0, max: 3600, step: 1, value: 5 });
   const form = h('form', { class: 'card', id: 'create-app' },
     h('h2', {}, 'Create an application'),
     field('Name', name),
     field('Callback URL', link),
     field('App key (optional)', key, '16–64 letters and digits, to keep a key you already use'),
+    field('Retries', retries, 'attempts after a failed one, per round (0–10)'),
+    field('Seconds between retries', step, 'retry k waits k times this, at most an hour (0–3600)'),
     msg,
     h('button', { type: 'submit' }, 'Create'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clear(msg);
-    const body = { appName: name.value.trim(), linkUrl: link.value.trim() };
+    const body = { appName: name.value.trim(), linkUrl: link.value.trim(),
+      retryTotal: Number(retries.value || 0), step: Number(step.value || 0) };
     if (key.value.trim()) body.appKey = key.value.trim();
     try {
       const data = await api.post('/application/create', body);
@@ -432,165 +345,4 @@ export async function scheduleDetail(ctx, { appKey, scheduleId }) {
   } catch (e) {
     root.append(notice('error', errorText(e)));
   }
-}
-
-// --- Tasks and failed deliveries (lists answer 501 until phase 2) ---------------------------
-
-const STATES = ['', 'waiting', 'running', 'success', 'cancelled', 'failed'];
-
-function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== '' && v !== undefined && v !== null) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-// datetime-local value (UTC) -> unix ms, or ''.
-function msOf(v) { return v ? String(Date.parse(v + 'Z')) : ''; }
-
-function listRows(items, appKey) {
-  return items.map((t) => h('tr', {},
-    h('td', {}, h('a', { href: `#/tasks/${encodeURIComponent(t.appKey || appKey)}/${t.taskId}` }, String(t.taskId))),
-    h('td', {}, t.taskNo || ''),
-    h('td', {}, t.appKey || appKey),
-    h('td', {}, t.state),
-    h('td', {}, fmtTime(t.runtimeMs)),
-    h('td', { class: 'num' }, String(t.round ?? ''))));
-}
-
-export async function tasks(ctx, params) {
-  const root = ctx.root;
-  root.append(h('h1', {}, 'Tasks'));
-  let all = [];
-  try { all = await appKeys(); } catch (e) { root.append(notice('error', errorText(e))); return; }
-  const sel = appSelect(all, params.app || '', 'task-app');
-  const state = h('select', { name: 'state', id: 'task-state' },
-    STATES.map((s) => h('option', { value: s, selected: s === (params.state || '') }, s || 'any state')));
-  const prefix = h('input', { name: 'prefix', value: params.prefix || '', autocomplete: 'off', placeholder: 'taskNo prefix' });
-  const from = h('input', { name: 'from', type: 'datetime-local', step: 1 });
-  const to = h('input', { name: 'to', type: 'datetime-local', step: 1 });
-  const listSlot = h('div');
-  const form = h('form', { class: 'filters', id: 'task-filters' },
-    field('Application', sel), field('State', state), field('taskNo prefix', prefix),
-    field('Due from (UTC)', from), field('Due to (UTC)', to),
-    h('button', { type: 'submit' }, 'Filter'));
-  let cursor = '';
-  async function load(more) {
-    const q = { app: sel.value, state: state.value, prefix: prefix.value.trim(),
-      from: msOf(from.value), to: msOf(to.value), cursor: more ? cursor : '', limit: 50 };
-    const page = await api.get('/admin/tasks' + query(q));
-    cursor = page.nextCursor || '';
-    return h('div', {},
-      table(['Task', 'taskNo', 'Application', 'State', 'Due', 'Round'], listRows(page.tasks || [], sel.value)),
-      cursor ? h('button', { type: 'button', on: { click: () => fill(listSlot, () => load(true)) } }, 'Next page') : null);
-  }
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); fill(listSlot, () => load(false)); });
-
-  const openApp = appSelect(all, params.app || '', 'open-app');
-  const openId = h('input', { name: 'taskId', inputmode: 'numeric', pattern: '[0-9]+', required: true, autocomplete: 'off' });
-  const open = h('form', { class: 'card', id: 'open-task' },
-    h('h2', {}, 'Open a task'),
-    field('Application', openApp), field('Task id', openId),
-    h('button', { type: 'submit' }, 'Open'));
-  open.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    if (!openApp.value) { openApp.focus(); return; }
-    location.hash = `#/tasks/${encodeURIComponent(openApp.value)}/${encodeURIComponent(openId.value.trim())}`;
-  });
-  root.append(form, listSlot, open);
-  await fill(listSlot, () => load(false));
-}
-
-export async function failed(ctx, params) {
-  const root = ctx.root;
-  root.append(h('h1', {}, 'Failed deliveries'));
-  let all = [];
-  try { all = await appKeys(); } catch (e) { root.append(notice('error', errorText(e))); return; }
-  const sel = appSelect(all, params.app || '', 'failed-app');
-  const from = h('input', { name: 'from', type: 'datetime-local', step: 1 });
-  const to = h('input', { name: 'to', type: 'datetime-local', step: 1 });
-  const listSlot = h('div');
-  const progress = h('div', { 'aria-live': 'polite' });
-  const filters = () => ({ app: sel.value, from: msOf(from.value), to: msOf(to.value) });
-  const form = h('form', { class: 'filters', id: 'failed-filters' },
-    field('Application', sel), field('Failed from (UTC)', from), field('Failed to (UTC)', to),
-    h('button', { type: 'submit' }, 'Filter'),
-    h('button', { type: 'button', class: 'danger', id: 'replay-all', on: { click: replayAll } }, 'Replay all that match'));
-  async function load() {
-    const page = await api.get('/admin/failed' + query({ ...filters(), limit: 50 }));
-    return table(['Task', 'taskNo', 'Application', 'State', 'Due', 'Round'], listRows(page.tasks || [], sel.value));
-  }
-  async function replayAll() {
-    clear(progress);
-    try {
-      const f = filters();
-      const job = await api.post('/admin/failed/replay', {
-        app: f.app || undefined, from: f.from ? Number(f.from) : undefined, to: f.to ? Number(f.to) : undefined });
-      progress.append(notice('note', `Replaying ${job.matched} tasks…`));
-      while (ctx.alive()) {
-        const st = await api.get(`/admin/failed/replay/${encodeURIComponent(job.jobId)}`);
-        clear(progress);
-        progress.append(notice('note', `${st.replayed} of ${st.matched} replayed${st.done ? ' — done' : '…'}`));
-        if (st.done) break;
-        await new Promise((r) => ctx.timer(r, 1000));
-      }
-    } catch (e) { progress.append(notice('error', errorText(e))); }
-  }
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); fill(listSlot, load); });
-  root.append(form, progress, listSlot);
-  await fill(listSlot, load);
-}
-
-// A task's page: body, attempts as a timeline, cancel / run now / replay.
-export async function taskDetail(ctx, { appKey, taskId }) {
-  const root = ctx.root;
-  const path = `/admin/apps/${encodeURIComponent(appKey)}/tasks/${encodeURIComponent(taskId)}`;
-  root.append(h('p', {}, h('a', { href: `#/tasks?app=${encodeURIComponent(appKey)}` }, '← Tasks')));
-  const body = h('div');
-  const msg = h('div', { class: 'msg' });
-  root.append(body, msg);
-  const say = (kind, text) => { clear(msg); msg.append(notice(kind, text)); };
-  async function act(what, label) {
-    try {
-      await api.post(`${path}/${what}`);
-      await render();
-      say('note', label);
-    } catch (e) { say('error', errorText(e)); }
-  }
-  async function render() {
-    const t = await api.get(path);
-    clear(body);
-    const actions = [];
-    if (t.state === 'waiting') {
-      actions.push(h('button', { type: 'button', on: { click: () => act('publish', 'Running now.') } }, 'Run now'));
-      actions.push(h('button', { type: 'button', class: 'danger', on: { click: () => act('cancel', 'Cancelled.') } }, 'Cancel'));
-    } else if (t.state === 'failed' || t.state === 'cancelled') {
-      actions.push(h('button', { type: 'button', on: { click: () => act('publish', 'Replaying: a new round of attempts.') } }, 'Replay'));
-    }
-    body.append(
-      h('h1', {}, `Task ${t.taskId}`, t.name ? ` — ${t.name}` : ''),
-      h('dl', { class: 'props' },
-        h('dt', {}, 'State'), h('dd', { class: `state-${t.state}` }, t.state),
-        h('dt', {}, 'taskNo'), h('dd', {}, t.taskNo || '—'),
-        h('dt', {}, 'Application'), h('dd', {}, h('a', { href: `#/apps/${encodeURIComponent(appKey)}` }, appKey)),
-        h('dt', {}, 'Due'), h('dd', {}, `${fmtTime(t.runtimeMs)} (${t.runtime})`),
-        h('dt', {}, 'Next run'), h('dd', {}, t.nextRunAt ? `${fmtTime(t.nextRunAt)} (${fmtRel(t.nextRunAt)})` : '—'),
-        h('dt', {}, 'Round'), h('dd', {}, String(t.round)),
-        h('dt', {}, 'Timeout'), h('dd', {}, `${t.timeout} ms`),
-        h('dt', {}, 'Created'), h('dd', {}, fmtTime(t.createdAt)),
-        h('dt', {}, 'Finished'), h('dd', {}, fmtTime(t.finishedAt)),
-        t.appPaused ? [h('dt', {}, 'Application'), h('dd', { class: 'warn' }, pauseText(t.appPaused))] : null),
-      actions.length ? h('p', { class: 'actions' }, actions) : null,
-      h('h2', {}, 'Body'),
-      h('pre', { class: 'json' }, typeof t.content === 'string' ? t.content : JSON.stringify(t.content, null, 2)),
-      h('h2', {}, `Attempts (${t.attempts.length})`),
-      t.attempts.length
-        ? h('ol', { class: 'timeline' }, t.attempts.map((a) => h('li', { class: `outcome-${a.outcome}` },
-          h('p', { class: 'when' }, `#${a.attempt} · ${fmtTime(a.startedAt)} · ${a.durationMs} ms`),
-          h('p', {}, h('strong', {}, a.outcome), a.httpStatus ? ` · HTTP ${a.httpStatus}` : ''),
-          a.error ? h('p', { class: 'error-text' }, a.error) : null,
-          a.response ? h('pre', { class: 'excerpt' }, a.response.slice(0, 500)) : null)))
-        : notice('note', 'No attempts yet.'));
-  }
-  try { await render(); } catch (e) { body.append(notice('error', errorText(e))); }
 }

@@ -4,9 +4,12 @@
 #include <httplib.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "integration/integration_util.h"
 #include "integration_console/console_it_util.h"
@@ -54,7 +57,8 @@ TEST_SUITE("ConsoleAssets") {
     CheckConsoleHeaders(again);
     CHECK(c.Send("GET", "/ui/", "", {{"If-None-Match", "\"other\""}}).status == 200);
 
-    for (const char* name : {"app.js", "api.js", "pages.js", "charts.js", "trigger_words.js"}) {
+    for (const char* name : {"app.js", "api.js", "dom.js", "pages.js", "task_pages.js", "charts.js",
+                             "trigger_words.js"}) {
       ApiResponse js = c.Send("GET", std::string("/ui/") + name);
       CHECK_MESSAGE(js.status == 200, name);
       CHECK_MESSAGE(js.Header("Content-Type").find("text/javascript") == 0, name);
@@ -240,18 +244,146 @@ TEST_SUITE("ConsoleAdminApi") {
     CHECK(c.Send("DELETE", base + "/" + id, "").status == 401);
   }
 
-  TEST_CASE("task lists and bulk replay are defined and answer 501 until their indexes exist") {
+  TEST_CASE("task lists: by application, state, taskNo prefix and due time, in keyset pages") {
+    AppFixture f(ConsoleTock());
     RawClient c(ConsoleTock());
     const auto admin = AdminHeaders(ConsoleTock());
-    for (auto [method, path] : {std::pair{"GET", "/admin/tasks?app=x&state=failed&limit=10"},
-                                std::pair{"GET", "/admin/failed"},
-                                std::pair{"POST", "/admin/failed/replay"},
-                                std::pair{"GET", "/admin/failed/replay/job1"}}) {
-      ApiResponse r = c.Send(method, path, "", admin);
-      CHECK_MESSAGE(r.status == 501, path);
-      CHECK(r.Str("/error") == "not implemented yet");
-      CHECK(c.Send(method, path, "").status == 401);
+    const int64_t base = WallNowMs() + 3'600'000;  // all waiting an hour ahead
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 7; ++i) {
+      ids.push_back(f.MustCreate({.task_no = "order-" + std::to_string(i),
+                                  .runtime = RuntimeJson(base + i * 60'000)}));
     }
+    const int64_t other = f.MustCreate({.task_no = "refund-1", .runtime = RuntimeJson(base)});
+    const std::string app = "app=" + f.app.app_key;
+    // Latest due first, 3 a page; the cursor walks on without repeats or gaps.
+    std::vector<int64_t> seen;
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+      ApiResponse r = c.Send("GET", "/admin/tasks?" + app + "&state=waiting&limit=3" +
+                                        (cursor.empty() ? "" : "&cursor=" + cursor), "", admin);
+      REQUIRE_MESSAGE(r.status == 200, r.Describe());
+      for (int64_t i = 0; i < r.Size("/data/tasks"); ++i) {
+        const std::string at = "/data/tasks/" + std::to_string(i);
+        CHECK(r.Str(at + "/appKey") == f.app.app_key);
+        CHECK(r.Str(at + "/state") == "waiting");
+        seen.push_back(r.Int(at + "/taskId"));
+      }
+      CHECK(r.Size("/data/tasks") <= 3);
+      if (r.IsNull("/data/nextCursor")) break;
+      cursor = r.Str("/data/nextCursor");
+    }
+    CHECK(seen == std::vector<int64_t>{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], other, ids[0]});
+
+    ApiResponse prefix = c.Send("GET", "/admin/tasks?" + app + "&prefix=order-&order=asc", "", admin);
+    REQUIRE_MESSAGE(prefix.status == 200, prefix.Describe());
+    REQUIRE(prefix.Size("/data/tasks") == 7);
+    CHECK(prefix.Str("/data/tasks/0/taskNo") == "order-0");
+    CHECK(prefix.Str("/data/order") == "asc");
+    const std::string range = "&from=" + std::to_string(base + 60'000) + "&to=" +
+                              std::to_string(base + 3 * 60'000);
+    ApiResponse due = c.Send("GET", "/admin/tasks?" + app + range, "", admin);
+    REQUIRE(due.Size("/data/tasks") == 2);
+    CHECK(due.Int("/data/tasks/0/taskId") == ids[2]);
+    CHECK(due.Int("/data/tasks/1/taskId") == ids[1]);
+    CHECK(c.Send("GET", "/admin/tasks?" + app + "&state=failed", "", admin).Size("/data/tasks") == 0);
+    // Every application: this one's tasks are among them.
+    ApiResponse all = c.Send("GET", "/admin/tasks?limit=500", "", admin);
+    REQUIRE_MESSAGE(all.status == 200, all.Describe());
+    CHECK(all.Size("/data/tasks") >= 8);
+
+    // Errors name the query parameter.
+    for (auto [query, name] : {std::pair{"state=sleeping", "query 'state'"},
+                               std::pair{"limit=0", "query 'limit'"},
+                               std::pair{"limit=501", "query 'limit'"},
+                               std::pair{"from=yesterday", "query 'from'"},
+                               std::pair{"cursor=xyz", "query 'cursor'"},
+                               std::pair{"prefix=order-", "query 'prefix'"},  // without app
+                               std::pair{"order=up", "query 'order'"}}) {
+      ApiResponse bad = c.Send("GET", std::string("/admin/tasks?") + query, "", admin);
+      CHECK_MESSAGE(bad.status == 400, query);
+      CHECK_MESSAGE(bad.msg().find(name) == 0, bad.msg());
+    }
+    CHECK(c.Send("GET", "/admin/tasks?app=nosuchapp0000000", "", admin).status == 404);
+    CHECK(c.Send("GET", "/admin/tasks", "").status == 401);
+    CHECK(c.Send("GET", "/admin/failed", "").status == 401);
+  }
+
+  TEST_CASE("failed deliveries: the reason in words, listed, replayed one by one and in bulk, deleted") {
+    AppFixture f(ConsoleTock());  // retryTotal 0: one failed attempt fails the task
+    RawClient c(ConsoleTock());
+    const auto admin = AdminHeaders(ConsoleTock());
+    std::atomic<bool> healthy{false};
+    f.receiver.SetReplyFunction([&](const ReceivedRequest&) {
+      return healthy.load() ? Reply{} : Reply{.status = 501, .body = "not here"};
+    });
+    const int64_t t0 = WallNowMs();
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+      ids.push_back(f.MustCreate({.task_no = "fail-" + std::to_string(i),
+                                  .runtime = RuntimeJson(WallNowMs())}));
+    }
+    for (int64_t id : ids) REQUIRE(f.api.WaitForStatus(f.app, id, 4, 60s).Int("/data/status") == 4);
+    // A 501 answer says why, in /task/detail and in the admin detail.
+    ApiResponse d = f.api.Detail(f.app, ids[0]);
+    CHECK(d.Str("/data/attempts/0/error") == "HTTP 501");
+    CHECK(d.Str("/data/attempts/0/response") == "not here");
+    const std::string task0 = "/admin/apps/" + f.app.app_key + "/tasks/" + std::to_string(ids[0]);
+    CHECK(c.Send("GET", task0, "", admin).Str("/data/attempts/0/error") == "HTTP 501");
+
+    const std::string app = "app=" + f.app.app_key;
+    ApiResponse failed = c.Send("GET", "/admin/failed?" + app, "", admin);
+    REQUIRE_MESSAGE(failed.status == 200, failed.Describe());
+    REQUIRE(failed.Size("/data/tasks") == 5);
+    CHECK(failed.Str("/data/tasks/0/lastError") == "HTTP 501");
+    CHECK(failed.Str("/data/tasks/0/state") == "failed");
+    CHECK(failed.Int("/data/tasks/0/finishedAt") >= t0);
+    // By failure time: nothing failed before the test began.
+    ApiResponse before = c.Send("GET", "/admin/failed?" + app + "&to=" + std::to_string(t0), "", admin);
+    CHECK(before.Size("/data/tasks") == 0);
+
+    // The receiver is back: replay one, then the rest in bulk.
+    healthy.store(true);
+    CHECK(c.Send("POST", task0 + "/publish", "", admin).status == 200);
+    CHECK(f.api.WaitForStatus(f.app, ids[0], 2, 60s).Int("/data/status") == 2);
+    // Delete one that failed (a finished task); a waiting or unknown one cannot be deleted.
+    const std::string task4 = "/admin/apps/" + f.app.app_key + "/tasks/" + std::to_string(ids[4]);
+    ApiResponse deleted = c.Send("DELETE", task4, "", admin);
+    CHECK_MESSAGE(deleted.status == 200, deleted.Describe());
+    CHECK(c.Send("GET", task4, "", admin).status == 404);
+    CHECK(c.Send("DELETE", task4, "", admin).status == 404);
+    CHECK(c.Send("DELETE", task4, "").status == 401);
+
+    const std::string filter = R"({"app":")" + f.app.app_key + R"(","from":)" + std::to_string(t0) + "}";
+    ApiResponse job = c.Send("POST", "/admin/failed/replay", filter, admin);
+    REQUIRE_MESSAGE(job.status == 202, job.Describe());
+    const std::string job_id = job.Str("/data/jobId");
+    CHECK(!job_id.empty());
+    ApiResponse status;
+    for (int i = 0; i < 600; ++i) {  // until the job has ended (a condition, generous deadline)
+      status = c.Send("GET", "/admin/failed/replay/" + job_id, "", admin);
+      REQUIRE_MESSAGE(status.status == 200, status.Describe());
+      if (status.Str("/data/state") != "queued" && status.Str("/data/state") != "running") break;
+      std::this_thread::sleep_for(100ms);
+    }
+    CHECK(status.Str("/data/state") == "done");
+    CHECK(status.Int("/data/total") == 3);
+    CHECK(status.Int("/data/replayed") == 3);
+    CHECK(status.Int("/data/done") == 3);
+    for (int i = 1; i < 4; ++i) {
+      CHECK(f.api.WaitForStatus(f.app, ids[i], 2, 60s).Int("/data/status") == 2);
+    }
+    // Their attempts are kept: the failed one, then the one that succeeded.
+    ApiResponse replayed = f.api.Detail(f.app, ids[1]);
+    CHECK(replayed.Size("/data/attempts") == 2);
+    CHECK(replayed.Str("/data/attempts/0/error") == "HTTP 501");
+    CHECK(replayed.Str("/data/attempts/1/outcome") == "success");
+    CHECK(c.Send("GET", "/admin/failed?" + app, "", admin).Size("/data/tasks") == 0);
+
+    CHECK(c.Send("GET", "/admin/failed/replay/nosuchjob", "", admin).status == 404);
+    CHECK(c.Send("POST", "/admin/failed/replay", R"({"app":"nosuchapp0000000"})", admin).status == 404);
+    CHECK(c.Send("POST", "/admin/failed/replay", R"({"from":"x"})", admin).status == 400);
+    CHECK(c.Send("POST", "/admin/failed/replay", "{}").status == 401);
   }
 }
 

@@ -7,6 +7,9 @@
 //               "screenshots": "<build>/screenshots", "receiver": "http://.../hook",
 //               "schedule_app": "<appKey>", "schedule_words": "every 2 weeks on ...",
 //               "task_app": "<appKey>", "task_id": N (waiting), "failed_task_id": N}
+// The receiver answers 503 to the first attempt of a task whose data has "flaky":true and
+// success to every later one (console_browser_test.cc): the issue's flow, a delivery that
+// fails, is seen under failed deliveries, and succeeds when replayed.
 //
 // Prints "chromium_pid <pid>" as soon as the browser runs (the C++ test kills that pid if
 // this script dies before closing it), "ok <step>" per step, and "FAIL <step>: <why>" with
@@ -40,11 +43,19 @@ async function shot(page, name) {
   ok(`screenshot ${name}.png`);
 }
 
-// Waits until the page at `hash` has rendered (the shell marks it data-ready).
+// Waits until the page the location's hash names has rendered (the shell marks the page
+// it rendered with data-hash and data-ready), optionally once `pred(hash)` holds.
+async function rendered(page, pred = '') {
+  await page.waitForFunction((p) => {
+    const root = document.querySelector('#page > .page');
+    return root?.dataset.ready === '1' && root.dataset.hash === location.hash &&
+      (!p || location.hash.includes(p));
+  }, { timeout: WAIT }, pred);
+}
+
 async function open(page, hash) {
   await page.evaluate((h) => { location.hash = h; }, hash);
-  await page.waitForFunction((h) => location.hash === h &&
-    document.querySelector('#page > .page')?.dataset.ready === '1', { timeout: WAIT }, hash);
+  await rendered(page, hash);
 }
 
 async function textOf(page, selector) {
@@ -54,6 +65,35 @@ async function textOf(page, selector) {
 async function waitText(page, selector, needle) {
   await page.waitForFunction((s, n) => [...document.querySelectorAll(s)]
     .some((el) => el.textContent.includes(n)), { timeout: WAIT }, selector, needle);
+}
+
+// A call of tock's API from node (not the page): the issue's "create a task" is an
+// application's call, not the console's. Resolves to the parsed body.
+async function call(method, path, body, auth) {
+  const res = await fetch(`${c.base}${path}`, {
+    method, headers: { Authorization: auth, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+const admin = () => `Bearer ${c.token}`;
+
+// Polls `fn` (an async predicate on the server's state, not on the page) until it holds:
+// deliveries happen in their own time, so a test waits for them, never sleeps on them.
+async function until(what, fn) {
+  const deadline = Date.now() + WAIT;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Waits until a list slot (dom.js fill) has finished loading.
+async function listReady(page) {
+  await page.waitForSelector('.list:not([aria-busy])', { timeout: WAIT });
 }
 
 async function run() {
@@ -114,8 +154,7 @@ async function run() {
   await page.$eval('#token', (el) => { el.value = ''; });
   await page.type('#token', c.token);
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => location.hash === '#/overview' &&
-    document.querySelector('#page > .page')?.dataset.ready === '1');
+  await rendered(page, '#/overview');
   const cookies = await page.cookies();
   if (cookies.length) throw new Error(`cookies set: ${JSON.stringify(cookies)}`);
   if (page.url().includes(c.token)) throw new Error('the token is in the URL');
@@ -142,14 +181,15 @@ async function run() {
   }
   if (!reached) throw new Error('Tab never reached the Applications link');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => location.hash === '#/apps' &&
-    document.querySelector('#page > .page')?.dataset.ready === '1');
+  await rendered(page, '#/apps');
   ok(step);
 
   step = 'create an application; its keys are revealed once';
   const name = `browser app ${Date.now()}`;
   await page.type('#create-app input[name=appName]', name);
   await page.type('#create-app input[name=linkUrl]', c.receiver);
+  await page.$eval('#create-app input[name=retryTotal]', (el) => { el.value = ''; });
+  await page.type('#create-app input[name=retryTotal]', '0');  // one failed attempt fails it
   await page.click('#create-app button[type=submit]');
   await page.waitForSelector('.reveal code[data-key=secretKey]');
   const appKey = await textOf(page, '.reveal code[data-key=appKey]');
@@ -209,16 +249,87 @@ async function run() {
 
   step = 'schedule page';
   await page.click('tr[data-schedule] td a');
-  await page.waitForFunction(() => location.hash.split('/').length === 4 &&
-    document.querySelector('#page > .page')?.dataset.ready === '1');
+  await rendered(page, `#/schedules/${c.schedule_app}/`);
   await waitText(page, 'dd.trigger', c.schedule_words);
   await shot(page, 'schedule');
   ok(step);
 
-  step = 'tasks page (its list answers 501 until phase 2) and a task page';
+  step = 'a task that fails: its receiver answers 503';
+  const basic = `Basic ${Buffer.from(`${appKey}:${secret}`).toString('base64')}`;
+  const created = await call('POST', '/task/create', {
+    taskNo: 'flaky-1', content: { flaky: true, order: 1 }, runtime: new Date().toISOString(),
+  }, basic);
+  const flakyId = created.data.taskId;
+  await until('the task to fail', async () =>
+    (await call('GET', `/admin/apps/${appKey}/tasks/${flakyId}`, undefined, admin())).data.state === 'failed');
+  ok(step);
+
+  step = 'failed deliveries: the task is there, with why';
+  await open(page, `#/failed?app=${appKey}`);
+  await listReady(page);
+  await waitText(page, `tr[data-task="${flakyId}"] td.why`, 'HTTP 503');
+  await shot(page, 'failed');
+  ok(step);
+
+  step = 'replay it; the receiver now succeeds';
+  await page.click(`tr[data-task="${flakyId}"] button.replay`);
+  await waitText(page, '.msg', `Task ${flakyId}: replaying now.`);
+  await listReady(page);
+  await until('the replayed task to succeed', async () =>
+    (await call('GET', `/admin/apps/${appKey}/tasks/${flakyId}`, undefined, admin())).data.state === 'success');
+  await open(page, `#/tasks/${appKey}/${flakyId}`);
+  await waitText(page, '#task-state', 'success');
+  const attempts = await page.$$eval('ol.timeline li', (els) => els.map((e) => e.textContent));
+  if (attempts.length !== 2 || !attempts[0].includes('HTTP 503') || !attempts[1].includes('success')) {
+    throw new Error(`the timeline shows: ${JSON.stringify(attempts)}`);
+  }
+  await shot(page, 'task-replayed');
+  ok(step);
+
+  step = 'filter tasks: application, state, taskNo prefix; pages';
   await open(page, '#/tasks');
-  await waitText(page, '.error', 'not implemented yet');
+  await listReady(page);
+  await page.select('#task-app', c.task_app);
+  await page.select('#task-state', 'success');
+  await page.click('#task-filters button[type=submit]');
+  await rendered(page, 'state=success');
+  if (!(await page.evaluate(() => location.hash)).includes(`app=${c.task_app}`)) {
+    throw new Error('the filter did not keep the application');
+  }
+  await listReady(page);
+  await page.waitForFunction(() => {
+    const states = [...document.querySelectorAll('.list tbody td[class^=state-]')].map((e) => e.textContent);
+    return states.length === 3 && states.every((s) => s === 'success');
+  }, { timeout: WAIT });
   await shot(page, 'tasks');
+  await open(page, `#/tasks?app=${appKey}&prefix=flaky-`);
+  await listReady(page);
+  await waitText(page, '.list td.taskno', 'flaky-1');
+  await open(page, `#/tasks?app=${c.task_app}&limit=2`);
+  await listReady(page);
+  const first = await page.$$eval('.list tbody tr', (rows) => rows.map((r) => r.dataset.task));
+  if (first.length !== 2) throw new Error(`a page of 2 shows ${first.length} rows`);
+  await page.click('#next-page');
+  await rendered(page, 'cursor=');
+  await listReady(page);
+  const second = await page.$$eval('.list tbody tr', (rows) => rows.map((r) => r.dataset.task));
+  if (second.length === 0 || second.some((id) => first.includes(id))) {
+    throw new Error(`the second page repeats or is empty: ${first} then ${second}`);
+  }
+  ok(step);
+
+  step = 'replay all that match, with progress';
+  page.once('dialog', (d) => d.accept());
+  await open(page, `#/failed?app=${c.task_app}`);
+  await listReady(page);
+  await waitText(page, `tr[data-task="${c.failed_task_id}"] td.why`, 'HTTP 500');
+  await page.click('#replay-all');
+  await waitText(page, '#replay-progress', '— done');
+  await waitText(page, '#replay-progress', '1 replayed');
+  await shot(page, 'failed-replayed');
+  ok(step);
+
+  step = 'a task page';
   await open(page, `#/tasks/${c.task_app}/${c.task_id}`);
   await waitText(page, 'h1', `Task ${c.task_id}`);
   await waitText(page, '.props dd', 'waiting');
@@ -229,16 +340,14 @@ async function run() {
   await waitText(page, 'ol.timeline pre.excerpt', 'receiver down for maintenance');
   await page.waitForSelector('.actions button');  // Replay
   await shot(page, 'task-failed');
-  await open(page, '#/failed');
-  await waitText(page, '.error', 'not implemented yet');
-  await shot(page, 'failed');
   ok(step);
 
   step = 'readable at 360 px';
   await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true });
   for (const [hash, name] of [['#/overview', 'overview'], ['#/apps', 'apps'],
     [`#/apps/${appKey}`, 'app'], [`#/schedules/${c.schedule_app}`, 'schedules'],
-    [`#/tasks/${c.task_app}/${c.task_id}`, 'task']]) {
+    [`#/tasks/${c.task_app}/${c.task_id}`, 'task'], [`#/tasks?app=${c.task_app}`, 'tasks'],
+    [`#/failed?app=${c.task_app}`, 'failed']]) {
     await open(page, hash);
     if (name === 'overview') {  // two samples: the rates
       await page.waitForFunction(() => document.querySelectorAll('.tile').length === 6 &&

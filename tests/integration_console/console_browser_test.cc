@@ -1,9 +1,13 @@
 // The console in a real browser (issue 13): Debian's chromium, headless, driven by
 // puppeteer-core from console_browser.mjs, against the real binary and a real receiver.
 // This test starts tock, makes what the pages must show through the public API (an
-// application with a weekly schedule and a waiting task), runs the script, and makes sure
-// chromium is gone afterwards (by the pid the script printed). Screenshots of every page,
-// at desktop width and at 360 px, go to <build>/screenshots/.
+// application with a weekly schedule, a waiting task, delivered ones and a failed one),
+// runs the script, and makes sure chromium is gone afterwards (by the pid the script
+// printed). The script signs in, creates an application, creates a task the receiver fails
+// (503 to its first attempt), finds it under failed deliveries, replays it and sees it
+// succeed; filters and pages the task list; replays all failures of an application as a
+// job; reads a schedule. Screenshots of every page, at desktop width and at 360 px, go to
+// <build>/screenshots/.
 #include <signal.h>
 
 #include <fstream>
@@ -37,7 +41,8 @@ bool IsChromium(pid_t pid) {
 }  // namespace
 
 TEST_SUITE("ConsoleBrowser") {
-  TEST_CASE("an operator signs in, creates an application, pauses it and reads a schedule") {
+  TEST_CASE("an operator signs in, creates an application, sees a failed delivery, replays it, "
+            "filters tasks and reads a schedule") {
     REQUIRE_MESSAGE(std::ifstream(kChromium).good(),
                     kChromium << " is missing: run tools/deps.sh --test (apt chromium)");
     auto tock = StartOwnTock();
@@ -53,14 +58,23 @@ TEST_SUITE("ConsoleBrowser") {
     const int64_t task_id = task.Int("/data/taskId");
     // Deliveries for the overview, and one that fails (its receiver answers 500, no retry)
     // for the attempt timeline.
+    // A task whose data says "flaky" fails its first attempt only: the receiver is down,
+    // then back (the browser's task, created through the application it makes).
     rx.SetReplyFunction([](const ReceivedRequest& q) {
-      return q.body.find("\"fail\"") != std::string::npos
-                 ? Reply{.status = 500, .body = "receiver down for maintenance"}
-                 : Reply{};
+      if (q.body.find("\"fail\"") != std::string::npos) {
+        return Reply{.status = 500, .body = "receiver down for maintenance"};
+      }
+      if (q.body.find("\"flaky\"") != std::string::npos &&
+          q.body.find("\"attempt\":1,") != std::string::npos) {
+        return Reply{.status = 503, .body = "receiver restarting"};
+      }
+      return Reply{};
     });
     for (int i = 0; i < 3; ++i) {
       ApiResponse r = api.CreateTask(app, {.runtime = RuntimeJson(WallNowMs())});
       REQUIRE_MESSAGE(r.status == 200, r.Describe());
+      // Delivered before the pages read them (the task list filters on success).
+      REQUIRE(api.WaitForStatus(app, r.Int("/data/taskId"), 2, 60s).Int("/data/status") == 2);
     }
     ApiResponse failing = api.CreateTask(app, {.task_no = "refund-7",
                                                .runtime = RuntimeJson(WallNowMs()),

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include "integration/integration_util.h"
 #include "integration_schedules/schedule_it_util.h"
 #include "testutil/receiver.h"
 
@@ -14,7 +15,9 @@ namespace tock::testing {
 
 TockProcess& ConsoleTock() {
   static TockProcess* tock = [] {
-    auto* t = new TockProcess({.binary = TOCK_BINARY});
+    // On the store the run asks for (TOCK_IT_STORE): tools/test.sh runs the admin API suite
+    // on PostgreSQL too.
+    auto* t = new TockProcess({.binary = TOCK_BINARY, .extra_args = StoreArgs()});
     std::string error;
     if (!t->Start(&error)) std::fprintf(stderr, "console tock failed to start: %s\n", error.c_str());
     std::atexit([] { delete tock; });

@@ -55,9 +55,9 @@ namespace {
 
 constexpr const char kUsage[] =
     "usage: tock_bench [options]\n"
-    "  --workload W      W1, W2, W3, W4, W5, a comma list, or all (default all)\n"
+    "  --workload W      W1, W2, W3, W4, W5, W6, a comma list, or all (default all)\n"
     "  --tasks N         tasks per run (defaults: W1 100000, W2 1000*seconds, W3 1000000,\n"
-    "                    W5 20000)\n"
+    "                    W5 20000, W6 1000000)\n"
     "  --latency-ms L    W5: the receiver answers each callback after L ms (default 200)\n"
     "  --seconds S       W2: span of the due times (default 60)\n"
     "  --runs R          repeat each workload R times; the summary shows medians (default 1)\n"
@@ -253,14 +253,14 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> names;
   if (workloads == "all") {
-    names = {"W1", "W2", "W3", "W4", "W5"};
+    names = {"W1", "W2", "W3", "W4", "W5", "W6"};
   } else {
     size_t start = 0;
     while (start <= workloads.size()) {
       size_t comma = workloads.find(',', start);
       std::string w = workloads.substr(start, comma == std::string::npos ? comma : comma - start);
       for (auto& ch : w) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      if (w != "W1" && w != "W2" && w != "W3" && w != "W4" && w != "W5") {
+      if (w != "W1" && w != "W2" && w != "W3" && w != "W4" && w != "W5" && w != "W6") {
         std::fprintf(stderr, "tock_bench: unknown workload '%s'\n%s", w.c_str(), kUsage);
         return 2;
       }
@@ -314,7 +314,8 @@ int Main(int argc, char** argv) {
                     : name == "W2" ? RunW2(opts, rx)
                     : name == "W3" ? RunW3(opts, rx)
                     : name == "W4" ? RunW4(opts, rx)
-                                   : RunW5(opts, rx);
+                    : name == "W5" ? RunW5(opts, rx)
+                                   : RunW6(opts, rx);
       if (!r.skipped && opts.verbose) PrintRun(name, k, n_runs, r);
       ok = ok && r.ok;
       for (const Figure& f : r.figures) {

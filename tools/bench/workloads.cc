@@ -819,4 +819,88 @@ RunResult RunW5(const BenchOptions& opts, FastReceiver& rx) {
   return r;
 }
 
+namespace {
+
+// The median of `runs` timed GETs of path (admin bearer), in ms; "" in *error when all
+// answered 200 with "code":0. The body of the last answer goes to *body.
+double MedianGetMs(httplib::Client& c, const httplib::Headers& h, const std::string& path,
+                   int runs, std::string* body, std::string* error) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const int64_t t0 = MonoNowUs();
+    auto res = c.Get(path, h);
+    ms.push_back(static_cast<double>(MonoNowUs() - t0) / 1000.0);
+    if (!res || res->status != 200 || res->body.find("\"code\":0") == std::string::npos) {
+      *error = "GET " + path + ": " +
+               (res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 300)
+                    : httplib::to_string(res.error()));
+      return 0;
+    }
+    *body = res->body;
+  }
+  return Median(ms);
+}
+
+}  // namespace
+
+RunResult RunW6(const BenchOptions& opts, FastReceiver& rx) {
+  RunResult r;
+  const int64_t n = opts.tasks > 0 ? opts.tasks : 1000000;
+  rx.Reset(0);  // nothing may arrive: every task is due in a day
+  TockProcess tock(TockOptions(opts));
+  App app;
+  std::unique_ptr<ClientPool> pool;
+  if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
+
+  // Due between 24 h and 25 h from now in a scattered order. Their taskNos are the ones tock
+  // generates (UUIDs: lower-case hex), so batch-create takes its fast path (no taskNo to
+  // check) and a two-digit prefix matches ~1/256 of them.
+  const int64_t base = WallNowMs() + 86400000;
+  auto runtime = [base](int64_t i) { return base + (i * 7919) % 3600000; };
+  EnqueueResult eb = Enqueue(*pool, 0, n, opts.batch, runtime);
+  if (!CheckEnqueue(eb, n, "enqueue batch", &r)) return r;
+  Add(&r, "enqueue_batch", eb.rate(), "/s");
+  pool.reset();
+  Progress(opts, "W6: %lld tasks in %.1f s; listing", static_cast<long long>(n), eb.seconds);
+  SleepMs(2000);  // let the last memtable writes settle, as a reader of a quiet server would
+
+  httplib::Client c("127.0.0.1", tock.port());
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(60, 0);
+  c.set_keep_alive(true);
+  const httplib::Headers admin = {{"Authorization", "Bearer " + tock.admin_token()}};
+  const std::string key = "app=" + app.key;
+  std::string body;
+  std::string error;
+  // Three timed GETs each; the first one of the run also warms the connection.
+  auto timed = [&](const char* name, const std::string& path, bool summary) {
+    if (!error.empty()) return;
+    const double ms = MedianGetMs(c, admin, path, 3, &body, &error);
+    if (!error.empty()) return Fail(&r, error);
+    Add(&r, name, ms, "ms", 2, summary);
+  };
+  timed("first_page", "/admin/tasks?limit=50", true);
+  std::string cursor;
+  FindJsonString(body, "nextCursor", &cursor);
+  timed("app_state_page", "/admin/tasks?" + key + "&state=waiting&limit=50", true);
+  // A later page: the cursor of the first, and a page from the middle of the due range.
+  if (!cursor.empty()) timed("next_page", "/admin/tasks?limit=50&cursor=" + cursor, false);
+  timed("due_range_page",
+        "/admin/tasks?" + key + "&state=waiting&limit=50&from=" + std::to_string(base + 1800000) +
+            "&to=" + std::to_string(base + 1860000),
+        false);
+  // taskNo prefix: "ab" matches ~n/256 generated taskNos; the page takes the first 50.
+  timed("prefix_page", "/admin/tasks?" + key + "&prefix=ab&limit=50", true);
+  timed("failed_page", "/admin/failed?" + key + "&limit=50", false);
+  int64_t examined = 0;
+  if (FindJsonInt(body, "examined", &examined)) Add(&r, "failed_examined", examined, "", 0, false);
+
+  if (rx.unknown() > 0) {
+    r.notes.push_back(std::to_string(rx.unknown()) + " deliveries arrived (none were due)");
+  }
+  const int rc = StopTock(tock, &r);
+  if (rc != 0) r.notes.push_back("tock exit code " + std::to_string(rc) + " after SIGTERM");
+  return r;
+}
+
 }  // namespace tock::bench

@@ -22,6 +22,12 @@
 //   W5 slow receiver: N tasks (default 20 000) of one application due together, to a
 //                 receiver that answers each after --latency-ms (default 200): deliveries/s,
 //                 callbacks in flight at the receiver (most at once), tock's peak RSS.
+//   W6 task list: N tasks (default 1 000 000) due in a day, made by batch-create (taskNos
+//                 generated); then GET /admin/tasks: the first page (every application,
+//                 any state), a page by application and state, the next page by cursor, a
+//                 due-range page, a taskNo-prefix page ("ab": ~1/256 of them), and GET
+//                 /admin/failed: the median of 3 of each, in ms (issue 13: <= 50 ms with
+//                 1 000 000 stored).
 //
 // Thread-safety: one workload at a time, from the main thread.
 #pragma once
@@ -73,5 +79,6 @@ RunResult RunW2(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW3(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW4(const BenchOptions& opts, FastReceiver& rx);
 RunResult RunW5(const BenchOptions& opts, FastReceiver& rx);
+RunResult RunW6(const BenchOptions& opts, FastReceiver& rx);
 
 }  // namespace tock::bench

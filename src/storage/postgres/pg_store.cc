@@ -1,6 +1,8 @@
 #include "storage/postgres/pg_store.h"
 
+#include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <condition_variable>
 #include <mutex>
 
@@ -27,6 +29,8 @@ constexpr int kTransactionTries = 5;
 constexpr int64_t kRetryIntervalMs = 500;
 // Rows read per round trip by the scans, so an early stop or a large index costs little.
 constexpr int kScanPage = 4096;
+// Rows per round trip of a taskNo prefix scan: a listing takes a page of them.
+constexpr int kTaskNoPage = 512;
 
 // --- the tables, as the batch writes them (schema.cc creates them) ------------------------
 const TableShape kApps{"apps", {{"app_key", "text"}},
@@ -291,6 +295,9 @@ class PgBatch final : public Store::Batch {
   void DeleteTask(uint64_t id) override;
   void PutTaskNo(std::string_view app_key, std::string_view task_no, uint64_t id) override;
   void DeleteTaskNo(std::string_view app_key, std::string_view task_no) override;
+  // No-ops: schema.cc migration 2 indexes the tasks row's own columns.
+  void PutTaskIndex(const TaskIndexEntry&) override {}
+  void DeleteTaskIndex(const TaskIndexEntry&) override {}
   void PutDue(int64_t due_ms, uint64_t id) override;
   void DeleteDue(int64_t due_ms, uint64_t id) override;
   void PutAttempt(const Attempt& attempt) override;
@@ -457,6 +464,138 @@ Result<std::optional<uint64_t>> PgStore::FindTaskNo(std::string_view app_key,
   });
   if (!s.ok()) return s;
   return id;
+}
+
+Result<std::vector<Task>> PgStore::GetTasks(const std::vector<uint64_t>& ids) {
+  std::vector<Task> out;
+  if (ids.empty()) return out;
+  pg::ArrayLiteral list;
+  for (uint64_t id : ids) list.Int(static_cast<int64_t>(id));
+  Result<Rows> rows = Status::Internal("unset");
+  TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+    rows = c.Exec("SELECT " + ColumnsOf(kTasks) + " FROM tasks WHERE id = ANY($1::bigint[])",
+                  Params().Text(list.Finish()));
+    return rows.status();
+  }));
+  std::unordered_map<uint64_t, int> at;
+  for (int i = 0; i < rows->size(); ++i) at[static_cast<uint64_t>(rows->Int64(i, 0))] = i;
+  out.reserve(at.size());
+  for (uint64_t id : ids) {
+    auto it = at.find(id);
+    if (it != at.end()) out.push_back(TaskAt(*rows, it->second));
+  }
+  return out;
+}
+
+namespace {
+
+// The least UTF-8 text above every text that starts with `prefix` ("" when there is none):
+// its last code point raised by one (UTF-8 sorts like its code points, so this is the byte
+// range RocksDB reads too, and stays valid text for the database).
+std::string Utf8PrefixEnd(std::string p) {
+  while (!p.empty()) {
+    size_t start = p.size() - 1;
+    while (start > 0 && (static_cast<uint8_t>(p[start]) & 0xC0) == 0x80) --start;
+    const auto* b = reinterpret_cast<const uint8_t*>(p.data() + start);
+    const size_t n = p.size() - start;
+    uint32_t cp = n == 1 ? b[0]
+                  : n == 2 ? ((b[0] & 0x1Fu) << 6) | (b[1] & 0x3Fu)
+                  : n == 3 ? ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu)
+                           : ((b[0] & 0x07u) << 18) | ((b[1] & 0x3Fu) << 12) |
+                                 ((b[2] & 0x3Fu) << 6) | (b[3] & 0x3Fu);
+    p.resize(start);
+    if (cp >= 0x10FFFF) continue;
+    cp = cp + 1 == 0xD800 ? 0xE000 : cp + 1;
+    if (cp < 0x80) {
+      p += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      p += static_cast<char>(0xC0 | (cp >> 6));
+      p += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      p += static_cast<char>(0xE0 | (cp >> 12));
+      p += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      p += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      p += static_cast<char>(0xF0 | (cp >> 18));
+      p += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      p += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      p += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return p;
+  }
+  return p;
+}
+
+}  // namespace
+
+Status PgStore::ScanTaskIndex(const TaskIndexRange& r,
+                              const std::function<bool(int64_t, uint64_t)>& fn) {
+  const bool failed_at = r.kind == TaskIndexRange::Kind::kFailedAt;
+  // The partial index's predicate is written out (status = 4), so the planner uses it.
+  const std::string ms = failed_at ? "finished_ms" : "runtime_ms";
+  const std::string where =
+      "app_key = $1 AND " + (failed_at ? std::string("status = 4")
+                                       : "status = " + std::to_string(static_cast<int>(r.status))) +
+      " AND " + ms + " >= $2 AND " + ms + " < $3";
+  const char* dir = r.descending ? " DESC" : "";
+  const std::string order = " ORDER BY " + ms + dir + ", id" + dir;
+  const int page = static_cast<int>(std::clamp<size_t>(r.read_ahead, 1, kScanPage));
+  std::optional<IndexPos> after = r.after;
+  while (true) {
+    Result<Rows> rows = Status::Internal("unset");
+    TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+      Params p;
+      p.Text(r.app_key).Int(r.from_ms).Int(r.to_ms);
+      std::string sql = "SELECT " + ms + ", id FROM tasks WHERE " + where;
+      if (after) {
+        sql += std::string(" AND (") + ms + ", id) " + (r.descending ? "<" : ">") + " ($4, $5)";
+        p.Int(after->ms).Int(static_cast<int64_t>(after->id));
+      }
+      rows = c.Exec(sql + order + " LIMIT " + std::to_string(page), p);
+      return rows.status();
+    }));
+    for (int i = 0; i < rows->size(); ++i) {
+      after = IndexPos{rows->Int64(i, 0), static_cast<uint64_t>(rows->Int64(i, 1))};
+      if (!fn(after->ms, after->id)) return Status::Ok();
+    }
+    if (rows->size() < page) return Status::Ok();
+  }
+}
+
+Status PgStore::ScanTaskNos(std::string_view app_key, std::string_view prefix,
+                            std::string_view after_in, bool descending,
+                            const std::function<bool(std::string_view, uint64_t)>& fn) {
+  const std::string end = Utf8PrefixEnd(std::string(prefix));
+  std::string after(after_in);
+  const char* dir = descending ? " DESC" : "";
+  while (true) {
+    Result<Rows> rows = Status::Internal("unset");
+    TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
+      Params p;
+      p.Text(app_key).Text(prefix);
+      std::string sql = "SELECT task_no, id FROM task_nos WHERE app_key = $1 AND "
+                        "task_no COLLATE \"C\" >= $2";
+      int n = 2;
+      if (!end.empty()) {
+        sql += " AND task_no COLLATE \"C\" < $" + std::to_string(++n);
+        p.Text(end);
+      }
+      if (!after.empty()) {
+        sql += std::string(" AND task_no COLLATE \"C\" ") + (descending ? "<" : ">") + " $" +
+               std::to_string(++n);
+        p.Text(after);
+      }
+      rows = c.Exec(sql + " ORDER BY task_no COLLATE \"C\"" + dir + " LIMIT " +
+                        std::to_string(kTaskNoPage),
+                    p);
+      return rows.status();
+    }));
+    for (int i = 0; i < rows->size(); ++i) {
+      after = std::string(rows->Text(i, 0));
+      if (!fn(after, static_cast<uint64_t>(rows->Int64(i, 1)))) return Status::Ok();
+    }
+    if (rows->size() < kTaskNoPage) return Status::Ok();
+  }
 }
 
 Result<std::vector<Attempt>> PgStore::ListAttempts(uint64_t task_id) {

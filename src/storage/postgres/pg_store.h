@@ -48,6 +48,13 @@ class PgStore final : public Store, public DueLeases {
   Result<Task> GetTask(uint64_t id) override;
   Result<std::optional<uint64_t>> FindTaskNo(std::string_view app_key,
                                              std::string_view task_no) override;
+  Result<std::vector<Task>> GetTasks(const std::vector<uint64_t>& ids) override;
+  // On schema.cc migration 2's indexes of the tasks and task_nos tables.
+  Status ScanTaskIndex(const TaskIndexRange& range,
+                       const std::function<bool(int64_t, uint64_t)>& fn) override;
+  Status ScanTaskNos(std::string_view app_key, std::string_view prefix, std::string_view after,
+                     bool descending,
+                     const std::function<bool(std::string_view, uint64_t)>& fn) override;
   Result<std::vector<Attempt>> ListAttempts(uint64_t task_id) override;
   Status ScanDue(int64_t from_ms, int64_t to_ms,
                  const std::function<bool(int64_t, uint64_t)>& fn) override;

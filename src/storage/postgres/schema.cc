@@ -154,6 +154,17 @@ CREATE TABLE msg_ids (
   PRIMARY KEY (schedule_id, fire_ms)
 );
 )sql",
+    // 2: the task lists (issue 13, model/task_list.h). The store's task-list index calls are
+    // no-ops here: these indexes derive every entry from the tasks row itself, in the same
+    // transaction. Each costs one index insert per task create (the failed one only when a
+    // task fails) and one more on a change of the columns it holds; a retry changes none.
+    // task_no under COLLATE "C": a prefix is a byte range whatever the database's collation,
+    // and the order is RocksDB's.
+    R"sql(
+CREATE INDEX tasks_by_app_status_due ON tasks (app_key, status, runtime_ms, id);
+CREATE INDEX tasks_failed_by_app_time ON tasks (app_key, finished_ms, id) WHERE status = 4;
+CREATE INDEX task_nos_by_prefix ON task_nos (app_key, task_no COLLATE "C");
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

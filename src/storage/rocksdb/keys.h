@@ -19,6 +19,15 @@
 //                   (unexpired schedules only: listing by creation time, per-app count)
 //   schedule_timers timer_id(8)                                   schedule_id
 //   msg_ids         schedule_id ‖ fire_ms(8, signed)              task_id(8) of the message
+//   task_index      app_key ‖ 0x00 ‖ kind(1) ‖ ms(8, signed) ‖ task_id(8)        empty
+//                   (schema 2, issue 13: the task lists of model/task_list.h)
+//                   kind 0..4: the task's status (model/task.h values), ms = runtime_ms:
+//                              one entry per stored task
+//                   kind 0x10: failed at, ms = finished_ms: one more entry per failed task
+//
+// Schema versions: 1 had no task_index; opening a version 1 directory fills task_index from
+// the tasks (once, in bounded batches; the version is raised to 2 after the last one), so a
+// crash during it only repeats it.
 //
 // Schedule timers share the due index with tasks: a schedule's next fire is the due entry
 // (fire_ms, timer_id) with timer_id = kScheduleTimerBit | n (model/timer_id.h), n from the
@@ -48,6 +57,7 @@ inline constexpr const char* kSchedules = "schedules";
 inline constexpr const char* kScheduleIndex = "schedule_index";
 inline constexpr const char* kScheduleTimers = "schedule_timers";
 inline constexpr const char* kMsgIds = "msg_ids";
+inline constexpr const char* kTaskIndex = "task_index";
 
 // The top bit of an id in the due index marks a schedule timer (model/timer_id.h); the value
 // is on disk.
@@ -55,7 +65,11 @@ static_assert(kScheduleTimerBit == 1ull << 63, "DO NOT CHANGE: schedule timer id
 
 inline constexpr const char* kMetaSchemaVersion = "schema_version";
 inline constexpr const char* kMetaNextTaskId = "next_task_id";  // u64: ids below it may be used
-inline constexpr uint64_t kSchemaVersion = 1;
+inline constexpr uint64_t kSchemaVersion = 2;
+inline constexpr uint64_t kSchemaVersionBeforeTaskIndex = 1;
+
+// The kind byte of a task_index key past the statuses (0..4). On disk.
+inline constexpr uint8_t kTaskIndexFailedAt = 0x10;
 
 inline std::string TaskKey(uint64_t id) {
   std::string k;
@@ -115,6 +129,23 @@ inline std::string ScheduleIndexPrefix(std::string_view app_key) {
 inline std::string MsgIdKey(std::string_view schedule_id, int64_t fire_ms) {
   std::string k(schedule_id);
   PutInt64BE(&k, fire_ms);
+  return k;
+}
+
+// app_key ‖ 0x00 ‖ kind: the prefix of one application's entries of one kind.
+inline std::string TaskIndexPrefix(std::string_view app_key, uint8_t kind) {
+  std::string k;
+  k.reserve(app_key.size() + 2 + 16);
+  k.append(app_key);
+  k.push_back('\0');
+  k.push_back(static_cast<char>(kind));
+  return k;
+}
+// prefix ‖ ms(8, signed) ‖ task_id(8).
+inline std::string TaskIndexKey(std::string_view app_key, uint8_t kind, int64_t ms, uint64_t id) {
+  std::string k = TaskIndexPrefix(app_key, kind);
+  PutInt64BE(&k, ms);
+  PutFixed64BE(&k, id);
   return k;
 }
 

@@ -41,6 +41,8 @@
 #include "storage/rocksdb/codecs.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/rocks_logger.h"
+#include "storage/rocksdb/rocks_status.h"
+#include "storage/rocksdb/task_index.h"
 
 namespace tock {
 namespace {
@@ -61,17 +63,6 @@ constexpr const char kNoSpaceMessage[] =
     "disk full: no space left on device for the data directory; writes are refused until "
     "space is freed (tock resumes by itself)";
 
-// Converts a RocksDB status once, at the edge.
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNoSpace() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
-    return Status::Unavailable(std::move(msg));
-  }
-  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
-  return Status::Internal(std::move(msg));
-}
-
 enum Cf {
   kApps,
   kTasks,
@@ -85,12 +76,13 @@ enum Cf {
   kScheduleIndex,
   kScheduleTimers,
   kMsgIds,
+  kTaskIndex,
   kNumCf
 };
 const char* const kCfNames[kNumCf] = {
     keys::kApps,   keys::kTasks,  keys::kTaskNo, keys::kDue,       keys::kAttempts,
     keys::kRetire, keys::kNonces, keys::kMeta,   keys::kSchedules, keys::kScheduleIndex,
-    keys::kScheduleTimers, keys::kMsgIds};
+    keys::kScheduleTimers, keys::kMsgIds, keys::kTaskIndex};
 
 // The Store over one rocksdb::DB. Every method may be called from any thread.
 class RocksStore final : public Store {
@@ -166,17 +158,27 @@ class RocksStore final : public Store {
 
     std::string v;
     s = db_->Get(rocksdb::ReadOptions(), handles_[kMeta], keys::kMetaSchemaVersion, &v);
-    if (s.IsNotFound()) {
+    const uint64_t version = s.ok() && v.size() == 8 ? DecodeFixed64BE(v.data()) : 0;
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read schema version");
+    if (s.ok() && version != keys::kSchemaVersion &&
+        version != keys::kSchemaVersionBeforeTaskIndex) {
+      return Status::Internal("data directory " + dir + " has an unknown schema version");
+    }
+    if (version == keys::kSchemaVersionBeforeTaskIndex) {
+      // Written by a tock without the task lists: index its tasks once (keys.h).
+      const int64_t t0 = MonoNowNs();
+      Result<uint64_t> filled = FillTaskIndex(db_, handles_[kTasks], handles_[kTaskIndex]);
+      if (!filled.ok()) return filled.status();
+      log::Info("store.task_index_filled",
+                {{"tasks", *filled}, {"ms", (MonoNowNs() - t0) / 1'000'000}});
+    }
+    if (version != keys::kSchemaVersion) {
       std::string enc;
       PutFixed64BE(&enc, keys::kSchemaVersion);
       rocksdb::WriteOptions wo;
-      wo.sync = true;
+      wo.sync = true;  // also makes the index filled above durable (one WAL)
       s = db_->Put(wo, handles_[kMeta], keys::kMetaSchemaVersion, enc);
       if (!s.ok()) return FromRocks(s, "write schema version");
-    } else if (!s.ok()) {
-      return FromRocks(s, "read schema version");
-    } else if (v.size() != 8 || DecodeFixed64BE(v.data()) != keys::kSchemaVersion) {
-      return Status::Internal("data directory " + dir + " has an unknown schema version");
     }
 
     s = db_->Get(rocksdb::ReadOptions(), handles_[kMeta], keys::kMetaNextTaskId, &v);
@@ -196,6 +198,16 @@ class RocksStore final : public Store {
   Result<Task> GetTask(uint64_t id) override;
   Result<std::optional<uint64_t>> FindTaskNo(std::string_view app_key,
                                              std::string_view task_no) override;
+  Result<std::vector<Task>> GetTasks(const std::vector<uint64_t>& ids) override;
+  Status ScanTaskIndex(const TaskIndexRange& range,
+                       const std::function<bool(int64_t, uint64_t)>& fn) override {
+    return ScanTaskIndexRange(db_, handles_[kTaskIndex], range, fn);
+  }
+  Status ScanTaskNos(std::string_view app_key, std::string_view prefix, std::string_view after,
+                     bool descending,
+                     const std::function<bool(std::string_view, uint64_t)>& fn) override {
+    return ScanTaskNoPrefix(db_, handles_[kTaskNo], app_key, prefix, after, descending, fn);
+  }
   Result<std::vector<Attempt>> ListAttempts(uint64_t task_id) override;
   Status ScanDue(int64_t from_ms, int64_t to_ms,
                  const std::function<bool(int64_t, uint64_t)>& fn) override {
@@ -367,6 +379,12 @@ class RocksBatch final : public Store::Batch {
   void DeleteTaskNo(std::string_view app_key, std::string_view task_no) override {
     wb_.Delete(cf(kTaskNo), keys::TaskNoKey(app_key, task_no));
   }
+  void PutTaskIndex(const TaskIndexEntry& entry) override {
+    AddTaskIndexWrites(wb_, cf(kTaskIndex), entry, /*put=*/true);
+  }
+  void DeleteTaskIndex(const TaskIndexEntry& entry) override {
+    AddTaskIndexWrites(wb_, cf(kTaskIndex), entry, /*put=*/false);
+  }
   void PutDue(int64_t due_ms, uint64_t id) override {
     wb_.Put(cf(kDue), keys::TimeIdKey(due_ms, id), rocksdb::Slice());
   }
@@ -466,6 +484,27 @@ Result<std::optional<uint64_t>> RocksStore::FindTaskNo(std::string_view app_key,
   if (!s.ok()) return FromRocks(s, "read taskNo index");
   if (v.size() != 8) return Status::Internal("corrupt taskNo index entry");
   return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
+}
+
+Result<std::vector<Task>> RocksStore::GetTasks(const std::vector<uint64_t>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (uint64_t id : ids) keys.push_back(keys::TaskKey(id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(ids.size(), handles_[kTasks]);
+  std::vector<std::string> values;
+  // One call: the lookups share the table files' index blocks and run batched.
+  std::vector<rocksdb::Status> found = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  std::vector<Task> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].IsNotFound()) continue;
+    if (!found[i].ok()) return FromRocks(found[i], "read task");
+    Result<Task> t = DecodeTask(values[i]);
+    if (!t.ok()) return t.status();
+    out.push_back(std::move(t).value());
+  }
+  return out;
 }
 
 Result<std::vector<Attempt>> RocksStore::ListAttempts(uint64_t task_id) {
