@@ -847,7 +847,7 @@ RunResult RunW6(const BenchOptions& opts, FastReceiver& rx) {
   RunResult r;
   const int64_t n = opts.tasks > 0 ? opts.tasks : 1000000;
   rx.Reset(0);  // nothing may arrive: every task is due in a day
-  TockProcess tock(TockOptions(opts));
+  TockNodes tock(TockOptions(opts), opts.pg_url, 1);
   App app;
   std::unique_ptr<ClientPool> pool;
   if (!StartRun(opts, rx, tock, n, &app, &pool, &r)) return r;
@@ -864,7 +864,7 @@ RunResult RunW6(const BenchOptions& opts, FastReceiver& rx) {
   Progress(opts, "W6: %lld tasks in %.1f s; listing", static_cast<long long>(n), eb.seconds);
   SleepMs(2000);  // let the last memtable writes settle, as a reader of a quiet server would
 
-  httplib::Client c("127.0.0.1", tock.port());
+  httplib::Client c("127.0.0.1", tock.node(0).port());
   c.set_connection_timeout(5, 0);
   c.set_read_timeout(60, 0);
   c.set_keep_alive(true);
