@@ -105,8 +105,12 @@ TEST_SUITE("StoreTaskIndex") {
       Backend, TOCK_STORE_BACKENDS) {
     Backend backend;
     auto store = backend.Open();
-    Task t = MakeTask(11, kApp, TaskStatus::kWaiting, 5000);
-    Put(*store, {t});
+    Put(*store, {MakeTask(11, kApp, TaskStatus::kWaiting, 5000)});
+    // Changed as the task service does, from the record as stored (on a store shared by
+    // nodes a write from an older copy is refused: Task::revision).
+    Result<Task> stored = store->GetTask(11);
+    REQUIRE(stored.ok());
+    Task t = *stored;
     const TaskIndexEntry before = IndexEntryOf(t);
     t.status = TaskStatus::kFailed;
     t.finished_ms = 7000;
