@@ -48,23 +48,36 @@ ApiResponse WaitUntilKnown(ApiClient& node, const App& app, std::chrono::millise
 
 const std::string kToken = "nodes-test-admin-token-0123456789abcdef";
 
+// What most cases start from: two nodes on a fresh database, one receiver, and an
+// application made on a that b has read (it learns of other nodes' applications within a
+// second; WaitUntilKnown's probe task is the receiver's first delivery).
+struct TwoNodes {
+  explicit TwoNodes(const AppOptions& options = {}) {
+    REQUIRE(rx.ok());
+    app = api_a.CreateApp(rx.Url(), options);
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    ApiResponse known = WaitUntilKnown(api_b, app, 10s);
+    REQUIRE_MESSAGE(known.status == 200, known.Describe());
+  }
+  const std::string url = PgServer::Shared().NewDatabase();
+  std::unique_ptr<TockProcess> a = StartNode(url, kToken);
+  std::unique_ptr<TockProcess> b = StartNode(url, kToken);
+  Receiver rx;
+  ApiClient api_a{*a};
+  ApiClient api_b{*b};
+  App app;
+};
+
 }  // namespace
 
 TEST_SUITE("Nodes") {
   TEST_CASE("two nodes: each task delivered once, and either node answers the same") {
-    const std::string url = PgServer::Shared().NewDatabase();
-    auto a = StartNode(url, kToken);
-    auto b = StartNode(url, kToken);
-    Receiver rx;
-    REQUIRE(rx.ok());
-    ApiClient api_a(*a), api_b(*b);
     // Retries, so that a callback the test's receiver could not take on a loaded machine is
     // delivered later rather than failed; a repeat caused that way is told apart below.
-    App app = api_a.CreateApp(rx.Url(), {.step = 1, .retry_total = 10});
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    // Made on a, usable on b once b has read it (within a second, generous deadline).
-    ApiResponse known = WaitUntilKnown(api_b, app, 10s);
-    REQUIRE_MESSAGE(known.status == 200, known.Describe());
+    TwoNodes nodes({.step = 1, .retry_total = 10});
+    Receiver& rx = nodes.rx;
+    ApiClient &api_a = nodes.api_a, &api_b = nodes.api_b;
+    const App& app = nodes.app;
 
     // 200 tasks, created alternately on the two nodes, all due at one moment.
     const int n = 200;
@@ -118,21 +131,16 @@ TEST_SUITE("Nodes") {
     // Whichever node delivers a task, a cancel made through the other one while the attempt
     // runs must stand: the delivering node's outcome may add the attempt's record but not
     // bring the task back for a retry (its write is refused as stale and decided again).
-    const std::string url = PgServer::Shared().NewDatabase();
-    auto a = StartNode(url, kToken);
-    auto b = StartNode(url, kToken);
-    Receiver rx;
-    REQUIRE(rx.ok());
+    TwoNodes nodes({.step = 1, .retry_total = 5});
+    Receiver& rx = nodes.rx;
+    ApiClient &api_a = nodes.api_a, &api_b = nodes.api_b;
+    const App& app = nodes.app;
     // Every attempt is held 3 s and then fails, so each task is in flight when it is
     // cancelled and would be retried a second later if the cancel were lost.
     rx.SetReplyFunction([](const ReceivedRequest& r) {
       if (ParseJson(r.body).Str("/taskNo") == "probe") return Reply{};
       return Reply{.status = 500, .body = "busy", .delay = 3000ms};
     });
-    ApiClient api_a(*a), api_b(*b);
-    App app = api_a.CreateApp(rx.Url(), {.step = 1, .retry_total = 5});
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
     REQUIRE(rx.WaitForCount(1, 10s));  // the probe
 
     // Six tasks (under the receiver's eight answering threads), each cancelled through
@@ -168,15 +176,10 @@ TEST_SUITE("Nodes") {
   }
 
   TEST_CASE("one taskNo sent to two nodes at once makes one task; a nonce is single-use") {
-    const std::string url = PgServer::Shared().NewDatabase();
-    auto a = StartNode(url, kToken);
-    auto b = StartNode(url, kToken);
-    Receiver rx;
-    REQUIRE(rx.ok());
-    ApiClient api_a(*a), api_b(*b);
-    App app = api_a.CreateApp(rx.Url());
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+    TwoNodes nodes;
+    Receiver& rx = nodes.rx;
+    ApiClient &api_a = nodes.api_a, &api_b = nodes.api_b;
+    const App& app = nodes.app;
 
     // 40 taskNos, each created on both nodes at the same moment (one thread per node, in
     // step): both answers name one task, and only that task is ever delivered.
@@ -219,7 +222,7 @@ TEST_SUITE("Nodes") {
     std::vector<std::thread> others;
     for (int i = 0; i < 8; ++i) {
       others.emplace_back([&, i] {
-        ApiClient c(*b);
+        ApiClient c(*nodes.b);
         beside[i] = c.CreateTask(app, {.task_no = "beside" + std::to_string(i)});
       });
     }
@@ -231,15 +234,10 @@ TEST_SUITE("Nodes") {
   }
 
   TEST_CASE("application changes made on two nodes at once both stand; a chosen appKey is one") {
-    const std::string url = PgServer::Shared().NewDatabase();
-    auto a = StartNode(url, kToken);
-    auto b = StartNode(url, kToken);
-    Receiver rx;
-    REQUIRE(rx.ok());
-    ApiClient api_a(*a), api_b(*b);
-    App app = api_a.CreateApp(rx.Url());
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+    TwoNodes nodes;
+    Receiver& rx = nodes.rx;
+    ApiClient &api_a = nodes.api_a, &api_b = nodes.api_b;
+    const App& app = nodes.app;
 
     // b changes the application right after a did, before its once-a-second read of the
     // applications can have seen a's change: its copy is stale, and the store says so.
@@ -312,15 +310,10 @@ TEST_SUITE("Nodes") {
   }
 
   TEST_CASE("a schedule fires once per fire time, with two nodes") {
-    const std::string url = PgServer::Shared().NewDatabase();
-    auto a = StartNode(url, kToken);
-    auto b = StartNode(url, kToken);
-    Receiver rx;
-    REQUIRE(rx.ok());
-    ApiClient api_a(*a), api_b(*b);
-    App app = api_a.CreateApp(rx.Url());
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    REQUIRE(WaitUntilKnown(api_b, app, 10s).status == 200);
+    TwoNodes nodes;
+    Receiver& rx = nodes.rx;
+    ApiClient &api_a = nodes.api_a, &api_b = nodes.api_b;
+    const App& app = nodes.app;
     REQUIRE(rx.WaitForCount(1, 10s));  // the probe task
     // Three single-fire schedules due within a few seconds, made on either node.
     const int64_t fire = (WallNowMs() / 1000 + 4) * 1000;
