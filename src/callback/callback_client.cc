@@ -15,6 +15,15 @@
 // the answer, and `done`. Easy handles are reused (their fixed options are set once), so an
 // attempt costs a few setopts, not a handle set-up.
 //
+// Epoll registrations are kept lazily (Watch): when curl stops watching a connection that
+// goes idle in its cache, its read interest stays registered, and the next attempt on it
+// (the common case, keep-alive) needs no epoll_ctl at all. An idle connection that gets an
+// event (the receiver closed it) is unregistered then. Only sockets opened through our open
+// callback are kept this way: their close goes through our close callback, which forgets the
+// registration (close removes it from the epoll set), so a reused descriptor number is never
+// taken for registered. Measured at 10 000 in flight: epoll_ctl went from 2.4 calls per
+// attempt to ~0.1.
+//
 // No curl function is called from inside a curl callback: completions are collected with
 // curl_multi_info_read after socket_action returns, and `done` runs from the loop body, where
 // it may start the next attempt at once (Send on a loop thread adds to that loop directly).
@@ -262,6 +271,22 @@ class CallbackClient::Loop {
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unordered_map<int, OriginCount*> socket_origin_;  // loop thread only: fd -> count
+  // What the epoll set holds for a descriptor (see DESIGN). Loop thread only.
+  struct Watch {
+    bool registered = false;  // in the epoll set with `events`, tagged with `shard`
+    bool wanted = false;      // curl watches it (false: kept registered while idle)
+    bool ours = false;        // opened by OnOpenSocket: its close goes through OnCloseSocket
+    uint32_t events = 0;
+    uint32_t shard = 0;
+  };
+  std::vector<Watch> watches_;  // by descriptor
+  Watch& WatchOf(int fd) {
+    if (static_cast<size_t>(fd) >= watches_.size()) watches_.resize(static_cast<size_t>(fd) + 64);
+    return watches_[static_cast<size_t>(fd)];
+  }
+  // Adds or changes fd's registration to (events, tag); falls back if the set disagrees.
+  void Register(int fd, Watch& w, uint32_t events, uint32_t shard);
+  void Unregister(int fd, Watch& w);
   std::thread thread_;
 
   std::mutex mu_;
@@ -702,6 +727,12 @@ void CallbackClient::Loop::Run() {
         continue;
       }
       const uint32_t ev = events[i].events;
+      if (fd >= 0 && static_cast<size_t>(fd) < watches_.size() && !watches_[fd].wanted) {
+        // An idle connection kept registered: the receiver closed it (or sent something
+        // unasked). curl finds out when it next looks at it; the set lets go of it now.
+        Unregister(fd, watches_[fd]);
+        continue;
+      }
       int flags = 0;
       if (ev & EPOLLIN) flags |= CURL_CSELECT_IN;
       if (ev & EPOLLOUT) flags |= CURL_CSELECT_OUT;
@@ -739,25 +770,50 @@ void CallbackClient::Loop::Run() {
   tl_current_loop = nullptr;
 }
 
-int CallbackClient::Loop::OnSocket(CURL*, curl_socket_t s, int what, void* shard_ptr,
-                                   void* socketp) {
+int CallbackClient::Loop::OnSocket(CURL*, curl_socket_t s, int what, void* shard_ptr, void*) {
   auto* shard = static_cast<Shard*>(shard_ptr);
-  const int epfd = shard->loop->epoll_fd_;
+  Loop* loop = shard->loop;
+  Watch& w = loop->WatchOf(s);
   if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(epfd, EPOLL_CTL_DEL, s, nullptr);
-    curl_multi_assign(shard->multi, s, nullptr);
+    // Kept while it only waits to read: an idle keep-alive connection raises no event until
+    // the receiver closes it. Write interest would fire at once, so that is dropped.
+    if (w.ours && w.registered && w.events == EPOLLIN) {
+      w.wanted = false;
+    } else {
+      loop->Unregister(s, w);
+    }
     return 0;
   }
-  epoll_event ev{};
-  ev.data.u64 = (static_cast<uint64_t>(shard->index) << 32) | static_cast<uint32_t>(s);
-  ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-  if (socketp == nullptr) {
-    epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev);
-    curl_multi_assign(shard->multi, s, shard);  // non-null: watched
-  } else {
-    epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
-  }
+  const uint32_t events =
+      (what & CURL_POLL_IN ? uint32_t{EPOLLIN} : 0u) |
+      (what & CURL_POLL_OUT ? uint32_t{EPOLLOUT} : 0u);
+  w.wanted = true;
+  if (w.registered && w.events == events && w.shard == shard->index) return 0;
+  loop->Register(s, w, events, shard->index);
   return 0;
+}
+
+void CallbackClient::Loop::Register(int fd, Watch& w, uint32_t events, uint32_t shard) {
+  epoll_event ev{};
+  ev.data.u64 = (static_cast<uint64_t>(shard) << 32) | static_cast<uint32_t>(fd);
+  ev.events = events;
+  int op = w.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epoll_fd_, op, fd, &ev) != 0) {
+    // Our record and the set disagree (a descriptor closed behind curl's back and reused):
+    // the other operation is the right one.
+    op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    epoll_ctl(epoll_fd_, op, fd, &ev);
+  }
+  w.registered = true;
+  w.events = events;
+  w.shard = shard;
+}
+
+void CallbackClient::Loop::Unregister(int fd, Watch& w) {
+  if (w.registered) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  w.registered = false;
+  w.wanted = false;
+  w.events = 0;
 }
 
 int CallbackClient::Loop::OnTimer(CURLM*, long timeout_ms, void* shard_ptr) {
@@ -786,12 +842,16 @@ curl_socket_t CallbackClient::Loop::OnOpenSocket(void* transfer, curlsocktype pu
   t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
   t->origin_count->conns += 1;
   t->loop->socket_origin_[fd] = t->origin_count;
+  t->loop->WatchOf(fd) = Watch{};
+  t->loop->WatchOf(fd).ours = true;
   return fd;
 }
 
 int CallbackClient::Loop::OnCloseSocket(void* loop_ptr, curl_socket_t s) {
   auto* loop = static_cast<Loop*>(loop_ptr);
   loop->open_sockets_.fetch_sub(1, std::memory_order_relaxed);
+  // Closing takes it out of the epoll set; the number may be reused for anything.
+  if (static_cast<size_t>(s) < loop->watches_.size()) loop->watches_[s] = Watch{};
   auto it = loop->socket_origin_.find(s);
   if (it != loop->socket_origin_.end()) {
     it->second->conns -= 1;

@@ -174,10 +174,15 @@ void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
     auto rest = std::make_shared<std::vector<Item>>(items.begin() + end, items.end());
     client_.Post([this, rest] { RunFresh(*rest, 0); });
   }
+  if (stopping_.load()) return;  // what is not begun stays due in storage
+  std::vector<std::pair<uint64_t, int64_t>> due;
+  due.reserve(end - from);
+  for (size_t i = from; i < end; ++i) due.emplace_back(items[i].id, items[i].due_ms);
+  // One store read for the chunk: on PostgreSQL one round trip instead of kFreshChunk.
+  std::vector<Result<std::optional<AttemptTicket>>> begun_all = tasks_.BeginAttempts(due);
   for (size_t i = from; i < end; ++i) {
     const Item& item = items[i];
-    if (stopping_.load()) return;  // what is not begun stays due in storage
-    Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(item.id, item.due_ms);
+    Result<std::optional<AttemptTicket>>& begun = begun_all[i - from];
     if (!begun.ok()) {
       BeginFailed(item, begun.status());
       continue;

@@ -239,22 +239,47 @@ Result<TaskDetail> TaskService::Detail(const App& app, uint64_t id) {
 }
 
 Result<std::optional<AttemptTicket>> TaskService::BeginAttempt(uint64_t id, int64_t due_ms) {
-  std::lock_guard<std::mutex> l(locks_.For(id));
-  Result<Task> r = store_.GetTask(id);
-  if (!r.ok()) {
-    if (r.status().code() == Code::kNotFound) return std::optional<AttemptTicket>();
-    return r.status();
+  return std::move(BeginAttempts({{id, due_ms}}).front());
+}
+
+std::vector<Result<std::optional<AttemptTicket>>> TaskService::BeginAttempts(
+    const std::vector<std::pair<uint64_t, int64_t>>& due) {
+  std::vector<Result<std::optional<AttemptTicket>>> out;
+  out.reserve(due.size());
+  auto held = locks_.LockAll(due, [](const auto& d) { return d.first; });
+  std::vector<uint64_t> ids;
+  ids.reserve(due.size());
+  for (const auto& d : due) ids.push_back(d.first);
+  Result<std::vector<Task>> read = store_.GetTasks(ids);
+  if (!read.ok()) {
+    for (size_t i = 0; i < due.size(); ++i) out.emplace_back(read.status());
+    return out;
   }
-  if (r->status != TaskStatus::kWaiting || r->next_run_ms != due_ms) {
-    return std::optional<AttemptTicket>();  // stale timer: cancelled, published, retried
+  // GetTasks keeps the order given and leaves out the absent ones.
+  std::vector<Task>& tasks = *read;
+  size_t next = 0;
+  for (const auto& [id, due_ms] : due) {
+    if (next >= tasks.size() || tasks[next].id != id) {
+      out.emplace_back(std::nullopt);  // gone (deleted, retired)
+      continue;
+    }
+    Task& task = tasks[next++];
+    InFlight::Flag flag;
+    // A stale timer (cancelled, published, retried) or one already in flight begins nothing.
+    if (task.status == TaskStatus::kWaiting && task.next_run_ms == due_ms) {
+      flag = in_flight_.Begin(id);
+    }
+    if (flag == nullptr) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    AttemptTicket ticket;
+    ticket.task = std::move(task);
+    ticket.due_ms = due_ms;
+    ticket.cancel = std::move(flag);
+    out.emplace_back(std::optional<AttemptTicket>(std::move(ticket)));
   }
-  InFlight::Flag flag = in_flight_.Begin(id);
-  if (flag == nullptr) return std::optional<AttemptTicket>();
-  AttemptTicket ticket;
-  ticket.task = std::move(r).value();
-  ticket.due_ms = due_ms;
-  ticket.cancel = std::move(flag);
-  return std::optional<AttemptTicket>(std::move(ticket));
+  return out;
 }
 
 void TaskService::AbandonAttempt(const AttemptTicket& ticket) { in_flight_.End(ticket.task.id); }

@@ -36,6 +36,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -108,6 +109,12 @@ class TaskService {
   // A timer for (id, due_ms) fired. Returns a ticket when an attempt should run: the task
   // is waiting, due at due_ms, and not already in flight. nullopt for a stale timer.
   Result<std::optional<AttemptTicket>> BeginAttempt(uint64_t id, int64_t due_ms);
+  // BeginAttempt for each (id, due_ms) of `due`, in order, with one store read for all of
+  // them (one round trip on PostgreSQL, one MultiGet on RocksDB): the dispatcher begins a
+  // burst in chunks. Their stripes are held together while they are read and checked, so
+  // keep `due` to a few dozen. A failed read fails every one of them.
+  std::vector<Result<std::optional<AttemptTicket>>> BeginAttempts(
+      const std::vector<std::pair<uint64_t, int64_t>>& due);
   // Gives the attempt back without recording anything (shutdown, concurrency limit): the
   // due entry is untouched, so it runs again (after restart, or when re-armed).
   void AbandonAttempt(const AttemptTicket& ticket);
