@@ -14,10 +14,12 @@ void FastReceiver::Reset(size_t n) {
   first_us_.reset(new std::atomic<int64_t>[n]);
   scheduled_ms_.reset(new std::atomic<int64_t>[n]);
   hits_.reset(new std::atomic<uint32_t>[n]);
+  task_id_.reset(new std::atomic<int64_t>[n]);
   for (size_t i = 0; i < n; ++i) {
     first_us_[i].store(0, std::memory_order_relaxed);
     scheduled_ms_[i].store(0, std::memory_order_relaxed);
     hits_[i].store(0, std::memory_order_relaxed);
+    task_id_[i].store(0, std::memory_order_relaxed);
   }
   arrivals_ = 0;
   distinct_ = 0;
@@ -34,7 +36,7 @@ void FastReceiver::Handle(const httplib::Request& req, httplib::Response& res) {
 
   // Body: {"data":{"i":N},"taskId":..,"taskNo":"..","name":"..","attempt":k,"scheduledAt":ms}
   std::string_view body = req.body;
-  int64_t slot = -1, scheduled = 0, attempt = 1;
+  int64_t slot = -1, scheduled = 0, attempt = 1, task_id = 0;
   size_t data = body.find("\"data\":");
   if (data == std::string_view::npos || !FindJsonInt(body.substr(data), "i", &slot) ||
       slot < 0 || static_cast<size_t>(slot) >= n_ ||
@@ -47,6 +49,7 @@ void FastReceiver::Handle(const httplib::Request& req, httplib::Response& res) {
   }
   if (hits_[slot].fetch_add(1, std::memory_order_acq_rel) == 0) {
     scheduled_ms_[slot].store(scheduled, std::memory_order_relaxed);
+    if (FindJsonInt(body, "taskId", &task_id)) task_id_[slot].store(task_id, std::memory_order_relaxed);
     first_us_[slot].store(now_us, std::memory_order_release);
     distinct_.fetch_add(1, std::memory_order_relaxed);
     int64_t prev = last_first_us_.load(std::memory_order_relaxed);

@@ -2,8 +2,9 @@
 // thread on 127.0.0.1, port 0, keep-alive, tcp_nodelay) answering 200 "success" to every POST.
 //
 // Each delivery is recorded without a lock: the body's `"data":{"i":N}` gives the task's slot
-// N in arrays preallocated by Reset(n); the slot keeps the first arrival (wall µs) and the
-// scheduledAt of the body (ms) and counts hits, so duplicates are hits beyond the first.
+// N in arrays preallocated by Reset(n); the slot keeps the first arrival (wall µs), the
+// scheduledAt (ms) and taskId of the body, and counts hits, so duplicates are hits beyond the
+// first.
 // Arrivals with a slot out of range are counted as `unknown`.
 //
 // Owned by the driver; destroying it stops the server and joins its thread.
@@ -50,6 +51,7 @@ class FastReceiver {
   int64_t first_arrival_us(size_t i) const { return first_us_[i].load(); }
   int64_t scheduled_ms(size_t i) const { return scheduled_ms_[i].load(); }
   uint32_t hits(size_t i) const { return hits_[i].load(); }
+  int64_t task_id(size_t i) const { return task_id_[i].load(); }  // of the first arrival
 
  private:
   void Handle(const httplib::Request& req, httplib::Response& res);
@@ -58,6 +60,7 @@ class FastReceiver {
   std::unique_ptr<std::atomic<int64_t>[]> first_us_;
   std::unique_ptr<std::atomic<int64_t>[]> scheduled_ms_;
   std::unique_ptr<std::atomic<uint32_t>[]> hits_;
+  std::unique_ptr<std::atomic<int64_t>[]> task_id_;
   std::atomic<int64_t> arrivals_{0};
   std::atomic<int64_t> distinct_{0};
   std::atomic<int64_t> unknown_{0};
