@@ -74,7 +74,7 @@ chmod 0644 "$root/usr/share/man/man1/tock.1.gz"
 {
   cat "$PKG/copyright"
   for p in librocksdb-dev libsodium-dev libssl-dev libzstd-dev liblz4-dev libsnappy-dev \
-      zlib1g-dev libbz2-dev libcpp-httplib-dev libsimdjson-dev \
+      zlib1g-dev libbz2-dev libjemalloc-dev libcpp-httplib-dev libsimdjson-dev \
       libhowardhinnant-date-dev libc6-dev libstdc++-12-dev libgcc-12-dev; do
     f=/usr/share/doc/$p/copyright
     if [ -f "$f" ]; then

@@ -17,6 +17,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tzdata
   librocksdb-dev libsodium-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
+  libjemalloc-dev
   libssl-dev libcpp-httplib-dev libsimdjson-dev libhowardhinnant-date-dev
   libtomlplusplus-dev)
 # systemd: its systemd-analyze verifies the packaged unit (installs and works without a

@@ -303,7 +303,7 @@ TEST_SUITE("Deb") {
     CHECK(Contains(copyright, "Upstream-Name: tock"));
     CHECK(Contains(copyright, "License: Apache-2.0"));
     CHECK_FALSE(Contains(copyright, "UNDECIDED"));
-    for (const char* lib : {"librocksdb-dev", "libsodium-dev", "libssl-dev"}) {
+    for (const char* lib : {"librocksdb-dev", "libsodium-dev", "libssl-dev", "libjemalloc-dev"}) {
       CHECK_MESSAGE(Contains(copyright, "Debian package " + std::string(lib)), "no " << lib);
     }
     CHECK(Contains(copyright, "Debian source package curl"));
