@@ -6,15 +6,17 @@
 //     the hanging receivers still hold tock's connections. A sampler thread reads VmRSS
 //     every 100 ms until the bad tasks have run out of retries.
 // Rates are "tasks / (last first-arrival - due time)": the burst drains at what tock
-// sustains, which includes its lateness.
+// sustains, which includes its lateness. The CPU of this process (every receiver) and of tock
+// from each phase's first due time to its last arrival is reported beside them: the receivers
+// share tock's cores, and the machine may be shared too (load).
 #include "bad_receivers_scenario.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
-
-#include <unistd.h>
 
 #include "../bench/bench_util.h"
 #include "dispatch/flow_control.h"
@@ -78,7 +80,8 @@ class CpuWindow {
   }
   // Ends the window: *driver_pct and *tock_pct.
   void End(double* driver_pct, double* tock_pct) const {
-    const double s = static_cast<double>(std::max<int64_t>(1, bench::MonoNowUs() - start_us_)) / 1e6;
+    const int64_t us = std::max<int64_t>(1, bench::MonoNowUs() - start_us_);
+    const double s = static_cast<double>(us) / 1e6;
     *driver_pct = (bench::CpuSeconds(getpid()) - driver0_) * 100 / s;
     *tock_pct = (bench::CpuSeconds(tock_) - tock0_) * 100 / s;
   }
