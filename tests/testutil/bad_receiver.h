@@ -18,19 +18,21 @@
 //   ... app linkUrl = hang.Url() ...
 //   hang.requests();   // request heads read so far
 //
-// Owns a listening socket, an accept thread and one thread per connection (a hanging
-// connection holds its thread until Stop). Stop() (or the destructor) shuts every socket
-// down and joins every thread, so it is bounded however the peer behaves.
-// Thread-safety: every public method may be called from any thread.
+// Owns a listening socket and one epoll thread that serves every connection (timers for the
+// trickle), so that a receiver holding hundreds of connections costs its process next to no
+// CPU: the fault suite runs it beside tock on the same cores, and what it burns would be
+// counted against tock. Stop() (or the destructor) shuts every socket down and joins the
+// thread, so it is bounded however the peer behaves.
+// Thread-safety: every public method may be called from any thread; the connections belong
+// to the loop thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
+#include <unordered_map>
 
 namespace tock::testing {
 
@@ -56,41 +58,38 @@ class BadReceiver {
   // hung up).
   int64_t bytes_sent() const { return bytes_sent_.load(); }
 
-  // Closes the listener and every connection, joins every thread. Idempotent.
+  // Closes the listener and every connection, joins the loop thread. Idempotent.
   void Stop();
 
  private:
-  void AcceptLoop();
-  void Serve(int fd);
-  // Reads one request (head and Content-Length body) through *buf, which keeps
-  // bytes of the next request; false if the peer went away or Stop() was
-  // called.
-  bool ReadRequest(int fd, std::string* buf);
-  // Writes everything (false on error or Stop); counts bytes_sent_.
-  bool SendAll(int fd, const char* data, size_t n);
-  // Waits until Stop() or the peer closes the connection.
-  void HoldUntilClosed(int fd);
-  // Joins connection threads that have finished. REQUIRES: mu_ held.
-  void ReapLocked();
-
-  struct Conn {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
+  struct Conn;
+  void Loop();
+  void Accept();
+  // Handles an epoll event on c; false when c is to be closed.
+  bool OnEvent(Conn& c, uint32_t events);
+  // Answers the complete requests at the front of c.in while c is reading; false: close c.
+  bool HandleRequests(Conn& c);
+  // Writes c.out, refilled from the mode's stream, until the socket would block; false on
+  // error.
+  bool Write(Conn& c);
+  // One trickle step of a kSlow connection; false: close c.
+  bool Trickle(Conn& c, int64_t now_ms);
+  // Sets c's epoll interest from its state.
+  void Watch(Conn& c);
+  void CloseConn(int fd);
 
   const Mode mode_;
   const std::string redirect_to_;
   int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: Stop() wakes the loop
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> requests_{0};
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> bytes_sent_{0};
-  std::thread accept_thread_;
-
-  std::mutex mu_;
-  std::vector<int> fds_;     // GUARDED_BY(mu_): open connections
-  std::vector<Conn> conns_;  // GUARDED_BY(mu_)
+  std::thread thread_;
+  std::unordered_map<int, std::unique_ptr<Conn>> conns_;  // loop thread only, by descriptor
 };
 
 }  // namespace tock::testing

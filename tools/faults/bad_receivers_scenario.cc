@@ -6,8 +6,12 @@
 //     the hanging receivers still hold tock's connections. A sampler thread reads VmRSS
 //     every 100 ms until the bad tasks have run out of retries.
 // Rates are "tasks / (last first-arrival - due time)": the burst drains at what tock
-// sustains, which includes its lateness.
+// sustains, which includes its lateness. The CPU of this process (every receiver) and of tock
+// from each phase's first due time to its last arrival is reported beside them: the receivers
+// share tock's cores, and the machine may be shared too (load).
 #include "bad_receivers_scenario.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -62,6 +66,32 @@ class RssSampler {
   std::thread thread_;
 };
 
+// CPU of the driver (this process: the healthy receiver and the bad ones) and of tock over one
+// delivery window, in % of one core: on a 2-core machine what the driver burns is not there
+// for tock, so the rate ratio is read next to these.
+class CpuWindow {
+ public:
+  // Sleeps until due_ms (the first task of the phase is due), then starts the window.
+  CpuWindow(pid_t tock, int64_t due_ms) : tock_(tock) {
+    bench::SleepMs(due_ms - bench::WallNowMs());
+    start_us_ = bench::MonoNowUs();
+    driver0_ = bench::CpuSeconds(getpid());
+    tock0_ = bench::CpuSeconds(tock);
+  }
+  // Ends the window: *driver_pct and *tock_pct.
+  void End(double* driver_pct, double* tock_pct) const {
+    const int64_t us = std::max<int64_t>(1, bench::MonoNowUs() - start_us_);
+    const double s = static_cast<double>(us) / 1e6;
+    *driver_pct = (bench::CpuSeconds(getpid()) - driver0_) * 100 / s;
+    *tock_pct = (bench::CpuSeconds(tock_) - tock0_) * 100 / s;
+  }
+
+ private:
+  pid_t tock_;
+  int64_t start_us_ = 0;
+  double driver0_ = 0, tock0_ = 0;
+};
+
 // Delivery rate of `ids` due at due_ms: n / (last first-arrival - due). Fills *last_ms.
 double Rate(const Recorder& rx, const std::vector<int64_t>& ids, int64_t due_ms, int64_t* last_ms) {
   int64_t last = due_ms;
@@ -104,10 +134,13 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
     return res;
   }
   if (bench::WallNowMs() >= due_a) res.notes.push_back("phase A: creating ran past the due time");
+  CpuWindow cpu_a(tock.pid(), due_a);
   if (!rx.WaitForAll(ids_a, std::chrono::milliseconds(o.deliver_timeout_ms), o.common.cancelled)) {
     res.Violation("phase A: healthy tasks not all delivered\n" + tock.LogTail(1500));
     return res;
   }
+  double driver_cpu_a = 0, tock_cpu_a = 0;
+  cpu_a.End(&driver_cpu_a, &tock_cpu_a);
   int64_t last_a = 0;
   const double rate_a = Rate(rx, ids_a, due_a, &last_a);
   const double rss_base = bench::RssMiB(tock.pid());
@@ -156,8 +189,11 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
     return res;
   }
   if (bench::WallNowMs() >= due_b) res.notes.push_back("phase B: creating ran past the due time");
+  CpuWindow cpu_b(tock.pid(), due_b);
   const bool healthy_done =
       rx.WaitForAll(ids_b, std::chrono::milliseconds(o.deliver_timeout_ms), o.common.cancelled);
+  double driver_cpu_b = 0, tock_cpu_b = 0;
+  cpu_b.End(&driver_cpu_b, &tock_cpu_b);
   int64_t last_b = 0;
   const double rate_b = healthy_done ? Rate(rx, ids_b, due_h, &last_b) : 0;
   const int64_t held_by_hang = bad[0].rx->connections();  // modes[0] is kHang
@@ -210,6 +246,11 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
   res.Add("healthy_rate_with_bad", rate_b, "/s");
   res.Add("rate_ratio", rate_a > 0 ? rate_b / rate_a : 0, "", 2);
   res.Add("healthy_done_after", static_cast<double>(last_b - due_h), "ms");
+  res.Add("driver_cpu_alone", driver_cpu_a, "%");
+  res.Add("driver_cpu_with_bad", driver_cpu_b, "%");
+  res.Add("tock_cpu_alone", tock_cpu_a, "%");
+  res.Add("tock_cpu_with_bad", tock_cpu_b, "%");
+  res.Add("load", bench::LoadAvg1(), "", 1);
   res.Add("rss_base", rss_base, "MiB", 1);
   res.Add("rss_peak", rss_peak, "MiB", 1);
   res.Add("bad_checked", static_cast<double>(checked));
