@@ -32,6 +32,7 @@ struct Conn {
   bool close_after_out = false;
   bool want_write = false;  // EPOLLOUT registered
   uint64_t generation = 0;  // tells a reused fd number from the connection it was
+  int64_t received_wall_ms = 0;  // kernel receive time of the last bytes read (if stamped)
 };
 
 // Answers held back by the latency setting, in due order (one latency for all: FIFO).
@@ -43,6 +44,21 @@ struct Delayed {
   bool close;
   int64_t requests;
 };
+
+int64_t WallNowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// When the kernel took in the last bytes now readable on fd (wall ms): now minus TCP_INFO's
+// tcpi_last_data_recv, which counts in jiffies (a few ms coarse). 0 if unknown.
+int64_t KernelReceiveWallMs(int fd) {
+  tcp_info ti{};
+  socklen_t len = sizeof ti;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return 0;
+  return WallNowMs() - static_cast<int64_t>(ti.tcpi_last_data_recv);
+}
 
 int64_t NowUs() {
   timespec ts;
@@ -128,6 +144,9 @@ bool ServeBuffered(Conn* c, const httplib::Server::Handler& handler, int64_t* se
     if (c->in.size() < total) return true;  // the body is still arriving
     req.body.assign(c->in, head_end + 4, body_len);
     c->in.erase(0, total);
+    if (c->received_wall_ms > 0) {
+      req.headers.emplace(HookServer::kReceivedHeader, std::to_string(c->received_wall_ms));
+    }
     httplib::Response res;
     handler(req, res);
     ++*served;
@@ -249,6 +268,7 @@ void HookServer::Loop() {
       if ((events[i].events & EPOLLOUT) && !flush(fd, c)) continue;
       if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
       const bool closed = !ReadAvailable(fd, &c.in);  // end of stream or error
+      if (stamp_receive_times_ && !closed) c.received_wall_ms = KernelReceiveWallMs(fd);
       const size_t before = c.out.size();
       const bool close_before = c.close_after_out;
       int64_t served = 0;

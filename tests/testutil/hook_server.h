@@ -34,6 +34,14 @@ class HookServer {
   HookServer(const HookServer&) = delete;
   HookServer& operator=(const HookServer&) = delete;
 
+  // Before Start(): every request gets a header kReceivedHeader, the wall ms at which the
+  // kernel received its last bytes (TCP_INFO; a few ms coarse). It tells when the sender
+  // sent it, however far behind this loop runs (on loopback a send lands in the receiving
+  // socket at once): the fault suite's check of what a killed tock had sent before it died.
+  // Costs a getsockopt per read, so only where asked.
+  static constexpr const char* kReceivedHeader = "Hook-Received-Ms";
+  void StampReceiveTimes() { stamp_receive_times_ = true; }
+
   // Binds 127.0.0.1:0 (listen backlog 4096: tock opens its connections all at once at the
   // start of a burst) and starts the loop thread. On failure ok() stays false.
   void Start(httplib::Server::Handler handler);
@@ -60,6 +68,7 @@ class HookServer {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: Stop() wakes the loop
   int port_ = 0;
+  bool stamp_receive_times_ = false;  // set before Start(), read by the loop thread
   std::atomic<int> latency_ms_{0};
   std::atomic<int64_t> pending_{0};
   std::atomic<int64_t> max_pending_{0};

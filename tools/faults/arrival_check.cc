@@ -17,16 +17,20 @@ ArrivalCheck CheckArrivals(const Recorder& rx, const std::vector<int64_t>& acked
     std::sort(t.arrivals.begin(), t.arrivals.end(),
               [](const auto& a, const auto& b) { return a.wall_ms < b.wall_ms; });
     if (t.arrivals.front().wall_ms < t.scheduled_ms) ++c.early;
-    if (t.arrivals.front().wall_ms <= cut_ms) ++c.before_cut;
+    // Sent before the cut: by when the kernel took it in, not when the receiver read it.
+    const bool first_before_cut =
+        t.arrivals.front().received_ms <= cut_ms + Recorder::kReceivedSlackMs;
+    if (first_before_cut) ++c.before_cut;
+    if (first_before_cut && t.arrivals.front().wall_ms > cut_ms) ++c.read_after_cut;
     const int64_t extra = static_cast<int64_t>(t.arrivals.size()) - 1;
     c.duplicates += extra;
-    const bool explained =
-        extra == 1 && t.arrivals[0].wall_ms <= cut_ms && t.arrivals[1].wall_ms > fault_ms;
+    const bool explained = extra == 1 && first_before_cut && t.arrivals[1].wall_ms > fault_ms;
     if (extra > 0 && !explained && c.dup_unexplained++ == 0) {
       c.unexplained_example = "taskId " + std::to_string(id) + " due at " +
                               std::to_string(t.scheduled_ms - fault_ms) + " ms, arrived at";
       for (const Recorder::Arrival& a : t.arrivals) {
-        c.unexplained_example += " " + std::to_string(a.wall_ms - fault_ms) + " ms (attempt " +
+        c.unexplained_example += " " + std::to_string(a.wall_ms - fault_ms) + " ms (received " +
+                                 std::to_string(a.received_ms - fault_ms) + " ms, attempt " +
                                  std::to_string(a.attempt) + ")";
       }
       c.unexplained_example += ", from the fault; the fault over at " +
@@ -42,6 +46,7 @@ void AddArrivalCheck(const ArrivalCheck& c, const std::string& evidence_on_missi
   res->Add("missing", static_cast<double>(c.missing));
   res->Add("duplicates", static_cast<double>(c.duplicates));
   res->Add("dup_unexplained", static_cast<double>(c.dup_unexplained));
+  res->Add("read_after_cut", static_cast<double>(c.read_after_cut));
   if (c.acked == 0) res->notes.push_back("no task was acked");
   if (c.missing > 0) {
     res->Violation(std::to_string(c.missing) + " acked tasks never delivered (e.g. taskId " +

@@ -2,7 +2,7 @@
 // against what the Recorder saw. Every acked task arrived; none before its runtime; a task
 // arrived twice only if its first arrival came before the fault was over (`cut`: the kill -9,
 // or the moment the database took writes again: an attempt whose outcome could not be
-// written is repeated) and the repeat after the fault began; never three times; every
+// written is repeated; judged by when the kernel took the request in, Arrival::received_ms) and the repeat after the fault began; never three times; every
 // arrival's webhook-id is its taskId, so a repeat carries the same one.
 //
 // Thread-safety: a pure reading of the Recorder (which locks).
@@ -22,6 +22,7 @@ struct ArrivalCheck {
   int64_t missing = 0;
   int64_t first_missing = -1;   // a taskId never delivered, for the evidence
   int64_t before_cut = 0;       // first arrival at or before the cut
+  int64_t read_after_cut = 0;   // of those, read by the receiver only after the cut
   int64_t duplicates = 0;       // arrivals beyond each task's first
   int64_t dup_unexplained = 0;  // tasks repeated other than as above
   std::string unexplained_example;  // the first such task's arrivals, for the evidence

@@ -4,16 +4,25 @@
 // fault suite's rates (<= 20 000/s) that is cheap.
 #include "recorder.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "../bench/bench_util.h"
 
 namespace tock::faults {
 
 Recorder::Recorder() {
+  server_.StampReceiveTimes();
   server_.Start([this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
 }
 
 void Recorder::Handle(const httplib::Request& req, httplib::Response& res) {
   const int64_t now = bench::WallNowMs();
+  // When the kernel took the request in, which under load can be well before this loop got
+  // to it (see Arrival).
+  int64_t received = now;
+  const std::string stamp = req.get_header_value(testing::HookServer::kReceivedHeader);
+  if (!stamp.empty()) received = std::min<int64_t>(now, std::strtoll(stamp.c_str(), nullptr, 10));
   res.set_content("success", "text/plain");
   int64_t task_id = -1, attempt = 0, scheduled = 0;
   const bool parsed = bench::FindJsonInt(req.body, "taskId", &task_id);
@@ -32,7 +41,7 @@ void Recorder::Handle(const httplib::Request& req, httplib::Response& res) {
       if (scheduled > 0 && now < scheduled) ++early_;
       Task& t = tasks_[task_id];
       t.scheduled_ms = scheduled;
-      t.arrivals.push_back({now, attempt});
+      t.arrivals.push_back({now, received, attempt});
     }
   }
   cv_.notify_all();

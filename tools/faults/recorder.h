@@ -26,8 +26,14 @@ namespace tock::faults {
 
 class Recorder {
  public:
+  // TCP_INFO counts in jiffies (4 ms at this kernel's HZ=250): two of them.
+  static constexpr int64_t kReceivedSlackMs = 8;
   struct Arrival {
-    int64_t wall_ms = 0;
+    int64_t wall_ms = 0;  // when the receiver read it: after tock sent it
+    // When the kernel took it in (HookServer::kReceivedHeader), within kReceivedSlackMs of
+    // when tock sent it, however far behind the receiver's loop ran: what tells a request a
+    // killed tock sent just before it died from one sent after the restart.
+    int64_t received_ms = 0;
     int64_t attempt = 0;
   };
   struct Task {
