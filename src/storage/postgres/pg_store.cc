@@ -405,15 +405,21 @@ std::unique_ptr<Store::Batch> PgStore::NewBatch() { return std::make_unique<PgBa
 Status PgStore::Write(Batch& batch_in, bool sync) {
   const PgBatch& batch = static_cast<const PgBatch&>(batch_in);
   if (batch.writes().empty()) return Status::Ok();
+  // Two round trips whatever the batch holds: BEGIN and every statement in one pipeline,
+  // then, once the guarded puts' row counts are checked, COMMIT (or ROLLBACK).
+  std::vector<pg::Connection::Statement> statements;
+  statements.push_back({"BEGIN", Params()});
+  if (!sync) statements.push_back({"SET LOCAL synchronous_commit = off", Params()});
+  const size_t first = statements.size();
+  pg::PgWrites::Plan plan = batch.writes().Statements();
+  for (pg::Connection::Statement& st : plan.statements) statements.push_back(std::move(st));
   return pool_->Run([&](pg::Connection& c) -> Status {
-    // A deadlock with another transaction on the same rows (a node's lease renewal against
-    // an outcome's delete of the same due entries) rolls this one back whole: run it again.
-    // Giving up instead would repeat the batch's attempts (their outcomes unwritten).
+    // A deadlock with another transaction on the same rows rolls this one back whole: run it
+    // again. Giving up instead would repeat the batch's attempts (their outcomes unwritten).
     Status s;
     for (int tries = 1; tries <= kTransactionTries; ++tries) {
-      s = c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
-      if (!s.ok()) return s;
-      s = batch.writes().Apply(c);
+      Result<std::vector<Rows>> results = c.ExecPipeline(statements);
+      s = results.ok() ? pg::PgWrites::CheckGuards(plan, *results, first) : results.status();
       if (s.ok()) s = c.ExecScript("COMMIT");
       if (s.ok()) return s;
       (void)c.ExecScript("ROLLBACK");

@@ -37,7 +37,12 @@ Task SomeTask(uint64_t id) {
 }  // namespace
 
 TEST_CASE("PgStore: a batch is one transaction, and the last change to a key wins") {
-  auto store = OpenPg(testing::PgServer::Shared().NewDatabase());
+  // One connection: after the batch that fails half way below, the same connection serves
+  // the reads and writes that follow.
+  Result<std::unique_ptr<PgStore>> opened =
+      PgStore::Open({.url = testing::PgServer::Shared().NewDatabase(), .max_connections = 1});
+  REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+  std::unique_ptr<PgStore> store = std::move(opened).value();
   Result<uint64_t> first = store->AllocateTaskIds(3);
   REQUIRE(first.ok());
   {
@@ -75,10 +80,17 @@ TEST_CASE("PgStore: a batch is one transaction, and the last change to a key win
     Store::Batch& b = *b_owned;
     b.PutTask(SomeTask(999));
     b.PutMsgId("sched", 7000, 2);
+    b.PutDue(8000, 999);  // a statement after the failing one
     Status s = store->Write(b, true);
     CHECK(s.code() == Code::kConflict);
   }
   CHECK(store->GetTask(999).status().code() == Code::kNotFound);
+  std::vector<int64_t> after;
+  REQUIRE(store->ScanDue(7500, 10000, [&](int64_t ms, uint64_t) {
+    after.push_back(ms);
+    return true;
+  }).ok());
+  CHECK(after.empty());
   Result<std::optional<uint64_t>> msg = store->FindMsgId("sched", 7000);
   REQUIRE(msg.ok());
   CHECK(msg->value() == 1);
