@@ -1,11 +1,13 @@
 // DueLeases: the part of a shared store (PostgreSQL) that decides which node arms which due
 // entry. The embedded store has no such thing: one process owns the whole database.
 //
-// A node leases the due entries it arms; while it renews its leases no other node takes
-// them, and once it stops (a crash, a lost network) they run out and are anyone's. Lease
-// times are the database's clock, so the nodes' clocks need not agree. A node's owner
-// string is unique per process start, so a restarted node never mistakes its previous
-// life's leases for its own.
+// A node holds the due entries it arms under one lease of its own (per node, not per
+// entry): while it renews that lease no other node takes its entries. Once it stops (a
+// crash, a lost network) the lease runs out, and the next node to claim takes it over: it
+// frees every entry the lease covered, at once, and they are claimed like new ones.
+// Renewing costs the same however many entries the node holds. Lease times are the
+// database's clock, so the nodes' clocks need not agree. A node's owner string is unique per
+// process start, so a restarted node never mistakes its previous life's leases for its own.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -21,13 +23,20 @@ namespace tock {
 class DueLeases {
  public:
   virtual ~DueLeases() = default;
-  // Leases to `owner`, for lease_ms, up to `limit` entries due before until_ms that no node
-  // holds, and calls fn(due_ms, id) for each, in no particular order.
+  // Gives to `owner` up to `limit` entries due before until_ms that no live node holds (none,
+  // or a node whose lease ran out), and calls fn(due_ms, id) for each, in no particular
+  // order. Claims nothing unless owner's own lease is live (RenewLeases first).
   virtual Status ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
-                          int64_t lease_ms,
                           const std::function<void(int64_t, uint64_t)>& fn) = 0;
-  // Extends every lease `owner` holds to lease_ms from now; returns how many it holds.
-  virtual Result<uint64_t> RenewLeases(std::string_view owner, int64_t lease_ms) = 0;
+  enum class Renewal {
+    kRenewed,     // the lease was owner's still (even if it had run out, nobody took it
+                  // over): it now runs lease_ms from now, over every entry owner held
+    kTakenAfresh  // owner had none: the first call, or another node took it over and freed
+                  // every entry owner held (some may be other nodes' by now). A new lease
+                  // runs lease_ms from now, over nothing yet
+  };
+  // Extends (or takes) owner's lease to lease_ms from now: one row, whatever owner holds.
+  virtual Result<Renewal> RenewLeases(std::string_view owner, int64_t lease_ms) = 0;
   // Calls fn(due_ms, id) for each entry `owner` holds with (due_ms, id) >= (from_ms,
   // from_id), in (due_ms, id) order: what a node hands to its wheel again after a rewind.
   virtual Status ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,

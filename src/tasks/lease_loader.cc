@@ -67,12 +67,22 @@ Result<size_t> LeaseLoader::LoadOnce() {
   const bool held_before = holds_leases();
   if (!held_before || now_mono - last_renew_try_mono_ >= opts_.lease_ms / 3) {
     last_renew_try_mono_ = now_mono;
-    Result<uint64_t> held = leases_.RenewLeases(opts_.owner, opts_.lease_ms);
-    if (held.ok()) {
+    Result<DueLeases::Renewal> renewed = leases_.RenewLeases(opts_.owner, opts_.lease_ms);
+    if (renewed.ok()) {
       last_renew_ok_mono_.store(now_mono);
-      if (!held_before) log::Info("loader.leases_renewed", {{"held", *held}});
+      const bool afresh = *renewed == DueLeases::Renewal::kTakenAfresh;
+      // Afresh on the first pass is the normal start; later it means the lease ran out (this
+      // node's renewals failed for a whole lease) and another node took it over: every
+      // entry this node held was freed, and those still in its wheel may be attempted by
+      // their new holder too (the documented limitation in lease_loader.h).
+      if (afresh && started_) {
+        log::Error("loader.lease_lost", {{"lease_owner", opts_.owner}});
+      } else if (!held_before) {
+        log::Info("loader.leases_renewed", {{"lease_owner", opts_.owner}});
+      }
+      started_ = true;
     } else if (held_before && !holds_leases()) {
-      log::Error("loader.leases_lapsed", {{"error", held.status().message()}});
+      log::Error("loader.leases_lapsed", {{"error", renewed.status().message()}});
     }
   }
   std::vector<TimerService::Fired> batch;
@@ -103,7 +113,7 @@ Result<size_t> LeaseLoader::LoadOnce() {
   size_t claimed = 0;
   Status s = Status::Ok();
   if (room > 0) {
-    s = leases_.ClaimDue(opts_.owner, clock_.WallMs() + opts_.horizon_ms, room, opts_.lease_ms,
+    s = leases_.ClaimDue(opts_.owner, clock_.WallMs() + opts_.horizon_ms, room,
                          [&](int64_t ms, uint64_t id) {
                            batch.push_back({id, ms});
                            ++claimed;

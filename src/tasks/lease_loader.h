@@ -3,9 +3,11 @@
 //
 // Instead of a watermark over the whole index, the loader *leases* entries (DueLeases): a
 // pass claims the entries due before now + horizon that no node holds and hands them to the
-// wheel; only leased entries are ever in a node's wheel. Leases are renewed every lease/3;
-// a node that dies stops renewing, and within lease_ms + interval_ms another node's pass
-// claims its entries and attempts them again (same webhook-id: at-least-once).
+// wheel; only leased entries are ever in a node's wheel. The node's one lease (not one per
+// entry) is renewed every lease/3, one row whatever it holds; a node that dies stops
+// renewing, and within lease_ms + interval_ms another node's pass takes its lease over,
+// freeing its entries, and claims them and attempts them again (same webhook-id:
+// at-least-once).
 //
 // Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
 // loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.
@@ -90,6 +92,7 @@ class LeaseLoader final : public DueSource {
 
   std::mutex scan_mu_;                 // one pass at a time
   int64_t last_renew_try_mono_ = 0;    // GUARDED_BY(scan_mu_)
+  bool started_ = false;               // GUARDED_BY(scan_mu_): a renewal has succeeded
   std::atomic<int64_t> last_renew_ok_mono_{0};
 
   // A pending rewind: the next pass hands every entry this node holds from this key on to

@@ -57,19 +57,16 @@ std::string Unnest(const Columns& cols, int first) {
   return s + ")";
 }
 
-// Runs `sql` with one array parameter per column, built from `rows`; *affected (if given)
-// gets the number of rows the statement changed.
-Status RunArrays(Connection& conn, const std::string& sql, size_t columns,
-                 const std::vector<const std::vector<Cell>*>& rows, int64_t* affected = nullptr) {
+// `sql` with one array parameter per column, built from `rows`.
+Connection::Statement WithArrays(std::string sql, size_t columns,
+                                 const std::vector<const std::vector<Cell>*>& rows) {
   std::vector<ArrayLiteral> arrays(columns);
   for (const auto* row : rows) {
     for (size_t c = 0; c < columns; ++c) AddToArray(arrays[c], (*row)[c]);
   }
-  Params p;
-  for (const ArrayLiteral& a : arrays) p.Text(a.Finish());
-  Result<Rows> r = conn.Exec(sql, p);
-  if (r.ok() && affected != nullptr) *affected = r->affected();
-  return r.status();
+  Connection::Statement st{std::move(sql), Params()};
+  for (const ArrayLiteral& a : arrays) st.params.Text(a.Finish());
+  return st;
 }
 
 }  // namespace
@@ -110,7 +107,8 @@ void PgWrites::DeleteAllOf(const TableShape& table, Cell owner) {
   ++count_;
 }
 
-Status PgWrites::Apply(Connection& conn) const {
+PgWrites::Plan PgWrites::Statements() const {
+  Plan plan;
   for (const Pending& p : tables_) {
     const TableShape& t = *p.shape;
     const std::string table = t.name;
@@ -122,7 +120,7 @@ Status PgWrites::Apply(Connection& conn) const {
       for (const auto& o : owners) rows.push_back(&o);
       std::string sql = "DELETE FROM " + table + " t USING " + Unnest(owner, 1) + " WHERE t." +
                         t.key[0].first + " = x." + t.key[0].first;
-      TOCK_RETURN_IF_ERROR(RunArrays(conn, sql, 1, rows));
+      plan.statements.push_back(WithArrays(std::move(sql), 1, rows));
     }
     std::vector<const std::vector<Cell>*> deletes, puts;
     for (const auto& [key, op] : p.ops) (op.put ? puts : deletes).push_back(&op.cells);
@@ -132,7 +130,7 @@ Status PgWrites::Apply(Connection& conn) const {
         if (i > 0) sql += " AND ";
         sql += std::string("t.") + t.key[i].first + " = x." + t.key[i].first;
       }
-      TOCK_RETURN_IF_ERROR(RunArrays(conn, sql, t.key.size(), deletes));
+      plan.statements.push_back(WithArrays(std::move(sql), t.key.size(), deletes));
     }
     if (!puts.empty()) {
       Columns all = t.key;
@@ -162,13 +160,22 @@ Status PgWrites::Apply(Connection& conn) const {
           if (t.update_guard != nullptr) sql += std::string(" WHERE ") + t.update_guard;
         }
       }
-      int64_t affected = 0;
-      TOCK_RETURN_IF_ERROR(RunArrays(conn, sql, all.size(), puts, &affected));
-      if (t.update_guard != nullptr && affected != static_cast<int64_t>(puts.size())) {
-        return Status::Conflict(std::to_string(static_cast<int64_t>(puts.size()) - affected) +
-                                " row(s) of " + table +
-                                " were changed by another node since they were read");
+      if (t.update_guard != nullptr) {
+        plan.guards.push_back({plan.statements.size(), static_cast<int64_t>(puts.size()), t.name});
       }
+      plan.statements.push_back(WithArrays(std::move(sql), all.size(), puts));
+    }
+  }
+  return plan;
+}
+
+Status PgWrites::CheckGuards(const Plan& plan, const std::vector<Rows>& results,
+                             size_t first) {
+  for (const Plan::Guard& g : plan.guards) {
+    const int64_t affected = results.at(first + g.statement).affected();
+    if (affected != g.rows) {
+      return Status::Conflict(std::to_string(g.rows - affected) + " row(s) of " + g.table +
+                              " were changed by another node since they were read");
     }
   }
   return Status::Ok();

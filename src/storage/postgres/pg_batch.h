@@ -24,10 +24,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/postgres/pg_connection.h"
 
 namespace tock::pg {
-
-class Connection;
 
 // One column's value in a pending row.
 struct ByteString {
@@ -58,8 +57,22 @@ class PgWrites {
   size_t Count() const { return count_; }
   bool empty() const { return count_ == 0; }
 
-  // Runs the statements on `conn`, which the caller has inside a transaction.
-  Status Apply(Connection& conn) const;
+  // The statements that apply the batch, in order, for the caller to run inside one
+  // transaction (in one pipeline: none depends on another's result), and the puts under an
+  // update_guard, whose row counts CheckGuards() verifies before the caller commits.
+  struct Plan {
+    struct Guard {
+      size_t statement;  // index into statements
+      int64_t rows;      // the rows it must change: every put, or one was held back
+      const char* table;
+    };
+    std::vector<Connection::Statement> statements;
+    std::vector<Guard> guards;
+  };
+  Plan Statements() const;
+  // Conflict if a guarded put was held back (another node changed the row since it was
+  // read). results[first + i] is the result of plan.statements[i].
+  static Status CheckGuards(const Plan& plan, const std::vector<Rows>& results, size_t first);
 
  private:
   struct Op {

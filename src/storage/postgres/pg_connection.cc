@@ -185,7 +185,12 @@ bool IsRetryableTransaction(const Status& s) {
   return ends_with("(SQLSTATE 40P01)") || ends_with("(SQLSTATE 40001)");
 }
 
-bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::healthy() const {
+  // A connection left in pipeline mode or inside a transaction (a pipeline or a ROLLBACK cut
+  // short) would fail or, worse, join the next user's statements to that transaction.
+  return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
 
 Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
   std::string msg = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
@@ -203,26 +208,97 @@ Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
   return Status::Internal(text);
 }
 
+namespace {
+// A statement's parameters (Params' vectors) as libpq takes them; points into `values`,
+// which must outlive it.
+struct WireParams {
+  WireParams(const std::vector<std::string>& values, const std::vector<bool>& null,
+             const std::vector<bool>& binary)
+      : values(values.size()), lengths(values.size()), formats(values.size()) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      this->values[i] = null[i] ? nullptr : values[i].c_str();
+      lengths[i] = static_cast<int>(values[i].size());
+      formats[i] = binary[i] ? 1 : 0;
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+// The statement's first words, to name it in an error.
+std::string_view Head(std::string_view sql) { return sql.substr(0, sql.find_first_of("(\n")); }
+}  // namespace
+
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string query(sql);
-  size_t n = params.size();
-  std::vector<const char*> values(n);
-  std::vector<int> lengths(n);
-  std::vector<int> formats(n);
-  for (size_t i = 0; i < n; ++i) {
-    values[i] = params.null_[i] ? nullptr : params.values_[i].c_str();
-    lengths[i] = static_cast<int>(params.values_[i].size());
-    formats[i] = params.binary_[i] ? 1 : 0;
-  }
-  pg_result* res = PQexecParams(conn_, query.c_str(), static_cast<int>(n), nullptr,
-                                values.data(), lengths.data(), formats.data(), 0);
+  WireParams w(params.values_, params.null_, params.binary_);
+  pg_result* res = PQexecParams(conn_, query.c_str(), w.count(), nullptr, w.values.data(),
+                                w.lengths.data(), w.formats.data(), 0);
   ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    Status err = ErrorOf(res, query.substr(0, query.find_first_of("(\n")));
+    Status err = ErrorOf(res, Head(query));
     if (res != nullptr) PQclear(res);
     return err;
   }
   return Rows(res);
+}
+
+Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) return ErrorOf(nullptr, "pipeline");
+  Status failed = Status::Ok();
+  size_t sent = 0;
+  for (const Statement& st : statements) {
+    WireParams w(st.params.values_, st.params.null_, st.params.binary_);
+    if (PQsendQueryParams(conn_, st.sql.c_str(), w.count(), nullptr, w.values.data(),
+                          w.lengths.data(), w.formats.data(), 0) != 1) {
+      failed = ErrorOf(nullptr, "pipeline");
+      break;
+    }
+    ++sent;
+  }
+  // The sync marks the pipeline's end and flushes what libpq still buffers; the server
+  // holds its answers back until it arrives, so without it nothing is read (the connection
+  // stays in pipeline mode, healthy() is false, and the pool drops it). After an error the
+  // server skips every statement up to the sync; an explicit transaction among them is left
+  // aborted, for the caller's ROLLBACK.
+  std::vector<Rows> out;
+  if (PQpipelineSync(conn_) != 1) {
+    if (failed.ok()) failed = ErrorOf(nullptr, "pipeline");
+    return failed;
+  }
+  out.reserve(sent);
+  // Each statement sent yields one result (PGRES_PIPELINE_ABORTED for those the server
+  // skipped after an error) and then a NULL; then comes the sync's result. All of them are
+  // read, so that the connection is idle again and can leave pipeline mode.
+  for (size_t i = 0; i < sent; ++i) {
+    pg_result* res = PQgetResult(conn_);
+    if (res == nullptr) {  // the connection broke: healthy() says so, and the pool drops it
+      if (failed.ok()) failed = ErrorOf(nullptr, "pipeline");
+      break;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      out.emplace_back(res);
+    } else {
+      // The first error is the one to report; the skipped statements after it are its
+      // consequence.
+      if (failed.ok()) failed = ErrorOf(res, Head(statements[i].sql));
+      PQclear(res);
+    }
+    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);  // up to the NULL ending it
+  }
+  for (pg_result* res = PQgetResult(conn_); res != nullptr; res = PQgetResult(conn_)) {
+    const bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync) break;
+  }
+  // Fails only when results are left unread (the connection broke mid-way); healthy() is
+  // false for a connection left in pipeline mode, so the pool drops it.
+  if (PQexitPipelineMode(conn_) != 1 && failed.ok()) failed = ErrorOf(nullptr, "pipeline");
+  if (!failed.ok()) return failed;
+  return out;
 }
 
 Status Connection::ExecScript(std::string_view sql) {

@@ -89,7 +89,22 @@ class Connection {
   // Runs a script of statements without parameters (schema migrations).
   Status ExecScript(std::string_view sql);
 
-  // False once the connection is broken; the owner throws it away and opens another.
+  // One statement of a pipeline.
+  struct Statement {
+    std::string sql;
+    Params params;
+  };
+  // Sends every statement at once and then reads their results in order (libpq's pipeline
+  // mode): n statements cost one round trip instead of n, so none may need another's result.
+  // On the first that fails, returns its error; the server skips the rest, and an explicit
+  // transaction among them (BEGIN first) is left aborted, for the caller's ROLLBACK. Either
+  // way every result is read and the connection is left idle, out of pipeline mode (or, if
+  // it broke, !healthy()). Results are read only after everything is sent: libpq buffers
+  // them meanwhile, so a large one costs memory, not a stall.
+  Result<std::vector<Rows>> ExecPipeline(const std::vector<Statement>& statements);
+
+  // False once the connection is broken, or left in pipeline mode or inside a transaction
+  // (a failure cut the cleanup short); the owner throws it away and opens another.
   bool healthy() const;
 
  private:

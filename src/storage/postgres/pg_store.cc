@@ -405,15 +405,21 @@ std::unique_ptr<Store::Batch> PgStore::NewBatch() { return std::make_unique<PgBa
 Status PgStore::Write(Batch& batch_in, bool sync) {
   const PgBatch& batch = static_cast<const PgBatch&>(batch_in);
   if (batch.writes().empty()) return Status::Ok();
+  // Two round trips whatever the batch holds: BEGIN and every statement in one pipeline,
+  // then, once the guarded puts' row counts are checked, COMMIT (or ROLLBACK).
+  std::vector<pg::Connection::Statement> statements;
+  statements.push_back({"BEGIN", Params()});
+  if (!sync) statements.push_back({"SET LOCAL synchronous_commit = off", Params()});
+  const size_t first = statements.size();
+  pg::PgWrites::Plan plan = batch.writes().Statements();
+  for (pg::Connection::Statement& st : plan.statements) statements.push_back(std::move(st));
   return pool_->Run([&](pg::Connection& c) -> Status {
-    // A deadlock with another transaction on the same rows (a node's lease renewal against
-    // an outcome's delete of the same due entries) rolls this one back whole: run it again.
-    // Giving up instead would repeat the batch's attempts (their outcomes unwritten).
+    // A deadlock with another transaction on the same rows rolls this one back whole: run it
+    // again. Giving up instead would repeat the batch's attempts (their outcomes unwritten).
     Status s;
     for (int tries = 1; tries <= kTransactionTries; ++tries) {
-      s = c.ExecScript(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
-      if (!s.ok()) return s;
-      s = batch.writes().Apply(c);
+      Result<std::vector<Rows>> results = c.ExecPipeline(statements);
+      s = results.ok() ? pg::PgWrites::CheckGuards(plan, *results, first) : results.status();
       if (s.ok()) s = c.ExecScript("COMMIT");
       if (s.ok()) return s;
       (void)c.ExecScript("ROLLBACK");
@@ -780,21 +786,72 @@ Status PgStore::ScanSchedules(std::string_view from_id,
 
 // The database's clock in milliseconds, for leases.
 #define TOCK_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+// due.lease_until_ms of a row held under its node's lease (node_leases), not a per-row lease
+// (schema.cc, migration 3): the largest bigint, so that a node of the previous release, which
+// takes rows whose per-row lease has ended, never takes it.
+#define TOCK_PG_NODE_LEASED "9223372036854775807"
 
+// How the node leases work (storage/due_leases.h), and why each step is safe against the
+// others running at the same time on other nodes (read committed: each statement sees what
+// was committed when it began; a row lock waited for is re-checked on the row's newest
+// version, but the rest of the statement keeps its older view):
+//  - A due row is free when owner IS NULL, or when it carries a per-row lease of the previous
+//    release that ran out (lease_until_ms < now; TOCK_PG_NODE_LEASED never is). Both are
+//    facts of the row itself, so the re-check of a row another node claimed a moment ago
+//    finds it taken. (Asking "has the row's owner a lease?" instead is wrong on that
+//    re-check: a node that started after the claimer's statement began has a lease the
+//    statement cannot see, and the row it claimed would be taken from it.)
+//  - A node claims only while it holds a lock (FOR KEY SHARE) on its own live lease row, to
+//    its commit. A taker must delete that row first, so it waits or skips.
+//  - Taking over a dead node (ClaimDue's reaping): delete its lease row (expired, and not
+//    locked: SKIP LOCKED passes over one whose node is renewing or claiming right now), then
+//    free all its rows in the same transaction, in a later statement, which therefore sees
+//    every claim of that node (each committed before the delete could lock the row). The
+//    rows become free, not the taker's: from there on they are claimed like any other.
+//  - A renewal that finds its lease row gone (reaped) inserts a new one and says so
+//    (kTakenAfresh): everything it held was freed. A renewal that finds the row, even
+//    expired, was not taken over (a takeover deletes the row with the freeing).
+//  - Two reapers cannot both take one node: the second's delete skips the row the first
+//    locked, or finds it gone. Nothing locks due rows and then a lease row, so a reaper
+//    (lease row, then due rows) deadlocks with nothing.
 Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
-                         int64_t lease_ms, const std::function<void(int64_t, uint64_t)>& fn) {
+                         const std::function<void(int64_t, uint64_t)>& fn) {
   Result<Rows> rows = Status::Internal("unset");
   TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
-    // SKIP LOCKED: nodes claiming at the same moment take different rows instead of
-    // queueing behind each other's locks.
-    rows = c.Exec(
-        "WITH picked AS (SELECT due_ms, id FROM due WHERE due_ms < $1 AND (owner IS NULL OR "
-        "lease_until_ms < " TOCK_PG_NOW_MS ") ORDER BY due_ms, id LIMIT $2 "
-        "FOR UPDATE SKIP LOCKED) "
-        "UPDATE due d SET owner = $3, lease_until_ms = " TOCK_PG_NOW_MS " + $4 FROM picked "
-        "WHERE d.due_ms = picked.due_ms AND d.id = picked.id RETURNING d.due_ms, d.id",
-        Params().Int(until_ms).Int(static_cast<int64_t>(limit)).Text(owner).Int(lease_ms));
-    return rows.status();
+    // Two round trips when no node died (a third frees a dead node's rows).
+    Result<std::vector<Rows>> reaped = c.ExecPipeline({
+        {"BEGIN", Params()},
+        {"DELETE FROM node_leases WHERE owner IN (SELECT owner FROM node_leases WHERE "
+         "lease_until_ms < " TOCK_PG_NOW_MS " FOR UPDATE SKIP LOCKED) RETURNING owner",
+         Params()}});
+    Status s = reaped.status();
+    if (s.ok() && (*reaped)[1].size() > 0) {
+      pg::ArrayLiteral dead;
+      for (int i = 0; i < (*reaped)[1].size(); ++i) dead.Text((*reaped)[1].Text(i, 0));
+      s = c.Exec("UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = ANY($1::text[])",
+                 Params().Text(dead.Finish())).status();
+    }
+    if (s.ok()) {
+      // SKIP LOCKED: nodes claiming at the same moment take different rows instead of
+      // queueing behind each other's locks. Without a live lease of its own (none yet, or
+      // it ran out) a node claims nothing: any other node could take it all at once.
+      Result<std::vector<Rows>> claimed = c.ExecPipeline({
+          {"SELECT 1 FROM node_leases WHERE owner = $1 AND lease_until_ms >= " TOCK_PG_NOW_MS
+           " FOR KEY SHARE",
+           Params().Text(owner)},
+          {"WITH picked AS (SELECT due_ms, id FROM due WHERE due_ms < $1 AND (owner IS NULL "
+           "OR lease_until_ms < " TOCK_PG_NOW_MS ") AND EXISTS (SELECT 1 FROM node_leases "
+           "WHERE owner = $3 AND lease_until_ms >= " TOCK_PG_NOW_MS ") "
+           "ORDER BY due_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+           "UPDATE due d SET owner = $3, lease_until_ms = " TOCK_PG_NODE_LEASED " FROM picked "
+           "WHERE d.due_ms = picked.due_ms AND d.id = picked.id RETURNING d.due_ms, d.id",
+           Params().Int(until_ms).Int(static_cast<int64_t>(limit)).Text(owner)},
+          {"COMMIT", Params()}});
+      s = claimed.status();
+      if (s.ok()) rows = std::move((*claimed)[1]);
+    }
+    if (!s.ok()) (void)c.ExecScript("ROLLBACK");
+    return s;
   }));
   for (int i = 0; i < rows->size(); ++i) {
     fn(rows->Int64(i, 0), static_cast<uint64_t>(rows->Int64(i, 1)));
@@ -802,23 +859,23 @@ Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
   return Status::Ok();
 }
 
-Result<uint64_t> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {
-  uint64_t held = 0;
+Result<DueLeases::Renewal> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {
+  Renewal out = Renewal::kRenewed;
   TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
-    // SKIP LOCKED: a row another transaction holds is this node's own outcome being written
-    // (it deletes the row) or a cancel; waiting for it delayed renewals, and locking the rows
-    // in another order than that delete deadlocked with it. A row skipped keeps the lease of
-    // the last renewal, two thirds of it still to run, and is renewed on the next pass.
+    // One row, whatever the node holds. Its row still there means no node took it over,
+    // even if it ran out meanwhile (see ClaimDue); gone means another node did.
     Result<Rows> r = c.Exec(
-        "WITH mine AS (SELECT due_ms, id FROM due WHERE owner = $1 FOR UPDATE SKIP LOCKED) "
-        "UPDATE due d SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 FROM mine "
-        "WHERE d.due_ms = mine.due_ms AND d.id = mine.id",
+        "UPDATE node_leases SET lease_until_ms = " TOCK_PG_NOW_MS " + $2 WHERE owner = $1",
         Params().Text(owner).Int(lease_ms));
     if (!r.ok()) return r.status();
-    held = static_cast<uint64_t>(r->affected());
-    return Status::Ok();
+    if (r->affected() == 1) return Status::Ok();
+    out = Renewal::kTakenAfresh;
+    // ON CONFLICT: only this node writes its own row, but an error here would be no better.
+    return c.Exec("INSERT INTO node_leases VALUES ($1, " TOCK_PG_NOW_MS " + $2) "
+                  "ON CONFLICT (owner) DO UPDATE SET lease_until_ms = EXCLUDED.lease_until_ms",
+                  Params().Text(owner).Int(lease_ms)).status();
   }));
-  return held;
+  return out;
 }
 
 Status PgStore::ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,
@@ -842,8 +899,16 @@ Status PgStore::ListLeased(std::string_view owner, int64_t from_ms, uint64_t fro
 
 Status PgStore::ReleaseLeases(std::string_view owner) {
   return pool_->Run([&](pg::Connection& c) -> Status {
-    return c.Exec("UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = $1",
-                  Params().Text(owner)).status();
+    // A takeover of this node's own making, in one round trip: the lease row and the rows it
+    // covers go together, as in ClaimDue's reaping.
+    Result<std::vector<Rows>> r = c.ExecPipeline({
+        {"BEGIN", Params()},
+        {"DELETE FROM node_leases WHERE owner = $1", Params().Text(owner)},
+        {"UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = $1",
+         Params().Text(owner)},
+        {"COMMIT", Params()}});
+    if (!r.ok()) (void)c.ExecScript("ROLLBACK");
+    return r.status();
   });
 }
 

@@ -165,6 +165,20 @@ CREATE INDEX tasks_by_app_status_due ON tasks (app_key, status, runtime_ms, id);
 CREATE INDEX tasks_failed_by_app_time ON tasks (app_key, finished_ms, id) WHERE status = 4;
 CREATE INDEX task_nos_by_prefix ON task_nos (app_key, task_no COLLATE "C");
 )sql",
+    // 3: one lease per node instead of one per due row (issue 12). A due row names the node
+    // that holds it (due.owner); that node's row here says until when. Renewing is one row
+    // however many entries the node holds (it rewrote every held due row every ttl/3
+    // before). due.lease_until_ms stays for nodes of the previous release still running
+    // during an upgrade: rows claimed under a node lease carry the largest bigint there, so
+    // such a node never takes them, and the rows it leased itself (finite, as every row of a
+    // database migrated from 2 is) are free to this release's nodes only once that lease
+    // runs out (pg_store.cc, TOCK_PG_NODE_LEASED). No row needs rewriting here.
+    R"sql(
+CREATE TABLE node_leases (
+  owner text PRIMARY KEY,
+  lease_until_ms bigint NOT NULL    -- the database's clock, ms since the epoch
+);
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -173,7 +187,9 @@ constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations
 
 int KnownSchemaVersion() { return kKnown; }
 
-Status Migrate(Connection& conn) {
+Status Migrate(Connection& conn) { return MigrateTo(conn, kKnown); }
+
+Status MigrateTo(Connection& conn, int target) {
   TOCK_RETURN_IF_ERROR(conn.ExecScript("BEGIN"));
   auto fail = [&](Status s) {
     (void)conn.ExecScript("ROLLBACK");
@@ -195,15 +211,15 @@ Status Migrate(Connection& conn) {
                                 std::to_string(kKnown) +
                                 "): run the tock release that migrated it, or a newer one"));
   }
-  for (int n = have + 1; n <= kKnown; ++n) {
+  for (int n = have + 1; n <= target; ++n) {
     Status s = conn.ExecScript(kMigrations[n - 1]);
     if (!s.ok()) {
       return fail(Status(s.code(), "store: schema migration " + std::to_string(n) +
                                        " failed: " + s.message()));
     }
   }
-  if (kKnown > have) {
-    Result<Rows> set = conn.Exec("UPDATE tock_schema SET version = $1", Params().Int(kKnown));
+  if (target > have) {
+    Result<Rows> set = conn.Exec("UPDATE tock_schema SET version = $1", Params().Int(target));
     if (!set.ok()) return fail(set.status());
   }
   return conn.ExecScript("COMMIT");

@@ -24,5 +24,8 @@ int KnownSchemaVersion();
 // Applies the migrations the database lacks. Unavailable when the database is unreachable;
 // Invalid when its schema is newer than KnownSchemaVersion().
 Status Migrate(Connection& conn);
+// Migrate() up to migration `target` (<= KnownSchemaVersion()) only: for tests of a database
+// an earlier release made.
+Status MigrateTo(Connection& conn, int target);
 
 }  // namespace tock::pg

@@ -80,6 +80,50 @@ TEST_CASE("pg::Connection: errors become tock's codes, and the password is never
   CHECK(nouser.status().message().find("must name a user") != std::string::npos);
 }
 
+TEST_CASE("pg::Connection: a pipeline answers each statement, and after a failing one is "
+          "left usable with its transaction rolled back") {
+  auto conn = MustOpen(testing::PgServer::Shared().NewDatabase());
+  REQUIRE(conn->ExecScript("CREATE TABLE k (id bigint PRIMARY KEY)").ok());
+  auto insert = [](int64_t id) {
+    return Connection::Statement{"INSERT INTO k VALUES ($1)", Params().Int(id)};
+  };
+  Result<std::vector<Rows>> ok = conn->ExecPipeline(
+      {{"BEGIN", Params()}, insert(1), {"SELECT count(*) FROM k", Params()},
+       {"UPDATE k SET id = id WHERE id >= $1", Params().Int(0)}, {"COMMIT", Params()}});
+  REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+  REQUIRE(ok->size() == 5);
+  CHECK((*ok)[1].affected() == 1);
+  CHECK((*ok)[2].Int64(0, 0) == 1);  // a later statement sees an earlier one's change
+  CHECK((*ok)[3].affected() == 1);
+  CHECK(conn->healthy());
+
+  // The third insert fails (id 1 exists); the server skips the fourth and the COMMIT, and
+  // the transaction is left aborted for the caller's ROLLBACK.
+  Result<std::vector<Rows>> failed = conn->ExecPipeline(
+      {{"BEGIN", Params()}, insert(2), insert(1), insert(3), {"COMMIT", Params()}});
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().code() == Code::kConflict);
+  CHECK(failed.status().message().find("23505") != std::string::npos);
+  CHECK_FALSE(conn->healthy());  // inside the aborted transaction: not for a pool to reuse
+  REQUIRE(conn->ExecScript("ROLLBACK").ok());
+  CHECK(conn->healthy());
+  Result<Rows> left = conn->Exec("SELECT id FROM k ORDER BY id");
+  REQUIRE_MESSAGE(left.ok(), left.status().message());
+  REQUIRE(left->size() == 1);
+  CHECK(left->Int64(0, 0) == 1);
+
+  // Without BEGIN the pipeline is one implicit transaction, rolled back whole at the sync:
+  // nothing to clean up.
+  Result<std::vector<Rows>> implicit = conn->ExecPipeline({insert(4), insert(1), insert(5)});
+  REQUIRE_FALSE(implicit.ok());
+  CHECK(conn->healthy());
+  Result<std::vector<Rows>> again = conn->ExecPipeline(
+      {{"SELECT count(*) FROM k", Params()}, {"SELECT $1::text", Params().Text("still here")}});
+  REQUIRE_MESSAGE(again.ok(), again.status().message());
+  CHECK((*again)[0].Int64(0, 0) == 1);
+  CHECK((*again)[1].Text(0, 0) == "still here");
+}
+
 TEST_CASE("pg::Migrate: creates the schema once, even with nodes starting together") {
   std::string url = testing::PgServer::Shared().NewDatabase();
   std::vector<std::thread> nodes;

@@ -12,6 +12,7 @@
 
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_store.h"
+#include "storage/postgres/schema.h"
 #include "testutil/pg_server.h"
 
 namespace tock {
@@ -34,10 +35,50 @@ Task SomeTask(uint64_t id) {
   return t;
 }
 
+// The one number a query of `sql` answers.
+int64_t QueryInt(pg::Connection& c, const char* sql) {
+  Result<pg::Rows> r = c.Exec(sql);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  REQUIRE(r->size() == 1);
+  return r->Int64(0, 0);
+}
+
+// Writes due entries 1..n, each due at its id (in ms).
+void PutDueEntries(Store& store, uint64_t n) {
+  std::unique_ptr<Store::Batch> batch = store.NewBatch();
+  for (uint64_t id = 1; id <= n; ++id) batch->PutDue(static_cast<int64_t>(id), id);
+  REQUIRE(store.Write(*batch, true).ok());
+}
+
+// owner's renewal, which must succeed.
+DueLeases::Renewal Renew(DueLeases& leases, const std::string& owner, int64_t lease_ms) {
+  Result<DueLeases::Renewal> r = leases.RenewLeases(owner, lease_ms);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  return *r;
+}
+
+// How many entries due before until_ms owner claims (the claim must succeed).
+size_t Claim(DueLeases& leases, const std::string& owner, int64_t until_ms = 10000) {
+  size_t claimed = 0;
+  REQUIRE(leases.ClaimDue(owner, until_ms, 100000, [&](int64_t, uint64_t) { ++claimed; }).ok());
+  return claimed;
+}
+
+// Gives owner a lease of lease_ms and claims for it what is due before 10 s: how many.
+size_t LeaseAndClaim(DueLeases& leases, const std::string& owner, int64_t lease_ms) {
+  Renew(leases, owner, lease_ms);
+  return Claim(leases, owner);
+}
+
 }  // namespace
 
 TEST_CASE("PgStore: a batch is one transaction, and the last change to a key wins") {
-  auto store = OpenPg(testing::PgServer::Shared().NewDatabase());
+  // One connection: after the batch that fails half way below, the same connection serves
+  // the reads and writes that follow.
+  Result<std::unique_ptr<PgStore>> opened =
+      PgStore::Open({.url = testing::PgServer::Shared().NewDatabase(), .max_connections = 1});
+  REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+  std::unique_ptr<PgStore> store = std::move(opened).value();
   Result<uint64_t> first = store->AllocateTaskIds(3);
   REQUIRE(first.ok());
   {
@@ -75,10 +116,17 @@ TEST_CASE("PgStore: a batch is one transaction, and the last change to a key win
     Store::Batch& b = *b_owned;
     b.PutTask(SomeTask(999));
     b.PutMsgId("sched", 7000, 2);
+    b.PutDue(8000, 999);  // a statement after the failing one
     Status s = store->Write(b, true);
     CHECK(s.code() == Code::kConflict);
   }
   CHECK(store->GetTask(999).status().code() == Code::kNotFound);
+  std::vector<int64_t> after;
+  REQUIRE(store->ScanDue(7500, 10000, [&](int64_t ms, uint64_t) {
+    after.push_back(ms);
+    return true;
+  }).ok());
+  CHECK(after.empty());
   Result<std::optional<uint64_t>> msg = store->FindMsgId("sched", 7000);
   REQUIRE(msg.ok());
   CHECK(msg->value() == 1);
@@ -236,18 +284,23 @@ TEST_CASE("PgStore: leases give each due entry to one node, and back when they r
     batch.PutDue(5000, 101);  // beyond the horizon below
     REQUIRE(a->Write(batch, true).ok());
   }
+  // Without a lease of its own a node claims nothing.
+  CHECK(Claim(*a, "node-a", 1000) == 0);
+  CHECK(Renew(*a, "node-a", 60000) == DueLeases::Renewal::kTakenAfresh);
+  REQUIRE(b->RenewLeases("node-b", 60000).ok());
+
   // Two nodes claiming together split the entries: none twice, none missed.
   std::vector<uint64_t> got_a, got_b;
   std::thread ta([&] {
     for (int i = 0; i < 10; ++i) {
-      REQUIRE(a->ClaimDue("node-a", 1000, 7, 60000, [&](int64_t, uint64_t id) {
+      REQUIRE(a->ClaimDue("node-a", 1000, 7, [&](int64_t, uint64_t id) {
         got_a.push_back(id);
       }).ok());
     }
   });
   std::thread tb([&] {
     for (int i = 0; i < 10; ++i) {
-      REQUIRE(b->ClaimDue("node-b", 1000, 7, 60000, [&](int64_t, uint64_t id) {
+      REQUIRE(b->ClaimDue("node-b", 1000, 7, [&](int64_t, uint64_t id) {
         got_b.push_back(id);
       }).ok());
     }
@@ -261,47 +314,153 @@ TEST_CASE("PgStore: leases give each due entry to one node, and back when they r
   for (uint64_t i = 0; i < 100; ++i) CHECK(all[i] == i + 1);
 
   // Held leases are renewed and not claimed again; released ones are claimed at once.
-  Result<uint64_t> held = a->RenewLeases("node-a", 60000);
-  REQUIRE(held.ok());
-  CHECK(*held == got_a.size());
-  size_t again = 0;
-  REQUIRE(b->ClaimDue("node-b", 1000, 1000, 60000, [&](int64_t, uint64_t) { ++again; }).ok());
-  CHECK(again == 0);
+  CHECK(Renew(*a, "node-a", 60000) == DueLeases::Renewal::kRenewed);
+  CHECK(Claim(*b, "node-b", 1000) == 0);
   REQUIRE(a->ReleaseLeases("node-a").ok());
-  REQUIRE(b->ClaimDue("node-b", 1000, 1000, 60000, [&](int64_t, uint64_t) { ++again; }).ok());
-  CHECK(again == got_a.size());
+  CHECK(Claim(*b, "node-b", 1000) == got_a.size());
 
-  // A node whose leases ran out (here: set to have ended 1 ms ago) loses its entries.
+  // A lease that ran out but was not taken over is still the node's, with its entries.
   REQUIRE(b->RenewLeases("node-b", -1).ok());
-  size_t taken = 0;
-  REQUIRE(a->ClaimDue("node-a", 1000, 1000, 60000, [&](int64_t, uint64_t) { ++taken; }).ok());
-  CHECK(taken == 100);
+  CHECK(Renew(*b, "node-b", 60000) == DueLeases::Renewal::kRenewed);
+  size_t kept = 0;
+  REQUIRE(b->ListLeased("node-b", 0, 0, [&](int64_t, uint64_t) { ++kept; }).ok());
+  CHECK(kept == 100);
+
+  // A node whose lease ran out (here: set to have ended 1 ms ago) loses its entries to the
+  // next claim, and hears of it when it renews next.
+  REQUIRE(b->RenewLeases("node-b", -1).ok());
+  REQUIRE(a->RenewLeases("node-a", 60000).ok());
+  CHECK(Claim(*a, "node-a", 1000) == 100);
+  CHECK(Renew(*b, "node-b", 60000) == DueLeases::Renewal::kTakenAfresh);
+  CHECK(Claim(*b, "node-b", 1000) == 0);  // a's now
+  size_t back = 0;
+  REQUIRE(b->ListLeased("node-b", 0, 0, [&](int64_t, uint64_t) { ++back; }).ok());
+  CHECK(back == 0);
 }
 
-TEST_CASE("PgStore: renewing leases skips a due row another transaction holds, not waits") {
-  // The row an outcome is deleting: a renewal that waited for it was late, and one that
-  // locked the node's rows in another order than the delete deadlocked with it.
+TEST_CASE("PgStore: a renewal rewrites one row, however many due entries the node holds") {
+  // It rewrote every held due row before (issue 12): 100 000 row updates per pass with a
+  // burst in hand, and waits on the rows an outcome was deleting.
   std::string url = testing::PgServer::Shared().NewDatabase();
   auto a = OpenPg(url);
-  {
-    std::unique_ptr<Store::Batch> batch = a->NewBatch();
-    for (uint64_t id = 1; id <= 3; ++id) batch->PutDue(static_cast<int64_t>(id), id);
-    REQUIRE(a->Write(*batch, true).ok());
-  }
-  size_t claimed = 0;
-  REQUIRE(a->ClaimDue("node-a", 1000, 10, 60000, [&](int64_t, uint64_t) { ++claimed; }).ok());
-  REQUIRE(claimed == 3);
-  Result<std::unique_ptr<pg::Connection>> locker = pg::Connection::Open(url);
-  REQUIRE_MESSAGE(locker.ok(), locker.status().message());
-  REQUIRE((*locker)->ExecScript("BEGIN").ok());
-  REQUIRE((*locker)->Exec("SELECT id FROM due WHERE id = 1 FOR UPDATE").ok());
+  PutDueEntries(*a, 2000);
+  REQUIRE(LeaseAndClaim(*a, "node-a", 60000) == 2000);
+  Result<std::unique_ptr<pg::Connection>> peek = pg::Connection::Open(url);
+  REQUIRE_MESSAGE(peek.ok(), peek.status().message());
+  // A row's xmin is the transaction that last wrote it: unchanged means not rewritten.
+  const char* kVersions = "SELECT count(DISTINCT xmin::text), min(xmin::text) FROM due";
+  Result<pg::Rows> before = (*peek)->Exec(kVersions);
+  REQUIRE(before.ok());
+  // One due row locked by another transaction (an outcome deleting it) holds nothing up.
+  REQUIRE((*peek)->ExecScript("BEGIN").ok());
+  REQUIRE((*peek)->Exec("SELECT id FROM due WHERE id = 1 FOR UPDATE").ok());
   auto renewed = std::async(std::launch::async, [&] { return a->RenewLeases("node-a", 60000); });
   const bool done = renewed.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
-  (void)(*locker)->ExecScript("ROLLBACK");  // lets a waiting renewal finish either way
-  REQUIRE_MESSAGE(done, "RenewLeases waited for the locked row");
-  Result<uint64_t> held = renewed.get();
-  REQUIRE(held.ok());
-  CHECK(*held == 2);
+  (void)(*peek)->ExecScript("ROLLBACK");  // lets a waiting renewal finish either way
+  REQUIRE_MESSAGE(done, "RenewLeases waited for a locked due row");
+  Result<DueLeases::Renewal> r = renewed.get();
+  REQUIRE(r.ok());
+  CHECK(*r == DueLeases::Renewal::kRenewed);
+  Result<pg::Rows> after = (*peek)->Exec(kVersions);
+  REQUIRE(after.ok());
+  CHECK(after->Text(0, 0) == before->Text(0, 0));
+  CHECK(after->Text(0, 1) == before->Text(0, 1));
+  CHECK(QueryInt(**peek, "SELECT count(*) FROM node_leases") == 1);
+}
+
+TEST_CASE("PgStore: a dead node's entries are taken over once its lease runs out, and not before") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto dead = OpenPg(url);
+  auto alive = OpenPg(url);
+  PutDueEntries(*dead, 50);
+  REQUIRE(alive->RenewLeases("alive", 60000).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(LeaseAndClaim(*dead, "dead", 400) == 50);
+  // `dead` renews no more. Polled against the database's clock, with a generous deadline.
+  size_t taken = 0;
+  for (int i = 0; i < 400 && taken < 50; ++i) {
+    REQUIRE(alive->ClaimDue("alive", 1000, 1000, [&](int64_t, uint64_t) { ++taken; }).ok());
+    if (taken < 50) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(taken == 50);
+  // Not before the lease ended: 400 ms from the renewal (t0 came just before it; the
+  // database's clock and this one are the same machine's).
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(350));
+  // The dead node's lease row is gone, and nothing names it any more.
+  Result<std::unique_ptr<pg::Connection>> peek = pg::Connection::Open(url);
+  REQUIRE(peek.ok());
+  Result<pg::Rows> owners = (*peek)->Exec("SELECT owner FROM node_leases");
+  REQUIRE(owners.ok());
+  REQUIRE(owners->size() == 1);
+  CHECK(owners->Text(0, 0) == "alive");
+  CHECK(QueryInt(**peek, "SELECT count(*) FROM due WHERE owner = 'dead'") == 0);
+}
+
+TEST_CASE("PgStore: a takeover frees all of the dead node's entries, not only those claimed") {
+  // The taker claims up to its limit; the rest are free to any node, not left to the dead.
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto store = OpenPg(url);
+  PutDueEntries(*store, 30);
+  REQUIRE(LeaseAndClaim(*store, "dead", 60000) == 30);
+  REQUIRE(store->RenewLeases("dead", -1).ok());  // its lease ended 1 ms ago
+  REQUIRE(store->RenewLeases("taker", 60000).ok());
+  REQUIRE(store->RenewLeases("other", 60000).ok());
+  std::vector<uint64_t> taker, other;
+  REQUIRE(store->ClaimDue("taker", 1000, 10, [&](int64_t, uint64_t id) {
+    taker.push_back(id);
+  }).ok());
+  REQUIRE(store->ClaimDue("other", 1000, 1000, [&](int64_t, uint64_t id) {
+    other.push_back(id);
+  }).ok());
+  CHECK(taker.size() == 10);
+  CHECK(other.size() == 20);
+  std::vector<uint64_t> all = taker;
+  all.insert(all.end(), other.begin(), other.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  CHECK(all.size() == 30);
+  Result<DueLeases::Renewal> back = store->RenewLeases("dead", 60000);
+  REQUIRE(back.ok());
+  CHECK(*back == DueLeases::Renewal::kTakenAfresh);
+}
+
+TEST_CASE("PgStore: on a database of schema 2, entries the previous release leased stay its "
+          "own while leased") {
+  // An upgrade runs both releases for a while: the old one leases each due row itself, and
+  // the new one migrates the database under it (3: node_leases).
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  Result<std::unique_ptr<pg::Connection>> old = pg::Connection::Open(url);
+  REQUIRE(old.ok());
+  REQUIRE(pg::MigrateTo(**old, 2).ok());
+  // What the previous release's claims wrote: a per-row lease, live for a minute (rows 1,
+  // 2) or ended (row 3); row 4 is nobody's.
+  REQUIRE((*old)->Exec("INSERT INTO due SELECT g, g, NULL, 0 FROM generate_series(1, 4) g")
+              .ok());
+  REQUIRE((*old)->Exec("UPDATE due SET owner = 'old', lease_until_ms = "
+                       "(extract(epoch FROM clock_timestamp()) * 1000)::bigint + 60000 "
+                       "WHERE id <= 2").ok());
+  REQUIRE((*old)->Exec("UPDATE due SET owner = 'old', lease_until_ms = 1 WHERE id = 3").ok());
+
+  auto a = OpenPg(url);  // migrates to 3
+  CHECK(QueryInt(**old, "SELECT version FROM tock_schema") == pg::KnownSchemaVersion());
+  REQUIRE(a->RenewLeases("new", 60000).ok());
+  std::vector<uint64_t> got;
+  REQUIRE(a->ClaimDue("new", 1000, 1000, [&](int64_t, uint64_t id) { got.push_back(id); }).ok());
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<uint64_t>{3, 4});
+  // The old release's renewal still holds its rows; what this release holds, its claim
+  // (lease_until_ms < now) never takes.
+  REQUIRE((*old)->Exec("UPDATE due SET lease_until_ms = "
+                       "(extract(epoch FROM clock_timestamp()) * 1000)::bigint + 60000 "
+                       "WHERE owner = 'old'").ok());
+  CHECK(QueryInt(**old, "SELECT count(*) FROM due WHERE owner IS NULL OR lease_until_ms < "
+                       "(extract(epoch FROM clock_timestamp()) * 1000)::bigint") == 0);
+  // Once the old node stops renewing (its lease set to have ended), its rows are this one's.
+  REQUIRE((*old)->Exec("UPDATE due SET lease_until_ms = 1 WHERE owner = 'old'").ok());
+  got.clear();
+  REQUIRE(a->ClaimDue("new", 1000, 1000, [&](int64_t, uint64_t id) { got.push_back(id); }).ok());
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<uint64_t>{1, 2});
 }
 
 }  // namespace tock
