@@ -19,10 +19,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "testutil/socket_io.h"
 
 namespace tock::testing {
@@ -33,12 +33,6 @@ constexpr int64_t kSlowByteMs = 200;
 constexpr size_t kStreamPiece = 64 * 1024;  // kHuge: body bytes queued per refill
 constexpr uint64_t kListenTag = ~uint64_t{0};
 constexpr uint64_t kWakeTag = ~uint64_t{0} - 1;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The Content-Length of a request head; 0 if absent or unreadable.
 size_t ContentLength(std::string_view head) {
@@ -148,8 +142,10 @@ void BadReceiver::Loop() {
       if (c->state != Conn::State::kTrickling) continue;
       if (next_ms < 0 || c->trickle_at_ms < next_ms) next_ms = c->trickle_at_ms;
     }
-    const int timeout =
-        next_ms < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, next_ms - NowMs()));
+    int timeout = -1;
+    if (next_ms >= 0) {
+      timeout = static_cast<int>(std::max<int64_t>(0, next_ms - SystemClock::Instance().MonoMs()));
+    }
     const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
     for (int i = 0; i < n; ++i) {
       const uint64_t tag = events[static_cast<size_t>(i)].data.u64;
@@ -162,7 +158,7 @@ void BadReceiver::Loop() {
       if (it == conns_.end()) continue;  // closed earlier in this batch
       if (!OnEvent(*it->second, events[static_cast<size_t>(i)].events)) CloseConn(it->first);
     }
-    const int64_t now = NowMs();
+    const int64_t now = SystemClock::Instance().MonoMs();
     std::vector<int> done;
     for (auto& [fd, c] : conns_) {
       if (c->state == Conn::State::kTrickling && c->trickle_at_ms <= now && !Trickle(*c, now)) {
@@ -251,7 +247,7 @@ bool BadReceiver::HandleRequests(Conn& c) {
       case Mode::kSlow:
         c.state = Conn::State::kTrickling;
         c.trickle_next = 0;
-        if (!Trickle(c, NowMs())) return false;
+        if (!Trickle(c, SystemClock::Instance().MonoMs())) return false;
         break;
       case Mode::kStatus5xx:
         c.out =

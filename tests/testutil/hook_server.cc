@@ -1,5 +1,6 @@
 #include "testutil/hook_server.h"
 
+#include "common/clock.h"
 #include "testutil/socket_io.h"
 
 #include <arpa/inet.h>
@@ -45,19 +46,13 @@ struct Delayed {
   int64_t requests;
 };
 
-int64_t WallNowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // When the kernel took in the last bytes now readable on fd (wall ms): now minus TCP_INFO's
 // tcpi_last_data_recv, which counts in jiffies (a few ms coarse). 0 if unknown.
 int64_t KernelReceiveWallMs(int fd) {
   tcp_info ti{};
   socklen_t len = sizeof ti;
   if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return 0;
-  return WallNowMs() - static_cast<int64_t>(ti.tcpi_last_data_recv);
+  return SystemClock::Instance().WallMs() - static_cast<int64_t>(ti.tcpi_last_data_recv);
 }
 
 int64_t NowUs() {
