@@ -37,6 +37,13 @@ struct App {
   std::string secret;
 };
 
+// c calls tock's API as `app` (basic auth), with the timeouts of the bench's checks.
+void ActAsApp(httplib::Client& c, const App& app) {
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(30, 0);
+  c.set_basic_auth(app.key, app.secret);
+}
+
 void Fail(RunResult* r, const std::string& error) {
   r->ok = false;
   if (r->error.empty()) r->error = error;
@@ -434,9 +441,7 @@ void AddDeliveries(RunResult* r, const DeliveryStats& d, const FastReceiver& rx,
 void AddFireLateness(RunResult* r, const FastReceiver& rx, const TockProcess& tock,
                      const App& app) {
   httplib::Client c("127.0.0.1", tock.port());
-  c.set_connection_timeout(5, 0);
-  c.set_read_timeout(30, 0);
-  c.set_basic_auth(app.key, app.secret);
+  ActAsApp(c, app);
   std::vector<double> late;
   late.reserve(rx.slots());
   for (size_t i = 0; i < rx.slots(); ++i) {
@@ -669,9 +674,7 @@ RunResult RunW3(const BenchOptions& opts, FastReceiver& rx) {
   // One task must have survived, still waiting.
   if (eb.sample_task_id > 0) {
     httplib::Client c("127.0.0.1", tock.port());
-    c.set_connection_timeout(5, 0);
-    c.set_read_timeout(30, 0);
-    c.set_basic_auth(app.key, app.secret);
+    ActAsApp(c, app);
     auto res = c.Get("/task/detail?id=" + std::to_string(eb.sample_task_id));
     if (!res || res->status != 200 || res->body.find("waiting") == std::string::npos) {
       Fail(&r, "task " + std::to_string(eb.sample_task_id) + " after restart: " +
