@@ -26,8 +26,12 @@ class DueLeases {
   // Gives to `owner` up to `limit` entries due before until_ms that no live node holds (none,
   // or a node whose lease ran out), and calls fn(due_ms, id) for each, in no particular
   // order. Claims nothing unless owner's own lease is live (RenewLeases first).
-  virtual Status ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
-                          const std::function<void(int64_t, uint64_t)>& fn) = 0;
+  // Returns how many ms from now the earliest other node's lease runs out (0 if one already
+  // has), or kNoOtherLease: when a claim could next take a dead node over, so that a node
+  // can pass then instead of up to a pass interval later.
+  static constexpr int64_t kNoOtherLease = -1;
+  virtual Result<int64_t> ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
+                                   const std::function<void(int64_t, uint64_t)>& fn) = 0;
   enum class Renewal {
     kRenewed,     // the lease was owner's still (even if it had run out, nobody took it
                   // over): it now runs lease_ms from now, over every entry owner held

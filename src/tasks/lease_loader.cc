@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -113,11 +114,13 @@ Result<size_t> LeaseLoader::LoadOnce() {
   size_t claimed = 0;
   Status s = Status::Ok();
   if (room > 0) {
-    s = leases_.ClaimDue(opts_.owner, clock_.WallMs() + opts_.horizon_ms, room,
-                         [&](int64_t ms, uint64_t id) {
-                           batch.push_back({id, ms});
-                           ++claimed;
-                         });
+    Result<int64_t> next = leases_.ClaimDue(opts_.owner, clock_.WallMs() + opts_.horizon_ms,
+                                            room, [&](int64_t ms, uint64_t id) {
+                                              batch.push_back({id, ms});
+                                              ++claimed;
+                                            });
+    s = next.status();
+    if (next.ok()) next_takeover_ms_.store(*next);
   }
   if (!batch.empty()) timers_.ScheduleBatch(batch);
   if (!s.ok()) return s;
@@ -151,6 +154,15 @@ void LeaseLoader::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+int64_t LeaseLoader::PassWaitMs() const {
+  constexpr int64_t kBacklogPassMs = 50;  // also the soonest a takeover pass comes again
+  if (!caught_up_.load()) return kBacklogPassMs;
+  const int64_t takeover = next_takeover_ms_.load();
+  if (takeover == DueLeases::kNoOtherLease) return opts_.interval_ms;
+  // 1 ms after the other lease runs out (it must be *past*, lease_until_ms < now).
+  return std::clamp<int64_t>(takeover + 1, kBacklogPassMs, opts_.interval_ms);
+}
+
 void LeaseLoader::Run() {
   std::unique_lock<std::mutex> l(run_mu_);
   while (!stop_) {
@@ -163,7 +175,7 @@ void LeaseLoader::Run() {
       claim_log_.Failed(n.status().message(), clock_.MonoMs());
     }
     l.lock();
-    auto wait = std::chrono::milliseconds(caught_up_.load() ? opts_.interval_ms : 50);
+    auto wait = std::chrono::milliseconds(PassWaitMs());
     run_cv_.wait_for(l, wait, [this] { return stop_ || wake_; });
   }
 }

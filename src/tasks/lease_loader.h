@@ -7,7 +7,8 @@
 // entry) is renewed every lease/3, one row whatever it holds; a node that dies stops
 // renewing, and within lease_ms + interval_ms another node's pass takes its lease over,
 // freeing its entries, and claims them and attempts them again (same webhook-id:
-// at-least-once).
+// at-least-once). A pass comes 1 ms after the earliest other lease's end, so that is
+// lease_ms after the dead node's last renewal plus a pass's own time.
 //
 // Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
 // loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.
@@ -35,11 +36,11 @@
 #include "common/clock.h"
 #include "common/repeat_log.h"
 #include "common/status.h"
+#include "storage/due_leases.h"
 #include "tasks/due_source.h"
 
 namespace tock {
 
-class DueLeases;
 class TimerService;
 
 struct LeaseLoaderOptions {
@@ -84,6 +85,10 @@ class LeaseLoader final : public DueSource {
 
  private:
   void Run();
+  // How long the loader thread sleeps after a pass: the pass interval, less while a backlog
+  // drains or when another node's lease runs out sooner (a dead node is then taken over
+  // within lease_ms + a few ms of its last renewal, not lease_ms + interval_ms).
+  int64_t PassWaitMs() const;
 
   DueLeases& leases_;
   TimerService& timers_;
@@ -104,6 +109,9 @@ class LeaseLoader final : public DueSource {
   uint64_t rewind_id_ = 0;    // GUARDED_BY(rewind_mu_)
 
   std::atomic<bool> caught_up_{false};
+  // From the last claim: ms until the earliest other node's lease runs out, or
+  // DueLeases::kNoOtherLease.
+  std::atomic<int64_t> next_takeover_ms_{DueLeases::kNoOtherLease};
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   bool wake_ = false;  // GUARDED_BY(run_mu_): an Arm wants a pass now

@@ -814,9 +814,10 @@ Status PgStore::ScanSchedules(std::string_view from_id,
 //  - Two reapers cannot both take one node: the second's delete skips the row the first
 //    locked, or finds it gone. Nothing locks due rows and then a lease row, so a reaper
 //    (lease row, then due rows) deadlocks with nothing.
-Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
-                         const std::function<void(int64_t, uint64_t)>& fn) {
+Result<int64_t> PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
+                                  const std::function<void(int64_t, uint64_t)>& fn) {
   Result<Rows> rows = Status::Internal("unset");
+  int64_t next_takeover_ms = kNoOtherLease;
   TOCK_RETURN_IF_ERROR(pool_->Run([&](pg::Connection& c) -> Status {
     // Two round trips when no node died (a third frees a dead node's rows).
     Result<std::vector<Rows>> reaped = c.ExecPipeline({
@@ -846,9 +847,19 @@ Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
            "UPDATE due d SET owner = $3, lease_until_ms = " TOCK_PG_NODE_LEASED " FROM picked "
            "WHERE d.due_ms = picked.due_ms AND d.id = picked.id RETURNING d.due_ms, d.id",
            Params().Int(until_ms).Int(static_cast<int64_t>(limit)).Text(owner)},
+          // When the next takeover could happen (an expired row left here is one SKIP
+          // LOCKED passed over above: its node is renewing right now).
+          {"SELECT min(lease_until_ms) - " TOCK_PG_NOW_MS " FROM node_leases WHERE owner <> $1",
+           Params().Text(owner)},
           {"COMMIT", Params()}});
       s = claimed.status();
-      if (s.ok()) rows = std::move((*claimed)[1]);
+      if (s.ok()) {
+        rows = std::move((*claimed)[1]);
+        const Rows& next = (*claimed)[2];
+        if (next.size() == 1 && !next.IsNull(0, 0)) {
+          next_takeover_ms = std::max<int64_t>(next.Int64(0, 0), 0);
+        }
+      }
     }
     if (!s.ok()) (void)c.ExecScript("ROLLBACK");
     return s;
@@ -856,7 +867,7 @@ Status PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
   for (int i = 0; i < rows->size(); ++i) {
     fn(rows->Int64(i, 0), static_cast<uint64_t>(rows->Int64(i, 1)));
   }
-  return Status::Ok();
+  return next_takeover_ms;
 }
 
 Result<DueLeases::Renewal> PgStore::RenewLeases(std::string_view owner, int64_t lease_ms) {

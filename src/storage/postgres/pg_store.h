@@ -81,8 +81,8 @@ class PgStore final : public Store, public DueLeases {
   StoreStats Stats() override;
 
   // --- DueLeases (storage/due_leases.h), on schema.cc's `due` and `node_leases` tables --
-  Status ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
-                  const std::function<void(int64_t, uint64_t)>& fn) override;
+  Result<int64_t> ClaimDue(std::string_view owner, int64_t until_ms, size_t limit,
+                           const std::function<void(int64_t, uint64_t)>& fn) override;
   Result<Renewal> RenewLeases(std::string_view owner, int64_t lease_ms) override;
   Status ListLeased(std::string_view owner, int64_t from_ms, uint64_t from_id,
                     const std::function<void(int64_t, uint64_t)>& fn) override;

@@ -396,6 +396,31 @@ TEST_CASE("PgStore: a dead node's entries are taken over once its lease runs out
   CHECK(QueryInt(**peek, "SELECT count(*) FROM due WHERE owner = 'dead'") == 0);
 }
 
+TEST_CASE("PgStore: a claim says when the next takeover could happen") {
+  // What LeaseLoader sleeps by, so that a dead node is taken over within its lease plus a
+  // few ms, not plus a whole pass interval.
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto store = OpenPg(url);
+  auto next_takeover = [&](const std::string& owner) {
+    Result<int64_t> r = store->ClaimDue(owner, 1000, 10, [](int64_t, uint64_t) {});
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    return *r;
+  };
+  Renew(*store, "me", 60000);
+  CHECK(next_takeover("me") == DueLeases::kNoOtherLease);  // its own lease does not count
+  Renew(*store, "far", 60000);
+  Renew(*store, "near", 5000);
+  const int64_t in_ms = next_takeover("me");
+  CHECK(in_ms > 4000);  // the earlier of the two, by the database's clock
+  CHECK(in_ms <= 5000);
+  // An ended lease is taken over by that very claim: "near" is gone, "far" is next.
+  REQUIRE(store->RenewLeases("near", -1).ok());
+  CHECK(next_takeover("me") > 55000);
+  Result<std::unique_ptr<pg::Connection>> peek = pg::Connection::Open(url);
+  REQUIRE(peek.ok());
+  CHECK(QueryInt(**peek, "SELECT count(*) FROM node_leases WHERE owner = 'near'") == 0);
+}
+
 TEST_CASE("PgStore: a takeover frees all of the dead node's entries, not only those claimed") {
   // The taker claims up to its limit; the rest are free to any node, not left to the dead.
   std::string url = testing::PgServer::Shared().NewDatabase();
