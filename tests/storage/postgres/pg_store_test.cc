@@ -489,3 +489,39 @@ TEST_CASE("PgStore: on a database of schema 2, entries the previous release leas
 }
 
 }  // namespace tock
+
+namespace tock {
+
+TEST_CASE("PgStore: schema 4 makes every indexed text column compare as bytes, keeping the data") {
+  // Written under schema 3 (the previous release), read after this release migrated it.
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  Result<std::unique_ptr<pg::Connection>> old = pg::Connection::Open(url);
+  REQUIRE(old.ok());
+  REQUIRE(pg::MigrateTo(**old, 3).ok());
+  REQUIRE((*old)->Exec("INSERT INTO task_nos VALUES ('app', 'b-2', 2), ('app', 'a-1', 1), "
+                       "('app', 'b-1', 3), ('app', 'b', 4)").ok());
+  const char* kNotBytes =
+      "SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+      "JOIN pg_namespace n ON n.oid = t.relnamespace "
+      "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey) "
+      "WHERE n.nspname = current_schema() AND a.atttypid = 'text'::regtype "
+      "AND a.attcollation <> (SELECT oid FROM pg_collation WHERE collname = 'C')";
+  CHECK(QueryInt(**old, kNotBytes) > 0);  // the check sees what it is meant to
+
+  auto store = OpenPg(url);  // migrates to the newest
+  CHECK(QueryInt(**old, "SELECT version FROM tock_schema") == pg::KnownSchemaVersion());
+  CHECK(QueryInt(**old, kNotBytes) == 0);
+  CHECK(QueryInt(**old, "SELECT count(*) FROM pg_indexes WHERE indexname = "
+                        "'task_nos_by_prefix'") == 0);
+  std::vector<std::string> got;
+  REQUIRE(store->ScanTaskNos("app", "b-", "", false, [&](std::string_view no, uint64_t id) {
+    got.push_back(std::string(no) + "=" + std::to_string(id));
+    return true;
+  }).ok());
+  CHECK(got == std::vector<std::string>{"b-1=3", "b-2=2"});
+  Result<std::optional<uint64_t>> one = store->FindTaskNo("app", "a-1");
+  REQUIRE(one.ok());
+  CHECK(*one == std::optional<uint64_t>(1));
+}
+
+}  // namespace tock
