@@ -105,7 +105,7 @@ class DeliveryEngine {
     Item probe_candidate{0, 0};
     bool probe_armed = false;
   };
-  // What Launch needs of an item about to start.
+  // What LaunchAll needs of an item about to start.
   struct Slot {
     Item item;
     std::string app_key;
@@ -125,8 +125,11 @@ class DeliveryEngine {
   // One attempt from its start to its result: one allocation, passed to the client's
   // callback as a raw pointer (so the callback fits std::function's small buffer).
   struct InFlight;
-  // Begins and sends one admitted item; false if its task is stale (nothing started).
-  bool Launch(const Slot& s);
+  // Begins admitted items (kFreshChunk per store read) and sends them; false if any did not
+  // start (a stale task, a failed read, its application gone): their slots are given back.
+  bool LaunchAll(const std::vector<Slot>& starts);
+  // Sends an admitted item whose attempt `begun` began; else gives its slot back (false).
+  bool Start(const Slot& s, Result<std::optional<AttemptTicket>> begun);
   // BeginAttempt failed for item: logged; when storage did not answer, the item goes back to
   // the loader (its timer is spent, its entry still due), to be armed once storage answers.
   void BeginFailed(const Item& item, const Status& status);
