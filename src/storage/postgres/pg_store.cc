@@ -430,17 +430,28 @@ Status PgStore::Write(Batch& batch_in, bool sync) {
 }
 
 Result<uint64_t> PgStore::AllocateTaskIds(uint64_t n) {
-  uint64_t first = 0;
-  Status s = pool_->Run([&](pg::Connection& c) -> Status {
-    Result<Rows> r = c.Exec(
-        "UPDATE tock_ids SET next = next + $1 WHERE name = 'task' RETURNING next - $1",
-        Params().Int(static_cast<int64_t>(n)));
-    if (!r.ok()) return r.status();
-    if (r->size() != 1) return Status::Internal("database: the task id counter is missing");
-    first = static_cast<uint64_t>(r->Int64(0, 0));
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> l(ids_mu_);
+  if (ids_left_ < n) {
+    // A new block (the old one's rest is a gap: n ids must be consecutive), committed
+    // before any id of it is handed out, so no id is handed out twice even after a crash.
+    const uint64_t block = std::max(n, kIdBlock);
+    uint64_t first = 0;
+    Status s = pool_->Run([&](pg::Connection& c) -> Status {
+      Result<Rows> r = c.Exec(
+          "UPDATE tock_ids SET next = next + $1 WHERE name = 'task' RETURNING next - $1",
+          Params().Int(static_cast<int64_t>(block)));
+      if (!r.ok()) return r.status();
+      if (r->size() != 1) return Status::Internal("database: the task id counter is missing");
+      first = static_cast<uint64_t>(r->Int64(0, 0));
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    next_id_ = first;
+    ids_left_ = block;
+  }
+  const uint64_t first = next_id_;
+  next_id_ += n;
+  ids_left_ -= n;
   return first;
 }
 

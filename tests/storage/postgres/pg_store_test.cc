@@ -171,6 +171,30 @@ TEST_CASE("PgStore: task ids never repeat across nodes allocating at once") {
   for (size_t i = 1; i < all.size(); ++i) CHECK(all[i] >= all[i - 1] + 10);
 }
 
+TEST_CASE("PgStore: task ids come from blocks committed to the shared counter before use") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto a = OpenPg(url);
+  auto b = OpenPg(url);
+  Result<std::unique_ptr<pg::Connection>> peek = pg::Connection::Open(url);
+  REQUIRE(peek.ok());
+  auto counter = [&] {
+    return static_cast<uint64_t>(QueryInt(**peek, "SELECT next FROM tock_ids WHERE name = 'task'"));
+  };
+  const uint64_t first = *a->AllocateTaskIds(1);
+  CHECK(*a->AllocateTaskIds(5) == first + 1);  // from the same block, no database call
+  CHECK(counter() == first + PgStore::kIdBlock);  // the whole block is the node's
+  // More than a block at once: consecutive, and reserved as a whole.
+  const uint64_t big = *a->AllocateTaskIds(5000);
+  CHECK(big >= first + PgStore::kIdBlock);
+  CHECK(counter() == big + 5000);
+  // Another node's ids lie beyond every block this one holds.
+  CHECK(*b->AllocateTaskIds(1) == big + 5000);
+  // After a restart the rest of a block is a gap, never handed out again.
+  a.reset();
+  auto again = OpenPg(url);
+  CHECK(*again->AllocateTaskIds(1) >= big + 5000 + PgStore::kIdBlock);
+}
+
 TEST_CASE("PgStore: a task written from a stale read is refused, and nothing of its batch") {
   std::string url = testing::PgServer::Shared().NewDatabase();
   auto a = OpenPg(url);
