@@ -851,12 +851,14 @@ Result<int64_t> PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size
           {"SELECT 1 FROM node_leases WHERE owner = $1 AND lease_until_ms >= " TOCK_PG_NOW_MS
            " FOR KEY SHARE",
            Params().Text(owner)},
-          {"WITH picked AS (SELECT due_ms, id FROM due WHERE due_ms < $1 AND (owner IS NULL "
+          // The picked rows are updated by their ctid (a TID scan): they are locked, so
+          // their ctid holds to the commit. Joined back by key instead, the planner hashed
+          // the whole `due` table on every claim (17 ms at 51 000 rows against 8 ms).
+          {"UPDATE due SET owner = $3, lease_until_ms = " TOCK_PG_NODE_LEASED " WHERE ctid = "
+           "ANY (ARRAY(SELECT ctid FROM due WHERE due_ms < $1 AND (owner IS NULL "
            "OR lease_until_ms < " TOCK_PG_NOW_MS ") AND EXISTS (SELECT 1 FROM node_leases "
            "WHERE owner = $3 AND lease_until_ms >= " TOCK_PG_NOW_MS ") "
-           "ORDER BY due_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-           "UPDATE due d SET owner = $3, lease_until_ms = " TOCK_PG_NODE_LEASED " FROM picked "
-           "WHERE d.due_ms = picked.due_ms AND d.id = picked.id RETURNING d.due_ms, d.id",
+           "ORDER BY due_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED)) RETURNING due_ms, id",
            Params().Int(until_ms).Int(static_cast<int64_t>(limit)).Text(owner)},
           // When the next takeover could happen (an expired row left here is one SKIP
           // LOCKED passed over above: its node is renewing right now).
