@@ -843,9 +843,9 @@ curl_socket_t CallbackClient::Loop::OnOpenSocket(void* transfer, curlsocktype pu
   // tock reads at most 64 KiB of headers and 64 KiB of body per answer (more fails the
   // attempt), so a receive buffer of 128 KiB (the kernel doubles it) holds any answer it
   // keeps. Without the bound, Linux grows it to megabytes, and a receiver sending a 100 MiB
-  // body pushes that much into tock (kernel copies on tock's CPU, kernel memory per
-  // connection) before tock closes it: the bad-receivers fault scenario read ~1.2 GB from
-  // 400 such answers. Set before connect, so the window offered is the bounded one.
+  // body pushes megabytes over loopback into each connection (kernel copies on tock's CPU,
+  // kernel memory per connection) before tock closes it. Set before connect, so the window
+  // offered is the bounded one.
   const int rcvbuf = kSocketReceiveBytes;
   (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   t->loop->opened_.fetch_add(1, std::memory_order_relaxed);

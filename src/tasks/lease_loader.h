@@ -5,10 +5,10 @@
 // pass claims the entries due before now + horizon that no node holds and hands them to the
 // wheel; only leased entries are ever in a node's wheel. The node's one lease (not one per
 // entry) is renewed every lease/3, one row whatever it holds; a node that dies stops
-// renewing, and within lease_ms + interval_ms another node's pass takes its lease over,
-// freeing its entries, and claims them and attempts them again (same webhook-id:
-// at-least-once). A pass comes 1 ms after the earliest other lease's end, so that is
-// lease_ms after the dead node's last renewal plus a pass's own time.
+// renewing, and another node's pass takes its lease over 1 ms after it runs out (each claim
+// learns when the earliest other lease ends: PassWaitMs), so within lease_ms of its last
+// renewal plus a pass's own time; it frees the dead node's entries, claims them and attempts
+// them again (same webhook-id: at-least-once).
 //
 // Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
 // loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.

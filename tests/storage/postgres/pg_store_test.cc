@@ -512,10 +512,6 @@ TEST_CASE("PgStore: on a database of schema 2, entries the previous release leas
   CHECK(got == std::vector<uint64_t>{1, 2});
 }
 
-}  // namespace tock
-
-namespace tock {
-
 TEST_CASE("PgStore: schema 4 makes every indexed text column compare as bytes, keeping the data") {
   // Written under schema 3 (the previous release), read after this release migrated it.
   std::string url = testing::PgServer::Shared().NewDatabase();
