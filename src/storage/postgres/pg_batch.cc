@@ -83,14 +83,21 @@ PgWrites::Pending& PgWrites::TableOf(const TableShape& table) {
 void PgWrites::Put(const TableShape& table, std::vector<Cell> row) {
   Pending& p = TableOf(table);
   std::string key = KeyOf(row, table.key.size());  // before the row is moved from
-  p.ops[key] = Op{true, std::move(row)};
+  p.ops[key] = Op{true, false, std::move(row)};
+  ++count_;
+}
+
+void PgWrites::Insert(const TableShape& table, std::vector<Cell> row) {
+  Pending& p = TableOf(table);
+  std::string key = KeyOf(row, table.key.size());
+  p.ops[key] = Op{true, true, std::move(row)};
   ++count_;
 }
 
 void PgWrites::Delete(const TableShape& table, std::vector<Cell> key) {
   Pending& p = TableOf(table);
   std::string id = KeyOf(key, table.key.size());  // before the key is moved from
-  p.ops[id] = Op{false, std::move(key)};
+  p.ops[id] = Op{false, false, std::move(key)};
   ++count_;
 }
 
@@ -122,8 +129,10 @@ PgWrites::Plan PgWrites::Statements() const {
                         t.key[0].first + " = x." + t.key[0].first;
       plan.statements.push_back(WithArrays(std::move(sql), 1, rows));
     }
-    std::vector<const std::vector<Cell>*> deletes, puts;
-    for (const auto& [key, op] : p.ops) (op.put ? puts : deletes).push_back(&op.cells);
+    std::vector<const std::vector<Cell>*> deletes, puts, fresh;
+    for (const auto& [key, op] : p.ops) {
+      (!op.put ? deletes : op.fresh ? fresh : puts).push_back(&op.cells);
+    }
     if (!deletes.empty()) {
       std::string sql = "DELETE FROM " + table + " t USING " + Unnest(t.key, 1) + " WHERE ";
       for (size_t i = 0; i < t.key.size(); ++i) {
@@ -132,16 +141,18 @@ PgWrites::Plan PgWrites::Statements() const {
       }
       plan.statements.push_back(WithArrays(std::move(sql), t.key.size(), deletes));
     }
+    Columns all = t.key;
+    all.insert(all.end(), t.value.begin(), t.value.end());
+    std::string cols;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (i > 0) cols += ", ";
+      cols += all[i].first;
+    }
+    const std::string insert =
+        "INSERT INTO " + table + " (" + cols + ") SELECT " + cols + " FROM " + Unnest(all, 1);
+    if (!fresh.empty()) plan.statements.push_back(WithArrays(insert, all.size(), fresh));
     if (!puts.empty()) {
-      Columns all = t.key;
-      all.insert(all.end(), t.value.begin(), t.value.end());
-      std::string cols;
-      for (size_t i = 0; i < all.size(); ++i) {
-        if (i > 0) cols += ", ";
-        cols += all[i].first;
-      }
-      std::string sql = "INSERT INTO " + table + " (" + cols + ") SELECT " + cols + " FROM " +
-                        Unnest(all, 1);
+      std::string sql = insert;
       if (!t.insert_only) {
         sql += " ON CONFLICT (";
         for (size_t i = 0; i < t.key.size(); ++i) {

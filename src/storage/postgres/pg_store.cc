@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 #include <condition_variable>
 #include <mutex>
 
@@ -322,11 +323,18 @@ class PgBatch final : public Store::Batch {
 
  private:
   pg::PgWrites writes_;
+  // Tasks this batch writes for the first time (revision 0: ids just handed out), so that
+  // their rows, and their due entries, are inserted rather than upserted.
+  std::unordered_set<uint64_t> new_tasks_;
 };
 
 
 void PgBatch::PutApp(const App& app) { writes_.Put(kApps, AppRow(app)); }
-void PgBatch::PutTask(const Task& task) { writes_.Put(kTasks, TaskRow(task)); }
+void PgBatch::PutTask(const Task& task) {
+  if (task.revision != 0) return writes_.Put(kTasks, TaskRow(task));
+  writes_.Insert(kTasks, TaskRow(task));
+  new_tasks_.insert(task.id);
+}
 void PgBatch::DeleteTask(uint64_t id) { writes_.Delete(kTasks, {U(id)}); }
 void PgBatch::PutTaskNo(std::string_view app_key, std::string_view task_no,
                                uint64_t id) {
@@ -336,6 +344,7 @@ void PgBatch::DeleteTaskNo(std::string_view app_key, std::string_view task_no) {
   writes_.Delete(kTaskNos, {T(app_key), T(task_no)});
 }
 void PgBatch::PutDue(int64_t due_ms, uint64_t id) {
+  if (new_tasks_.count(id) != 0) return writes_.Insert(kDue, {I(due_ms), U(id)});
   writes_.Put(kDue, {I(due_ms), U(id)});
 }
 void PgBatch::DeleteDue(int64_t due_ms, uint64_t id) {

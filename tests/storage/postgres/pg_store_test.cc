@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/postgres/pg_batch.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/schema.h"
@@ -239,6 +240,69 @@ TEST_CASE("PgStore: a task written from a stale read is refused, and nothing of 
   now->round = 1;
   CHECK(write(*a, *now, 7000).ok());
   CHECK(a->GetTask(*id)->round == 1);
+}
+
+TEST_CASE("PgWrites: rows with new keys are inserted plainly, the others upserted") {
+  const pg::TableShape shape{"t", {{"id", "bigint"}}, {{"v", "text"}}};
+  pg::PgWrites w;
+  w.Insert(shape, {pg::Cell(int64_t{1}), pg::Cell(std::string("new"))});
+  pg::PgWrites::Plan only_new = w.Statements();
+  REQUIRE(only_new.statements.size() == 1);
+  CHECK(only_new.statements[0].sql.find("INSERT INTO t") == 0);
+  CHECK(only_new.statements[0].sql.find("ON CONFLICT") == std::string::npos);
+  w.Put(shape, {pg::Cell(int64_t{2}), pg::Cell(std::string("old"))});
+  w.Put(shape, {pg::Cell(int64_t{1}), pg::Cell(std::string("after"))});  // the last change wins
+  pg::PgWrites::Plan both = w.Statements();
+  REQUIRE(both.statements.size() == 1);
+  CHECK(both.statements[0].sql.find("ON CONFLICT (id) DO UPDATE") != std::string::npos);
+}
+
+TEST_CASE("PgStore: a task's first write inserts its rows, and is refused over an existing task") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  auto a = OpenPg(url);
+  auto b = OpenPg(url);
+  Result<uint64_t> id = a->AllocateTaskIds(1);
+  REQUIRE(id.ok());
+  auto first_write = [&](Store& s, int64_t due_ms, uint32_t round) {
+    Task t = SomeTask(*id);  // revision 0: never written
+    t.round = round;
+    std::unique_ptr<Store::Batch> batch = s.NewBatch();
+    batch->PutTask(t);
+    batch->PutDue(due_ms, t.id);
+    batch->PutTaskNo(t.app_key, "other-" + std::to_string(round), t.id);
+    return s.Write(*batch, true);
+  };
+  REQUIRE(first_write(*a, 5000, 1).ok());
+  CHECK(a->GetTask(*id)->revision == 1);
+
+  // A second "first write" of the same id (ids never repeat, so only a bug could make one)
+  // changes nothing, on either node, and none of its batch lands.
+  for (Store* s : {static_cast<Store*>(a.get()), static_cast<Store*>(b.get())}) {
+    Status again = first_write(*s, 6000, 2);
+    CHECK(again.code() == Code::kConflict);
+  }
+  Result<Task> now = b->GetTask(*id);
+  REQUIRE(now.ok());
+  CHECK(now->round == 1);
+  CHECK(now->revision == 1);
+  CHECK_FALSE(b->FindTaskNo("app", "other-2")->has_value());
+  std::vector<int64_t> due;
+  REQUIRE(b->ScanDue(0, 10000, [&](int64_t ms, uint64_t) {
+    due.push_back(ms);
+    return true;
+  }).ok());
+  CHECK(due == std::vector<int64_t>{5000});
+
+  // Within one batch the last change still wins: a new task deleted again leaves nothing.
+  Result<uint64_t> gone = a->AllocateTaskIds(1);
+  REQUIRE(gone.ok());
+  std::unique_ptr<Store::Batch> batch = a->NewBatch();
+  batch->PutTask(SomeTask(*gone));
+  batch->PutDue(7000, *gone);
+  batch->DeleteDue(7000, *gone);
+  batch->DeleteTask(*gone);
+  REQUIRE(a->Write(*batch, true).ok());
+  CHECK(a->GetTask(*gone).status().code() == Code::kNotFound);
 }
 
 TEST_CASE("PgStore: schedules and applications written from a stale read are refused too") {
