@@ -96,6 +96,8 @@ class Store {
     virtual void DeleteTaskIndex(const TaskIndexEntry& entry) = 0;
     virtual void PutDue(int64_t due_ms, uint64_t id) = 0;
     virtual void DeleteDue(int64_t due_ms, uint64_t id) = 0;
+    // A new attempt: a task never records two under one number (a shared store refuses a
+    // second write of one with Conflict).
     virtual void PutAttempt(const Attempt& attempt) = 0;
     virtual void DeleteAttempts(uint64_t task_id) = 0;  // all of the task's attempts
     virtual void PutRetire(int64_t expire_ms, uint64_t id) = 0;

@@ -350,8 +350,11 @@ void PgBatch::PutDue(int64_t due_ms, uint64_t id) {
 void PgBatch::DeleteDue(int64_t due_ms, uint64_t id) {
   writes_.Delete(kDue, {I(due_ms), U(id)});
 }
+// An attempt's number is its task's round, which only rises and is written with the task under
+// its revision guard: a row of that number cannot exist unless another write of the task won,
+// and then this batch fails with Conflict either way.
 void PgBatch::PutAttempt(const Attempt& attempt) {
-  writes_.Put(kAttempts, AttemptRow(attempt));
+  writes_.Insert(kAttempts, AttemptRow(attempt));
 }
 void PgBatch::DeleteAttempts(uint64_t task_id) {
   writes_.DeleteAllOf(kAttempts, U(task_id));
