@@ -207,6 +207,15 @@ std::string RandomUuid() {
   return FormatUuid(b, 4);
 }
 
+std::string TimeOrderedUuid(int64_t unix_ms) {
+  InitCrypto();
+  std::array<unsigned char, 16> b;
+  randombytes_buf(b.data(), b.size());
+  const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(0, unix_ms));
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  return FormatUuid(b, 7);
+}
+
 std::string NameUuid(std::string_view name) {
   InitCrypto();
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest;

@@ -55,6 +55,11 @@ inline constexpr char kAlnumAlphabet[] =
 
 // A random version-4 UUID, lowercase "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string RandomUuid();
+// A version-7 UUID (RFC 9562): unix_ms as 48 big-endian bits, then 74 random bits. Those made
+// in a later millisecond sort after (as bytes and as text), so an index of generated taskNos
+// grows at its end instead of taking each insert at a random place (a B-tree page read and
+// split anywhere in PostgreSQL, overlapping compactions in RocksDB).
+std::string TimeOrderedUuid(int64_t unix_ms);
 // The UUID of a name: the first 16 bytes of SHA-256(name) as a version-8 (RFC 9562,
 // "custom") UUID, "xxxxxxxx-xxxx-8xxx-yxxx-xxxxxxxxxxxx". The same name, the same UUID.
 std::string NameUuid(std::string_view name);

@@ -41,9 +41,10 @@ void GroupCommitter::Submit(const std::string& app_key, std::vector<TaskSpec> sp
   // Generated here, on the caller's thread, to keep the committer's serial work small:
   // a generated taskNo is new by construction and needs no check.
   std::vector<bool> chosen(specs.size());
+  const int64_t now_ms = clock_.WallMs();
   for (size_t i = 0; i < specs.size(); ++i) {
     chosen[i] = !specs[i].task_no.empty();
-    if (!chosen[i]) specs[i].task_no = RandomUuid();
+    if (!chosen[i]) specs[i].task_no = TimeOrderedUuid(now_ms);
   }
   bool wake = false;
   {
@@ -72,7 +73,7 @@ Result<std::vector<CreatedTask>> GroupCommitter::WriteUnchecked(const std::strin
   to_arm.reserve(specs.size());
   out.reserve(specs.size());
   for (TaskSpec& spec : specs) {
-    spec.task_no = RandomUuid();
+    spec.task_no = TimeOrderedUuid(now);
     to_arm.push_back(AddNewTaskToBatch(*batch, app_key, std::move(spec), next_id++, now));
     out.push_back(CreatedTask{to_arm.back().id, false});
   }

@@ -140,6 +140,21 @@ TEST_SUITE("Signing") {
     CHECK(NameUuid("abc") == "ba7816bf-8f01-8fea-8141-40de5dae2223");
   }
 
+  TEST_CASE("TimeOrderedUuid is a version-7 UUID that starts with its millisecond") {
+    // 0x0123456789ab ms: the first 12 hex digits, around the first dash.
+    const std::string u = TimeOrderedUuid(0x0123456789ab);
+    REQUIRE(u.size() == 36);
+    CHECK(u.substr(0, 13) == "01234567-89ab");
+    CHECK(u[14] == '7');
+    CHECK(std::string_view("89ab").find(u[19]) != std::string_view::npos);
+    // Within a millisecond they differ; a later millisecond sorts after, as text.
+    std::set<std::string> same_ms;
+    for (int i = 0; i < 100; ++i) same_ms.insert(TimeOrderedUuid(1796000000000));
+    CHECK(same_ms.size() == 100);
+    CHECK(*same_ms.rbegin() < TimeOrderedUuid(1796000000001));
+    CHECK(TimeOrderedUuid(1796000000000).substr(0, 13) == "01a229f1-2800");
+  }
+
   TEST_CASE("RandomUuid is a lowercase version-4 UUID") {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) {
