@@ -76,15 +76,20 @@ TEST_SUITE("TaskLifecycle") {
     }
   }
 
-  TEST_CASE("taskNo defaults to a UUID") {
+  TEST_CASE("taskNo defaults to a version-7 UUID that begins with its creation time") {
     AppFixture f;
+    const int64_t before_ms = WallNowMs();
     const int64_t id = f.MustCreate({.runtime = RuntimeJson(FarFutureMs())});
+    const int64_t after_ms = WallNowMs();
     ApiResponse d = f.api.Detail(f.app, id);
     const std::string no = d.Str("/data/taskNo");
     INFO("taskNo: ", no);
-    CHECK(no.size() == 36);
+    REQUIRE(no.size() == 36);
     CHECK(no[8] == '-');
-    CHECK(no[14] == '4');
+    CHECK(no[14] == '7');
+    const int64_t made_ms = std::stoll(no.substr(0, 8) + no.substr(9, 4), nullptr, 16);
+    CHECK(made_ms >= before_ms);
+    CHECK(made_ms <= after_ms);
   }
 
   TEST_CASE("a repeated taskNo in the same app returns the same taskId with duplicate true") {
