@@ -10,8 +10,10 @@
 // renewal plus a pass's own time; it frees the dead node's entries, claims them and attempts
 // them again (same webhook-id: at-least-once).
 //
-// Arm() does not schedule directly: a new entry is nobody's until claimed, so Arm() wakes the
-// loader, whose next pass (at once, coalescing a burst of Arms into one query) claims it.
+// Arm() does not schedule directly: a new entry is nobody's until claimed. For an entry due
+// within two pass intervals, Arm() wakes the loader, whose next pass (at once, coalescing a
+// burst of Arms into one query) claims it; a later entry is claimed by a regular pass, at
+// least one interval before it is due.
 // The destructor releases this node's leases, so a clean shutdown hands its entries over at
 // once; the server destroys the loader after every attempt's outcome is written (else
 // another node could take an entry whose attempt just ended and attempt it again).
