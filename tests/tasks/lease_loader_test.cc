@@ -26,7 +26,8 @@ struct Node {
   std::unique_ptr<TimerService> timers;
   std::unique_ptr<LeaseLoader> loader;
 
-  Node(const std::string& url, const Clock& clock, int64_t lease_ms) {
+  Node(const std::string& url, const Clock& clock, int64_t lease_ms,
+       int64_t interval_ms = 1'000) {
     Result<std::unique_ptr<PgStore>> s = PgStore::Open({.url = url});
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     store = std::move(s).value();
@@ -35,7 +36,8 @@ struct Node {
     });
     loader = std::make_unique<LeaseLoader>(
         *store, *timers, clock,
-        LeaseLoaderOptions{.owner = NewLeaseOwner(), .lease_ms = lease_ms});
+        LeaseLoaderOptions{
+            .owner = NewLeaseOwner(), .lease_ms = lease_ms, .interval_ms = interval_ms});
   }
   // One loader pass, then one wheel iteration: the ids now due in this node's wheel.
   std::set<uint64_t> Pass() {
@@ -107,6 +109,41 @@ TEST_CASE("LeaseLoader: a node that stops renewing loses its entries once the le
     if (taken.size() < 10) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   CHECK(taken.size() == 10);
+}
+
+TEST_CASE("LeaseLoader: a new entry due soon wakes the loader; one due later waits for a pass") {
+  std::string url = testing::PgServer::Shared().NewDatabase();
+  FakeClock clock{1'700'000'000'000, 5'000'000};
+  // Passes 20 s apart (real time), a 60 s horizon: an Arm due within 40 s wakes the loader.
+  Node n(url, clock, 60'000, 20'000);
+  auto wait_for_timers = [&](size_t want, int64_t max_ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+    for (;;) {
+      n.timers->TickForTest();  // applies what the loader scheduled (nothing is due yet)
+      if (n.timers->Size() >= want || std::chrono::steady_clock::now() >= until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return n.timers->Size();
+  };
+  auto write_due = [&](uint64_t id, int64_t due_ms) {
+    std::unique_ptr<Store::Batch> batch = n.store->NewBatch();
+    batch->PutDue(due_ms, id);
+    REQUIRE(n.store->Write(*batch, true).ok());
+  };
+  // The first pass, at Start, claims entry 3; the next regular one is 20 s later.
+  write_due(3, clock.WallMs() + 100);
+  n.loader->Start();
+  REQUIRE(wait_for_timers(1, 10'000) == 1);
+  write_due(1, clock.WallMs() + 1'000);
+  write_due(2, clock.WallMs() + 50'000);
+  // Due in 50 s: the next regular pass claims it in time, and no pass runs now. (No other
+  // pass can come sooner, so on a slow machine this only gets easier to pass.)
+  n.loader->Arm(2, clock.WallMs() + 50'000);
+  CHECK(wait_for_timers(2, 500) == 1);
+  // Due in 1 s: claimed at once, and the pass takes the other new entry too.
+  n.loader->Arm(1, clock.WallMs() + 1'000);
+  CHECK(wait_for_timers(3, 10'000) == 3);
+  n.loader->Stop();
 }
 
 }  // namespace tock
