@@ -1,35 +1,115 @@
-// DESIGN: every primitive here is a thin wrapper over libsodium, so that the rest of tock
-// never includes <sodium.h> and never sees libsodium's int return codes (they are converted
-// here, once). Inputs are hashed incrementally where that saves a copy: the Serendipity and
-// Standard Webhooks messages are fed to HMAC piece by piece instead of being concatenated.
-// HMAC-SHA256 takes keys of any length (longer than 64 bytes: hashed first, per RFC 2104).
+// DESIGN: every primitive here is a thin wrapper, so that the rest of tock never includes
+// <sodium.h> or OpenSSL's headers and never sees their int return codes (they are converted
+// here, once). Randomness, constant-time comparison and base64 come from libsodium. SHA-256
+// and HMAC-SHA256 come from OpenSSL's libcrypto, linked already for libcurl's TLS, whose
+// SHA-256 uses the CPU's SHA extensions where it has them: on this project's machine an HMAC
+// of a 300-byte message took 0.50 us against libsodium's 1.5 us, and a digest 0.25 against
+// 0.91 us; every callback makes three HMACs and one digest.
+// Inputs are hashed incrementally where that saves a copy: the Serendipity and Standard
+// Webhooks messages are fed to HMAC piece by piece instead of being concatenated. HMAC-SHA256
+// takes keys of any length (longer than 64 bytes: hashed first, per RFC 2104).
 #include "auth/signing.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 
 namespace tock {
 namespace {
-
-using HmacState = crypto_auth_hmacsha256_state;
 
 const unsigned char* Bytes(std::string_view s) {
   // Never null: libsodium declares its pointers nonnull even for length 0 (string_view{}).
   return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
 }
 
-void HmacUpdate(HmacState* state, std::string_view piece) {
-  crypto_auth_hmacsha256_update(state, Bytes(piece), piece.size());
+// A failure here is a broken build (no SHA-256 in libcrypto), not bad input.
+void CryptoCheck(int ok, const char* what) {
+  if (ok == 1) return;
+  std::fprintf(stderr, "tock: OpenSSL %s failed\n", what);
+  std::abort();
 }
 
-std::string HmacFinal(HmacState* state) {
-  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
-  crypto_auth_hmacsha256_final(state, reinterpret_cast<unsigned char*>(mac.data()));
-  sodium_memzero(state, sizeof *state);
-  return mac;
+// The algorithms, fetched once per process (a fetch looks the provider up by name).
+struct Algorithms {
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  Algorithms() { CryptoCheck(hmac != nullptr && sha256 != nullptr ? 1 : 0, "fetch"); }
+};
+const Algorithms& Algos() {
+  static const Algorithms algorithms;
+  return algorithms;
 }
+
+// A context that HMAC-SHA256 can be keyed in again and again: made once per thread and
+// reused (a new context per message cost as much as the hashing). Thread ownership: the
+// thread's own; one Hmac at a time holds it, and a second one alive on the same thread makes
+// a context of its own.
+struct HmacContext {
+  EVP_MAC_CTX* ctx = nullptr;
+  bool in_use = false;
+  HmacContext() : ctx(NewHmacContext()) {}
+  ~HmacContext() { EVP_MAC_CTX_free(ctx); }
+  static EVP_MAC_CTX* NewHmacContext() {
+    EVP_MAC_CTX* c = EVP_MAC_CTX_new(Algos().hmac);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    CryptoCheck(c != nullptr ? EVP_MAC_CTX_set_params(c, params) : 0, "HMAC context");
+    return c;
+  }
+};
+
+std::array<unsigned char, 32> Sha256(std::string_view data) {
+  std::array<unsigned char, 32> digest;
+  unsigned int n = 0;
+  CryptoCheck(EVP_Digest(Bytes(data), data.size(), digest.data(), &n, Algos().sha256, nullptr),
+              "SHA-256");
+  return digest;
+}
+
+// HMAC-SHA256 fed piece by piece.
+class Hmac {
+ public:
+  explicit Hmac(std::string_view key) {
+    thread_local HmacContext mine;
+    if (!mine.in_use) {
+      shared_ = &mine;
+      mine.in_use = true;
+      ctx_ = mine.ctx;
+    } else {
+      ctx_ = HmacContext::NewHmacContext();
+    }
+    CryptoCheck(EVP_MAC_init(ctx_, Bytes(key), key.size(), nullptr), "HMAC init");
+  }
+  ~Hmac() {
+    if (shared_ != nullptr) {
+      shared_->in_use = false;
+    } else {
+      EVP_MAC_CTX_free(ctx_);
+    }
+  }
+  Hmac(const Hmac&) = delete;
+  Hmac& operator=(const Hmac&) = delete;
+
+  void Update(std::string_view piece) {
+    CryptoCheck(EVP_MAC_update(ctx_, Bytes(piece), piece.size()), "HMAC update");
+  }
+  std::string Final() {
+    std::string mac(32, '\0');
+    size_t n = 0;
+    CryptoCheck(EVP_MAC_final(ctx_, reinterpret_cast<unsigned char*>(mac.data()), &n, mac.size()),
+                "HMAC final");
+    return mac;
+  }
+
+ private:
+  HmacContext* shared_ = nullptr;
+  EVP_MAC_CTX* ctx_ = nullptr;
+};
 
 }  // namespace
 
@@ -41,16 +121,14 @@ bool InitCrypto() {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
-  crypto_hash_sha256(digest.data(), Bytes(data), data.size());
+  const std::array<unsigned char, 32> digest = Sha256(data);
   return HexLower(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string HmacSha256(std::string_view key, std::string_view msg) {
-  HmacState state;
-  crypto_auth_hmacsha256_init(&state, Bytes(key), key.size());
-  HmacUpdate(&state, msg);
-  return HmacFinal(&state);
+  Hmac mac(key);
+  mac.Update(msg);
+  return mac.Final();
 }
 
 std::string HexLower(std::string_view bytes) {
@@ -89,25 +167,23 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 
 std::string SerendipitySignature(std::string_view secret, std::string_view timestamps,
                                  std::string_view nonce, std::string_view payload) {
-  HmacState state;
-  crypto_auth_hmacsha256_init(&state, Bytes(secret), secret.size());
-  HmacUpdate(&state, timestamps);
-  HmacUpdate(&state, nonce);
-  HmacUpdate(&state, payload);
-  return Base64Encode(HexLower(HmacFinal(&state)));
+  Hmac mac(secret);
+  mac.Update(timestamps);
+  mac.Update(nonce);
+  mac.Update(payload);
+  return Base64Encode(HexLower(mac.Final()));
 }
 
 std::string StandardWebhookSignature(std::string_view secret_bytes, std::string_view msg_id,
                                      int64_t timestamp_s, std::string_view body) {
   const std::string ts = std::to_string(timestamp_s);
-  HmacState state;
-  crypto_auth_hmacsha256_init(&state, Bytes(secret_bytes), secret_bytes.size());
-  HmacUpdate(&state, msg_id);
-  HmacUpdate(&state, ".");
-  HmacUpdate(&state, ts);
-  HmacUpdate(&state, ".");
-  HmacUpdate(&state, body);
-  return "v1," + Base64Encode(HmacFinal(&state));
+  Hmac mac(secret_bytes);
+  mac.Update(msg_id);
+  mac.Update(".");
+  mac.Update(ts);
+  mac.Update(".");
+  mac.Update(body);
+  return "v1," + Base64Encode(mac.Final());
 }
 
 std::string WebhookSecretFor(std::string_view key_bytes) {
@@ -126,11 +202,10 @@ constexpr size_t kCallbackNonceRandom = 8;
 constexpr size_t kCallbackNonceTag = 8;
 
 std::string CallbackNonceTag(std::string_view random_part, std::string_view secret) {
-  HmacState state;
-  crypto_auth_hmacsha256_init(&state, Bytes(secret), secret.size());
-  HmacUpdate(&state, "tock-callback:");
-  HmacUpdate(&state, random_part);
-  const std::string mac = HmacFinal(&state);
+  Hmac hmac(secret);
+  hmac.Update("tock-callback:");
+  hmac.Update(random_part);
+  const std::string mac = hmac.Final();
   std::string tag;
   tag.reserve(kCallbackNonceTag);
   for (size_t i = 0; i < kCallbackNonceTag; ++i) {
@@ -218,8 +293,7 @@ std::string TimeOrderedUuid(int64_t unix_ms) {
 
 std::string NameUuid(std::string_view name) {
   InitCrypto();
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
-  crypto_hash_sha256(digest.data(), Bytes(name), name.size());
+  const std::array<unsigned char, 32> digest = Sha256(name);
   std::array<unsigned char, 16> b;
   std::copy_n(digest.begin(), b.size(), b.begin());
   return FormatUuid(b, 8);

@@ -4,6 +4,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace tock {
 namespace {
@@ -37,6 +39,24 @@ TEST_SUITE("Signing") {
                               "Test Using Larger Than Block-Size Key - Hash Key First")) ==
           "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     CHECK(HmacSha256("k", "m").size() == 32);
+  }
+
+  TEST_CASE("HMAC-SHA256 from many threads at once, each with different keys, stays right") {
+    // Each thread reuses one keyed context (signing.cc): interleaved keys must not leak.
+    const std::string want_jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    const std::string want_k = HexLower(HmacSha256("k", "m"));
+    std::vector<int> wrong(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 2000; ++i) {
+          if (HexLower(HmacSha256("Jefe", "what do ya want for nothing?")) != want_jefe) ++wrong[t];
+          if (HexLower(HmacSha256("k", "m")) != want_k) ++wrong[t];
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    CHECK(wrong == std::vector<int>(4, 0));
   }
 
   TEST_CASE("hex is lowercase, two digits per byte") {
