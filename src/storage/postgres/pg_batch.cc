@@ -81,16 +81,17 @@ PgWrites::Pending& PgWrites::TableOf(const TableShape& table) {
 }
 
 void PgWrites::Put(const TableShape& table, std::vector<Cell> row) {
-  Pending& p = TableOf(table);
-  std::string key = KeyOf(row, table.key.size());  // before the row is moved from
-  p.ops[key] = Op{true, false, std::move(row)};
-  ++count_;
+  QueuePut(table, std::move(row), /*fresh=*/false);
 }
 
 void PgWrites::Insert(const TableShape& table, std::vector<Cell> row) {
+  QueuePut(table, std::move(row), /*fresh=*/true);
+}
+
+void PgWrites::QueuePut(const TableShape& table, std::vector<Cell> row, bool fresh) {
   Pending& p = TableOf(table);
-  std::string key = KeyOf(row, table.key.size());
-  p.ops[key] = Op{true, true, std::move(row)};
+  std::string key = KeyOf(row, table.key.size());  // before the row is moved from
+  p.ops[key] = Op{true, fresh, std::move(row)};
   ++count_;
 }
 
@@ -141,6 +142,7 @@ PgWrites::Plan PgWrites::Statements() const {
       }
       plan.statements.push_back(WithArrays(std::move(sql), t.key.size(), deletes));
     }
+    if (fresh.empty() && puts.empty()) continue;  // e.g. a delivery only deletes its due row
     Columns all = t.key;
     all.insert(all.end(), t.value.begin(), t.value.end());
     std::string cols;

@@ -92,6 +92,7 @@ class PgWrites {
     std::set<std::string> cleared_keys;
   };
   Pending& TableOf(const TableShape& table);
+  void QueuePut(const TableShape& table, std::vector<Cell> row, bool fresh);
   std::vector<Pending> tables_;  // in first-touched order
   size_t count_ = 0;
 };
