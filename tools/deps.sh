@@ -15,7 +15,7 @@ want_test=0
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev python3 ca-certificates tzdata
+build_pkgs=(meson ninja-build pkg-config g++ dpkg-dev patch python3 ca-certificates tzdata
   librocksdb-dev libsodium-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libjemalloc-dev
   libssl-dev libcpp-httplib-dev libsimdjson-dev libhowardhinnant-date-dev
@@ -128,14 +128,18 @@ newest_source_version() {
 # over OpenSSL, names resolved by curl's threaded resolver (getaddrinfo: /etc/hosts and DNS),
 # no compression, no other protocols. Not c-ares: curl gives every transfer its own c-ares
 # channel, ~90 KiB each, which made 10 000 callbacks in flight cost 900 MB (measured).
+# tools/patches/curl/*.patch are applied on top of Debian's own patches; each says why.
 build_curl() {
-  local dir=$TP/curl
-  # .tock-built holds the version and the configuration's revision (bump it when the
-  # configure line changes).
+  local dir=$TP/curl patch
+  # .tock-built holds the version, the configuration's revision (bump it when the
+  # configure line changes) and a digest of our patches.
   local stamp
-  stamp="$(newest_source_version curl) threaded-resolver"
+  stamp="$(newest_source_version curl) threaded-resolver $(cat "$ROOT"/tools/patches/curl/*.patch | sha256sum | cut -c1-12)"
   if [ -f "$dir/.tock-built" ] && [ "$(cat "$dir/.tock-built")" = "$stamp" ]; then return 0; fi
   fetch_newest_source curl curl
+  for patch in "$ROOT"/tools/patches/curl/*.patch; do
+    patch -s -d "$dir" -p1 < "$patch"
+  done
   echo "deps: building libcurl $fetched_version (static, about 40 s)"
   (cd "$dir" && ./configure -q --disable-shared --enable-static --with-openssl --enable-threaded-resolver \
       --without-nghttp2 --without-zlib --without-brotli --without-zstd --without-libpsl \

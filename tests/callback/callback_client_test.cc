@@ -541,6 +541,28 @@ TEST_SUITE("CallbackClient") {
     CHECK(raw.connections() == 2);
   }
 
+  TEST_CASE("keep-alive: a connection the server closed after answering is not used again") {
+    // Connection 0 answers and then closes (FIN) without saying so in its headers. The next
+    // send comes well inside the second in which libcurl, as patched here
+    // (tools/patches/curl), skips its liveness poll: the request meets the closed
+    // connection, and libcurl must go on to a fresh one, not fail or wait out the timeout.
+    RawServer raw([](int fd, int index, const std::atomic<bool>&) {
+      const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsuccess";
+      if (write(fd, ok.data(), ok.size()) < 0) return;
+      if (index == 0) shutdown(fd, SHUT_WR);
+    });
+    CallbackClient sender;
+    REQUIRE(sender.SendAndWait(Post(raw.Url("/a"))).body_is_success);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the FIN has arrived
+    CallbackResult r = sender.SendAndWait(Post(raw.Url("/b"), 30000));
+    CHECK(r.error == "");
+    CHECK(r.http_status == 200);
+    CHECK(r.body_is_success);
+    CHECK(r.duration_ms < kGenerousMs);
+    CHECK(sender.stats().connections_opened == 2);
+    CHECK(raw.connections() == 2);
+  }
+
   TEST_CASE("cancel: a flag set before sending stops the attempt at once") {
     TestServer server;
     CallbackClient sender;
