@@ -1,7 +1,8 @@
 // DESIGN
 // tock_faults runs the fault scenarios of issue 5 (and, on PostgreSQL, of issue 12: nodes-kill9,
 // pg-outage) against the real tock binary of this build tree, prints one summary line per
-// scenario (per round for the kill -9 ones) and a final verdict,
+// scenario (per round for the kill -9 ones, per run and the median ratio for bad-receivers)
+// and a final verdict,
 // and exits 1 when any promise was broken (see each scenario's header for its promises).
 // The scenarios live in their own files so that tests/integration_faults runs the same code
 // in a shorter form. Every tock runs through TockProcess (fresh temp dir, PR_SET_PDEATHSIG,
@@ -32,7 +33,8 @@ constexpr const char kUsage[] =
     "  --scenario S   kill9, bad-receivers, disk-full, nodes-kill9, pg-outage, a comma\n"
     "                 list, or all (default all: the first three; the PostgreSQL ones\n"
     "                 run when named)\n"
-    "  --rounds N     kill9, nodes-kill9 rounds (default 10)\n"
+    "  --rounds N     kill9, nodes-kill9 rounds (default 10); bad-receivers runs, whose\n"
+    "                 median rate ratio is checked (default 3)\n"
     "  --tasks N      kill9, nodes-kill9: tasks per round at most (default 20000);\n"
     "                 bad-receivers: healthy tasks per phase (default 20000)\n"
     "  --postgresql URL  nodes-kill9: a database per run on this server (admin URL);\n"
@@ -55,7 +57,7 @@ int Main(int argc, char** argv) {
   common.seed = static_cast<uint64_t>(bench::WallNowUs());
   common.cancelled = [] { return bench::Cancelled(); };
   std::string scenarios = "all";
-  int rounds = 10;
+  int rounds = -1;  // -1: each scenario's default
   int64_t tasks = -1;
   double min_ratio = 0.9;
   double outage_s = 10;
@@ -128,19 +130,45 @@ int Main(int argc, char** argv) {
     if (takeover_max >= 0) line += " takeover_max=" + std::to_string(takeover_max) + "ms";
     std::printf("%s\n", line.c_str());
   };
+  const int kill_rounds = rounds > 0 ? rounds : 10;
   if (wanted("kill9") && !bench::Cancelled()) {
     Kill9Options o;
     o.common = common;
-    o.rounds = rounds;
+    o.rounds = kill_rounds;
     if (tasks > 0) o.tasks_per_round = tasks;
     report_rounds("kill9", RunKill9(o));
   }
   if (wanted("bad-receivers") && !bench::Cancelled()) {
+    // One run's ratio compares two bursts of about a second each, and on a shared 2-core
+    // machine either burst can lose a tenth of its rate to a neighbour: the ratio of one
+    // run spread over 0.74-1.10 for one build (README, Faults). So the promise is checked
+    // on the median of whole runs (a fresh tock each), as every figure here is a median;
+    // any other broken promise in any run fails as it is.
     BadReceiversOptions o;
     o.common = common;
-    o.min_rate_ratio = min_ratio;
+    o.min_rate_ratio = 0;
     if (tasks > 0) o.healthy_tasks = tasks;
-    report(RunBadReceivers(o));
+    const int runs = rounds > 0 ? rounds : 3;
+    std::vector<double> ratios;
+    for (int i = 1; i <= runs && !bench::Cancelled(); ++i) {
+      ScenarioResult r = RunBadReceivers(o);
+      if (runs > 1) r.name += " run " + std::to_string(i);
+      if (r.Get("rate_ratio") >= 0) ratios.push_back(r.Get("rate_ratio"));
+      report(r);
+    }
+    if (!bench::Cancelled() && !ratios.empty()) {
+      ScenarioResult total;
+      total.name = "bad-receivers";
+      const double median = bench::Median(ratios);
+      total.Add("rate_ratio_median", median, "", 2);
+      total.Add("runs", static_cast<double>(ratios.size()));
+      if (min_ratio > 0 && median < min_ratio) {
+        total.Violation("healthy delivery rate fell to " + std::to_string(median) +
+                        " of its rate alone, median of " + std::to_string(ratios.size()) +
+                        " runs (minimum " + std::to_string(min_ratio) + ")");
+      }
+      report(total);
+    }
   }
   if (wanted("disk-full") && !bench::Cancelled()) {
     DiskFullOptions o;
@@ -150,7 +178,7 @@ int Main(int argc, char** argv) {
   if (named("nodes-kill9") && !bench::Cancelled()) {
     NodesKill9Options o;
     o.common = common;
-    o.rounds = rounds;
+    o.rounds = kill_rounds;
     if (tasks > 0) o.tasks_per_round = tasks;
     std::printf("# nodes-kill9: lease-ttl %lld s\n",
                 static_cast<long long>(LeaseTtlMs(common.tock_args) / 1000));

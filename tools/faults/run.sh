@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds tock and the fault driver, then runs the fault suite of issue 5, e.g.
-#   tools/faults/run.sh                          # all: 10 kill -9 rounds, bad receivers, disk full
+#   tools/faults/run.sh                          # all: 10 kill -9 rounds, 3 bad-receivers runs, disk full
 #   tools/faults/run.sh --scenario kill9 --rounds 3
 # and, named on their own, the PostgreSQL scenarios of issue 12 (each starts a throw-away
 # cluster with tools/pg.sh and stops it by PID):
