@@ -26,7 +26,6 @@ TEST_SUITE("Faults") {
     o.bad_timeout_ms = 1000;
     o.retry_total = 1;
     o.detail_sample = -1;  // every bad task
-    o.min_rate_ratio = 0;
     o.max_rss_mib = 256;
     o.deliver_timeout_ms = 20000;
     ScenarioResult r = RunBadReceivers(o);

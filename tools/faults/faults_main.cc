@@ -146,7 +146,6 @@ int Main(int argc, char** argv) {
     // any other broken promise in any run fails as it is.
     BadReceiversOptions o;
     o.common = common;
-    o.min_rate_ratio = 0;
     if (tasks > 0) o.healthy_tasks = tasks;
     const int runs = rounds > 0 ? rounds : 3;
     std::vector<double> ratios;
