@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "config/config_command.h"
 #include "config/settings.h"
 #include "server/server.h"
@@ -73,6 +74,7 @@ int Serve(const std::vector<std::string>& args) {
     return 1;
   }
   std::thread waiter([&server, stop_signals] {
+    tock::NameThisThread("tock-signals");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     tock::log::Info("signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

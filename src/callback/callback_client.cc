@@ -60,6 +60,7 @@
 #include "callback/body_sink.h"
 #include "callback/url.h"
 #include "common/clock.h"
+#include "common/thread_name.h"
 
 namespace tock {
 namespace {
@@ -215,7 +216,12 @@ class CallbackClient::Loop {
   Loop(const CallbackClientOptions& opts, const Status& tls_status, int loops);
   ~Loop();
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start(int index) {
+    thread_ = std::thread([this, index] {
+      NameThisThread("tock-callback-" + std::to_string(index));
+      Run();
+    });
+  }
   // Ends every attempt as "cancelled", stops the thread and joins it.
   void Stop();
 
@@ -909,7 +915,7 @@ CallbackClient::CallbackClient(CallbackClientOptions opts) : opts_(std::move(opt
   tls_status_ = CheckCaBundle(opts_.ca_bundle);
   const int n = std::clamp(opts_.loops, 1, 64);
   for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<Loop>(opts_, tls_status_, n));
-  for (auto& l : loops_) l->Start();
+  for (int i = 0; i < n; ++i) loops_[static_cast<size_t>(i)]->Start(i);
 }
 
 CallbackClient::~CallbackClient() {

@@ -53,6 +53,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "metrics/metrics.h"
 
 namespace tock::http {
@@ -222,7 +223,12 @@ class HandlerPool {
   };
 
   void Start(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        NameThisThread("tock-handler");
+        Run();
+      });
+    }
   }
   void Submit(Task t) {
     {
@@ -959,7 +965,10 @@ void Server::Serve() {
   }
   std::vector<std::thread> others;
   for (size_t i = 1; i < impl_->loops.size(); ++i) {
-    others.emplace_back([loop = impl_->loops[i].get()] { loop->Run(); });
+    others.emplace_back([loop = impl_->loops[i].get(), i] {
+      NameThisThread("tock-http-" + std::to_string(i));
+      loop->Run();
+    });
   }
   impl_->loops[0]->Run();
   for (std::thread& t : others) t.join();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "schedules/schedule_service.h"
 
 namespace tock {
@@ -13,7 +14,10 @@ void FirePath::Start() {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("tock-fires");
+    Run();
+  });
 }
 
 void FirePath::Stop() {

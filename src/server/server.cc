@@ -19,18 +19,19 @@
 #include "common/fd_limit.h"
 #include "common/log.h"
 #include "common/repeat_log.h"
+#include "common/thread_name.h"
 #include "dispatch/delivery_engine.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
 #include "metrics/process.h"
+#include "model/timer_id.h"
 #include "schedules/fire_path.h"
 #include "schedules/schedule_service.h"
-#include "model/timer_id.h"
+#include "storage/due_leases.h"
 #include "storage/open_store.h"
+#include "storage/postgres/pg_connection.h"
 #include "storage/store.h"
 #include "tasks/app_registry.h"
-#include "storage/due_leases.h"
-#include "storage/postgres/pg_connection.h"
 #include "tasks/due_loader.h"
 #include "tasks/lease_loader.h"
 #include "tasks/replay_jobs.h"
@@ -272,9 +273,15 @@ Status TockServer::Start() {
   timers_->Start();
   TOCK_RETURN_IF_ERROR(loader_->LoadInitial());
   loader_->Start();
-  janitor_ = std::thread([this] { JanitorLoop(); });
+  janitor_ = std::thread([this] {
+    NameThisThread("tock-janitor");
+    JanitorLoop();
+  });
   if (dynamic_cast<DueLeases*>(store_.get()) != nullptr) {
-    app_watcher_ = std::thread([this] { AppWatchLoop(); });
+    app_watcher_ = std::thread([this] {
+      NameThisThread("tock-app-watch");
+      AppWatchLoop();
+    });
   }
   ready_.store(true);
   log::Info("ready", {{"apps", static_cast<uint64_t>(apps_->size())},
@@ -283,7 +290,10 @@ Status TockServer::Start() {
 }
 
 void TockServer::Run() {
-  serve_thread_ = std::thread([this] { http_->Serve(); });
+  serve_thread_ = std::thread([this] {
+    NameThisThread("tock-http-0");
+    http_->Serve();
+  });
   {
     std::unique_lock<std::mutex> l(stop_mu_);
     stop_cv_.wait(l, [this] { return stop_requested_.load(); });

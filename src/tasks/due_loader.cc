@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "storage/store.h"
 #include "wheel/timer_service.h"
 
@@ -125,7 +126,10 @@ void DueLoader::Start() {
   std::lock_guard<std::mutex> l(run_mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("tock-due-loader");
+    Run();
+  });
 }
 
 void DueLoader::Stop() {

@@ -16,6 +16,7 @@
 
 #include "auth/replay_guard.h"
 #include "auth/signing.h"
+#include "common/thread_name.h"
 #include "tasks/new_task.h"
 
 namespace tock {
@@ -25,7 +26,12 @@ GroupCommitter::GroupCommitter(Store& store, DueSource& loader, const Clock& clo
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
-void GroupCommitter::Start() { committer_ = std::thread([this] { CommitLoop(); }); }
+void GroupCommitter::Start() {
+  committer_ = std::thread([this] {
+    NameThisThread("tock-committer");
+    CommitLoop();
+  });
+}
 
 void GroupCommitter::Stop() {
   {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "storage/due_leases.h"
 #include "wheel/timer_service.h"
 
@@ -148,7 +149,10 @@ void LeaseLoader::Start() {
   std::lock_guard<std::mutex> l(run_mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("tock-leases");
+    Run();
+  });
 }
 
 void LeaseLoader::Stop() {

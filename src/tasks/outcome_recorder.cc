@@ -17,12 +17,13 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "metrics/metrics.h"
 #include "tasks/due_source.h"
 #include "tasks/retry_policy.h"
 #include "tasks/stale_write.h"
-#include "tasks/task_writes.h"
 #include "tasks/task_metrics.h"
+#include "tasks/task_writes.h"
 
 namespace tock {
 
@@ -33,7 +34,12 @@ OutcomeRecorder::OutcomeRecorder(Store& store, DueSource& loader, const Clock& c
 
 OutcomeRecorder::~OutcomeRecorder() { Stop(); }
 
-void OutcomeRecorder::Start() { recorder_ = std::thread([this] { RecordLoop(); }); }
+void OutcomeRecorder::Start() {
+  recorder_ = std::thread([this] {
+    NameThisThread("tock-recorder");
+    RecordLoop();
+  });
+}
 
 void OutcomeRecorder::Stop() {
   {

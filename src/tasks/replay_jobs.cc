@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "tasks/task_service.h"
 
 namespace tock {
@@ -44,7 +45,12 @@ ReplayJobs::ReplayJobs(Store& store, TaskService& tasks, const Clock& clock)
 
 ReplayJobs::~ReplayJobs() { Stop(); }
 
-void ReplayJobs::Start() { worker_ = std::thread([this] { Loop(); }); }
+void ReplayJobs::Start() {
+  worker_ = std::thread([this] {
+    NameThisThread("tock-replay");
+    Loop();
+  });
+}
 
 void ReplayJobs::Stop() {
   {

@@ -15,6 +15,7 @@
 // wall clock stepped forward makes timers already in the wheel fire late (by at most the
 // wait they had left, i.e. the loader's horizon), never early.
 #include "wheel/timer_service.h"
+#include "common/thread_name.h"
 
 #include <algorithm>
 #include <cassert>
@@ -64,7 +65,10 @@ void TimerService::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     assert(!stop_);
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("tock-timer");
+    Run();
+  });
 }
 
 void TimerService::Stop() {

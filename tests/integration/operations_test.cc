@@ -1,5 +1,9 @@
 // Operations (SPEC §6) and start-up settings: health checks, SIGTERM, the server time zone.
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <fstream>
+#include <set>
 
 #include "integration/integration_util.h"
 
@@ -11,6 +15,54 @@ TEST_SUITE("Operations") {
     CHECK(api.Healthz() == 200);
     CHECK(api.Get("/readyz").status == 200);
     CHECK(Contains(SharedTock().ReadLog(), "event=ready"));
+  }
+
+  TEST_CASE("every thread of a serving tock is named after its part (top -H, ps -L, perf)") {
+    auto tock = StartOwnTock({"--delivery-threads", "2", "--http-loops", "2"});
+    Receiver rx;
+    ApiClient api(*tock);
+    App app = api.CreateApp(rx.Url());
+    REQUIRE(app.ok());
+    REQUIRE(api.CreateTask(app, {}).status == 200);
+    REQUIRE(rx.WaitForCount(1, 5s));  // a callback sent: the delivery path is running
+    const std::string tasks = "/proc/" + std::to_string(tock->pid()) + "/task";
+    std::multiset<std::string> names;
+    DIR* dir = opendir(tasks.c_str());
+    REQUIRE(dir != nullptr);
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream comm(tasks + "/" + e->d_name + "/comm");
+      std::string name;
+      std::getline(comm, name);
+      names.insert(name);
+    }
+    closedir(dir);
+    std::string all;
+    for (const std::string& n : names) all += n + " ";
+    INFO("threads: ", all);
+    std::vector<std::string> wanted = {"tock-callback-0", "tock-callback-1", "tock-timer",
+                                       "tock-recorder",   "tock-committer",  "tock-fires",
+                                       "tock-janitor",    "tock-http-0",     "tock-http-1",
+                                       "tock-handler",    "tock-signals"};
+    // What hands due work to the timers: a loader on RocksDB; on PostgreSQL a lease loader,
+    // and a watcher of the applications other nodes change.
+    const bool shared_store = !StoreArgs().empty();
+    for (const char* n : shared_store ? std::vector<const char*>{"tock-leases", "tock-app-watch"}
+                                      : std::vector<const char*>{"tock-due-loader"}) {
+      wanted.push_back(n);
+    }
+    for (const std::string& want : wanted) CHECK_MESSAGE(names.count(want) > 0, want);
+    // A thread inherits its creator's name: one that tock starts without naming it shows
+    // as "tock", the main thread's name, or as its creator's. Only two are "tock": the main
+    // thread (renaming it would change what `pidof tock` and `pkill tock` find) and RocksDB's
+    // timer thread, unnamed by RocksDB and started by the main thread when it opens the
+    // store. RocksDB's pools and the allocator's thread have names of their own.
+    CHECK(names.count("tock") == (shared_store ? 1 : 2));
+    for (const std::string& n : names) {
+      const bool known = n.rfind("tock", 0) == 0 || n.rfind("rocksdb:", 0) == 0 ||
+                         n.rfind("jemalloc", 0) == 0;
+      CHECK_MESSAGE(known, "thread of unknown origin: ", n);
+    }
   }
 
   TEST_CASE("SIGTERM on an idle server exits 0") {
