@@ -548,6 +548,10 @@ CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
   const std::string status_note =
       status > 0 ? " (HTTP " + std::to_string(status) + ")" : std::string();
   const std::string detail = t->errbuf[0] != '\0' ? std::string(t->errbuf) : curl_easy_strerror(code);
+  auto headers_too_large = [this] {
+    return "response headers too large (over " + std::to_string(opts_.max_header_bytes) +
+           " bytes or " + std::to_string(opts_.max_header_lines) + " lines)";
+  };
   switch (code) {
     case CURLE_OK:
       if (status < 100 || status > 599) {
@@ -594,8 +598,7 @@ CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
                     status_note;
           break;
         case Transfer::Abort::kHeaders:
-          r.error = "response headers too large (over " + std::to_string(opts_.max_header_bytes) +
-                    " bytes or " + std::to_string(opts_.max_header_lines) + " lines)";
+          r.error = headers_too_large();
           break;
         case Transfer::Abort::kCancelled:
         case Transfer::Abort::kNone:
@@ -632,10 +635,21 @@ CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
     case CURLE_SSL_CACERT_BADFILE:
       r.error = "tls: cannot load CA certificates";
       break;
-    case CURLE_OUT_OF_MEMORY:
-      r.error = "out of memory";
-      r.local_error = true;
+    case CURLE_OUT_OF_MEMORY: {
+      // libcurl also says "out of memory" for a response line over its 100 KiB limit (its
+      // buffer's cap), before our header callback sees the line: once the request has gone
+      // out, that is the receiver's doing and fails the attempt like any oversized head.
+      // Only before that is it a shortage here (not an attempt: it runs again).
+      long sent = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent);
+      if (sent > 0) {
+        r.error = headers_too_large() + " (a line over 100 KiB)";
+      } else {
+        r.error = "out of memory";
+        r.local_error = true;
+      }
       break;
+    }
     case CURLE_PROXY:
       r.error = "proxy: " + detail;
       break;

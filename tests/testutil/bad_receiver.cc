@@ -70,7 +70,7 @@ struct BadReceiver::Conn {
   std::string in;   // request bytes not answered yet
   std::string out;  // answer bytes not written yet
   // kWriting: body bytes of the stream still to queue once `out` is written (kHuge: what is
-  // left of the 100 MiB; kHeaderFlood: without end, -1); 0: back to reading.
+  // left of the 100 MiB; kHeaderFlood, kLongHeaderLine: without end, -1); 0: back to reading.
   int64_t stream_left = 0;
   bool close_after_write = false;  // kGarbage
   bool peer_closed = false;        // end of stream read: close once nothing is left to say
@@ -96,6 +96,8 @@ const char* BadReceiver::ModeName(Mode mode) {
       return "huge";
     case Mode::kHeaderFlood:
       return "header-flood";
+    case Mode::kLongHeaderLine:
+      return "long-header-line";
   }
   return "?";
 }
@@ -276,6 +278,11 @@ bool BadReceiver::HandleRequests(Conn& c) {
         c.stream_left = -1;
         c.state = Conn::State::kWriting;
         break;
+      case Mode::kLongHeaderLine:
+        c.out = "HTTP/1.1 200 OK\r\nX-Long: ";
+        c.stream_left = -1;
+        c.state = Conn::State::kWriting;
+        break;
     }
     if (c.state == Conn::State::kWriting) {
       if (!Write(c)) return false;
@@ -290,6 +297,8 @@ bool BadReceiver::Write(Conn& c) {
     if (c.out.empty() && c.stream_left != 0) {
       if (mode_ == Mode::kHeaderFlood) {
         c.out = FloodBlock();
+      } else if (mode_ == Mode::kLongHeaderLine) {
+        c.out.assign(kStreamPiece, 'a');
       } else {
         const auto piece = static_cast<size_t>(
             std::min<int64_t>(static_cast<int64_t>(kStreamPiece), c.stream_left));

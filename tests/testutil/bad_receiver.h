@@ -12,6 +12,8 @@
 //              reader takes it; stops when the peer closes
 //   kHeaderFlood answers "HTTP/1.1 200 OK" and then header lines without end, as fast as
 //              the reader takes them; stops when the peer closes
+//   kLongHeaderLine answers "HTTP/1.1 200 OK" and then one header line that never ends
+//              (libcurl refuses a line over 100 KiB before tock's own header limits see it)
 //
 //   BadReceiver hang(BadReceiver::Mode::kHang);
 //   REQUIRE(hang.ok());
@@ -38,7 +40,17 @@ namespace tock::testing {
 
 class BadReceiver {
  public:
-  enum class Mode { kHang, kReset, kSlow, kStatus5xx, kGarbage, kRedirect, kHuge, kHeaderFlood };
+  enum class Mode {
+    kHang,
+    kReset,
+    kSlow,
+    kStatus5xx,
+    kGarbage,
+    kRedirect,
+    kHuge,
+    kHeaderFlood,
+    kLongHeaderLine
+  };
   static const char* ModeName(Mode mode);
 
   explicit BadReceiver(Mode mode, std::string redirect_to = "http://127.0.0.1:1/elsewhere");
