@@ -518,9 +518,13 @@ void DeliveryEngine::RunProbe(const std::string& app_key) {
     candidate = q.probe_candidate;
     in_flight_total_.fetch_add(1);
   }
-  log::Info("app.probe", {{"app", app_key}, {"task_id", candidate.id}});
   const Slot probe{candidate, app_key, false};
-  if (!Start(probe, tasks_.BeginAttempt(candidate.id, candidate.due_ms))) {
+  Result<std::optional<AttemptTicket>> begun = tasks_.BeginAttempt(candidate.id, candidate.due_ms);
+  if (begun.ok() && begun->has_value()) {
+    (*begun)->probe = true;
+    log::Info("app.probe", {{"app", app_key}, {"task_id", candidate.id}});
+  }
+  if (!Start(probe, std::move(begun))) {
     // The candidate is no longer due (cancelled, retried): hand the dropped items over again,
     // which drops them anew and leaves a current candidate for the next probe.
     RewindDropped(app_key);

@@ -28,6 +28,10 @@ struct AttemptTicket {
   Task task;
   int64_t due_ms = 0;
   std::shared_ptr<std::atomic<bool>> cancel;  // set by Cancel() or shutdown
+  // The probe of an automatically paused application (the delivery engine sets it): its
+  // failure is recorded but does not spend the task's retries, since a paused application's
+  // tasks must not fail for the outage that paused it.
+  bool probe = false;
 };
 
 class InFlight {

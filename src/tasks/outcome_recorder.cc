@@ -168,7 +168,15 @@ Status OutcomeRecorder::WriteBatch(std::vector<PendingRecord>& group, bool rerea
     if (t.status == TaskStatus::kWaiting && t.next_run_ms == p.ticket.due_ms) {
       b->DeleteDue(p.ticket.due_ms, id);
       RetryDecision d;
-      if (attempt.outcome != AttemptOutcome::kSuccess) {
+      if (p.ticket.probe && attempt.outcome != AttemptOutcome::kSuccess &&
+          attempt.outcome != AttemptOutcome::kGone) {
+        // A failed probe: the task keeps the retries it had (its round starts one attempt
+        // later) and is due again at once (or at the Retry-After), so the next probe finds
+        // it; the application's pause keeps it from running otherwise.
+        t.round_start += 1;
+        d.retry = true;
+        d.next_run_ms = std::max(now, p.not_before_ms);
+      } else if (attempt.outcome != AttemptOutcome::kSuccess) {
         d = DecideRetry(p.step_s, p.retry_total, t.round - t.round_start, attempt.outcome, now);
         if (d.retry) d.next_run_ms = std::max(d.next_run_ms, p.not_before_ms);
       }

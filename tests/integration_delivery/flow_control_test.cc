@@ -281,6 +281,66 @@ TEST_SUITE("DeliveryFlow") {
     for (int64_t id : ids) CHECK(api.WaitForStatus(app, id, 2, 10s).Int("/data/status") == 2);
     CHECK(Contains(tock->ReadLog(), "event=app.resumed"));
   }
+
+  TEST_CASE("a failed probe spends no retries: no task fails while its application is paused") {
+    auto tock = StartOwnTock({"--auto-pause-after", "2", "--auto-pause-window", "0",
+                              "--auto-pause-probe", "1"});
+    ApiClient api(*tock);
+    Receiver rx;
+    rx.SetDefaultReply({500, "down"});
+    // One retry, 3 s after the first attempt: the probes (every second) outnumber both the
+    // budget and the task's own backoff.
+    App app = api.CreateApp(rx.Url(), {.step = 3, .retry_total = 1});
+    REQUIRE(app.ok());
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 2; ++i) {
+      ApiResponse r = api.CreateTask(app, {.task_no = "probe-" + std::to_string(i)});
+      REQUIRE(r.status == 200);
+      ids.push_back(r.Int("/data/taskId"));
+    }
+    REQUIRE(WaitUntil([&] { return ShowApp(api, app).Bool("/data/paused"); }, 10s));
+    REQUIRE(rx.Count() == 2);  // the two first attempts paused it
+    // Four probes: each a real attempt of a task whose one retry would have been spent by
+    // the first of them.
+    REQUIRE(rx.WaitForCount(2 + 4, 30s));
+    for (int64_t id : ids) {
+      ApiResponse d = api.Detail(app, id);
+      INFO(d.Describe());
+      CHECK(d.Int("/data/status") == 0);  // waiting, not failed
+      CHECK(d.Str("/data/appPaused/kind") == "auto");
+    }
+    // Every probe logged went out, and every one is counted: between two probes (a second
+    // apart) the three agree.
+    auto probes_logged = [&] {
+      const std::string log = tock->ReadLog();
+      size_t n = 0;
+      for (size_t at = log.find("event=app.probe "); at != std::string::npos;
+           at = log.find("event=app.probe ", at + 1)) {
+        ++n;
+      }
+      return n;
+    };
+    auto probes_counted = [&] {
+      const std::string m = api.Get("/metrics").body;
+      const std::string key = "tock_app_probes_total{result=\"failure\"} ";
+      const size_t at = m.find(key);
+      return at == std::string::npos ? size_t{0}
+                                     : static_cast<size_t>(std::atoll(m.c_str() + at + key.size()));
+    };
+    CHECK(WaitUntil(
+        [&] {
+          const size_t sent = rx.Count() - 2;
+          return probes_logged() == sent && probes_counted() == sent;
+        },
+        5s));
+    INFO("probe POSTs ", rx.Count() - 2, ", logged ", probes_logged(), ", counted ",
+         probes_counted());
+    CHECK(api.Get("/admin/failed?app=" + app.app_key).body.find("probe-") == std::string::npos);
+
+    rx.SetDefaultReply({200, "success"});
+    REQUIRE(WaitUntil([&] { return !ShowApp(api, app).Bool("/data/paused", true); }, 10s));
+    for (int64_t id : ids) CHECK(api.WaitForStatus(app, id, 2, 10s).Int("/data/status") == 2);
+  }
 }
 
 }  // namespace tock::testing
