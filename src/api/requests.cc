@@ -86,10 +86,16 @@ Status ParseAppFields(const FieldReader& f, const AddressGuard* guard, App* app)
   if (url) {
     Result<CallbackUrl> parsed = ParseCallbackUrl(*url);
     if (!parsed.ok()) return Status::Invalid(f.Name("linkUrl") + ": " + parsed.status().message());
-    if (guard != nullptr && guard->DeniedLiteral(parsed->host, parsed->port)) {
+    const AddressGuard::Denial denial = guard != nullptr
+                                            ? guard->CheckLiteral(parsed->host, parsed->port)
+                                            : AddressGuard::Denial::kNone;
+    if (denial != AddressGuard::Denial::kNone) {
       return Status::Invalid(f.Name("linkUrl") + ": address " + parsed->host + " port " +
-                             std::to_string(parsed->port) +
-                             " is denied (settings callback-deny / callback-allow)");
+                             std::to_string(parsed->port) + " is denied (" +
+                             (denial == AddressGuard::Denial::kSelf
+                                  ? "tock's own listen address: a callback would call tock itself"
+                                  : "settings callback-deny / callback-allow") +
+                             ")");
     }
     app->link_url = *url;
   }

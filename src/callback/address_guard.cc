@@ -89,14 +89,14 @@ bool AddressGuard::DenyEndpoint(std::string_view host, int port) {
   static const std::array<uint8_t, 16> kZero{};
   if (b.bytes != kZero) {
     b.prefix = b.v6 ? 128 : 32;
-    deny_.push_back(b);
+    endpoints_.push_back(b);
     return true;
   }
   // A wildcard listener answers on loopback and on every local address.
-  deny_.push_back(Block{{127}, false, 8, port});
+  endpoints_.push_back(Block{{127}, false, 8, port});
   Block v6_loopback{{}, true, 128, port};
   v6_loopback.bytes[15] = 1;
-  deny_.push_back(v6_loopback);
+  endpoints_.push_back(v6_loopback);
   ifaddrs* ifs = nullptr;
   if (getifaddrs(&ifs) == 0) {
     for (ifaddrs* i = ifs; i != nullptr; i = i->ifa_next) {
@@ -111,7 +111,7 @@ bool AddressGuard::DenyEndpoint(std::string_view host, int port) {
       } else {
         continue;
       }
-      deny_.push_back(local);
+      endpoints_.push_back(local);
     }
     freeifaddrs(ifs);
   }
@@ -129,10 +129,13 @@ bool AddressGuard::Matches(const Block& b, const uint8_t* bytes, bool v6, int po
   return (b.bytes[full] & mask) == (bytes[full] & mask);
 }
 
-bool AddressGuard::DeniedBytes(const uint8_t* raw, bool raw_v6, int port) const {
+AddressGuard::Denial AddressGuard::Check(const uint8_t* raw, bool raw_v6, int port) const {
   uint8_t bytes[16];
   bool v6 = false;
   Unmap(raw, raw_v6, bytes, &v6);
+  for (const Block& b : endpoints_) {
+    if (Matches(b, bytes, v6, port)) return Denial::kSelf;
+  }
   bool denied = false;
   for (const Block& b : deny_) {
     if (Matches(b, bytes, v6, port)) {
@@ -140,31 +143,32 @@ bool AddressGuard::DeniedBytes(const uint8_t* raw, bool raw_v6, int port) const 
       break;
     }
   }
-  if (!denied) return false;
+  if (!denied) return Denial::kNone;
   for (const Block& b : allow_) {
-    if (Matches(b, bytes, v6, port)) return false;
+    if (Matches(b, bytes, v6, port)) return Denial::kNone;
   }
-  return true;
+  return Denial::kListed;
 }
 
 bool AddressGuard::Denied(const sockaddr* addr, socklen_t len) const {
   if (addr->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-    return DeniedBytes(reinterpret_cast<const uint8_t*>(&in->sin_addr), false, ntohs(in->sin_port));
+    return Check(reinterpret_cast<const uint8_t*>(&in->sin_addr), false, ntohs(in->sin_port)) !=
+           Denial::kNone;
   }
   if (addr->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
-    return DeniedBytes(reinterpret_cast<const uint8_t*>(&in6->sin6_addr), true,
-                       ntohs(in6->sin6_port));
+    return Check(reinterpret_cast<const uint8_t*>(&in6->sin6_addr), true,
+                 ntohs(in6->sin6_port)) != Denial::kNone;
   }
   return true;  // not IP: never a callback
 }
 
-bool AddressGuard::DeniedLiteral(std::string_view host, int port) const {
+AddressGuard::Denial AddressGuard::CheckLiteral(std::string_view host, int port) const {
   std::array<uint8_t, 16> bytes;
   bool v6 = false;
-  if (!ParseAddress(host, &bytes, &v6)) return false;
-  return DeniedBytes(bytes.data(), v6, port);
+  if (!ParseAddress(host, &bytes, &v6)) return Denial::kNone;
+  return Check(bytes.data(), v6, port);
 }
 
 std::string AddressGuard::Describe(const sockaddr* addr, socklen_t len) {

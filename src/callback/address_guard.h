@@ -11,8 +11,10 @@
 //
 // Rules: a list of denied CIDR blocks, a list of allowed CIDR blocks that are exceptions to
 // it, and denied endpoints (address + port: tock's own listen address, so a callback cannot
-// call tock itself). An address is denied when a deny block or endpoint matches and no allow
-// block does. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked as the IPv4 address.
+// call tock itself). An address is denied when an endpoint matches (always: no allow block
+// lifts it, or a broad exception such as 127.0.0.0/8 would let tock call itself), or when a
+// deny block matches and no allow block does. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
+// are checked as the IPv4 address.
 //
 //   Result<AddressGuard> g = AddressGuard::Parse(AddressGuard::kDefaultDeny, "");
 //   g->DenyEndpoint("127.0.0.1", 9502);
@@ -45,7 +47,7 @@ class AddressGuard {
   // spaces around entries are ignored; empty lists are fine. Invalid: names the entry.
   static Result<AddressGuard> Parse(std::string_view deny, std::string_view allow);
 
-  // Denies host:port in addition to the blocks, unless an allow block covers host. A
+  // Denies host:port in addition to the blocks, whatever the allow blocks say. A
   // wildcard host (0.0.0.0 or ::) denies the port on every loopback and local interface
   // address. An invalid host or port (0: not bound yet) is ignored (returns false).
   // REQUIRES: no other thread uses the guard yet.
@@ -55,7 +57,11 @@ class AddressGuard {
   bool Denied(const sockaddr* addr, socklen_t len) const;
   // `host` as it appears in a URL (no brackets). A name (not an address) is never denied
   // here: it is checked when it has been resolved.
-  bool DeniedLiteral(std::string_view host, int port) const;
+  enum class Denial { kNone, kListed, kSelf };  // kSelf: tock's own endpoint
+  Denial CheckLiteral(std::string_view host, int port) const;
+  bool DeniedLiteral(std::string_view host, int port) const {
+    return CheckLiteral(host, port) != Denial::kNone;
+  }
 
   // "169.254.169.254:80" / "[fe80::1]:80" for error messages; "" for other families.
   static std::string Describe(const sockaddr* addr, socklen_t len);
@@ -68,10 +74,11 @@ class AddressGuard {
     int port = 0;  // 0: any port
   };
   static bool Matches(const Block& b, const uint8_t* bytes, bool v6, int port);
-  bool DeniedBytes(const uint8_t* bytes, bool v6, int port) const;
+  Denial Check(const uint8_t* bytes, bool v6, int port) const;
 
   std::vector<Block> deny_;
   std::vector<Block> allow_;
+  std::vector<Block> endpoints_;  // DenyEndpoint's: not subject to allow_
 };
 
 }  // namespace tock

@@ -120,7 +120,7 @@ const std::vector<Option>& Table() {
        "connections to one callback scheme://host:port at most", INT(max_connections_per_origin)},
       {"callback-deny", Kind::kString, 0, 0, nullptr,
        "CIDR blocks callbacks may not connect to (checked after DNS); tock's own listen "
-       "address and port are always denied",
+       "address and port are always denied, whatever callback-allow says",
        STR(callback_deny), CheckCidrList},
       {"callback-allow", Kind::kString, 0, 0, nullptr,
        "CIDR blocks allowed although callback-deny covers them", STR(callback_allow),

@@ -87,6 +87,20 @@ TEST_SUITE("AddressGuard") {
     CHECK_FALSE(Denied(*any, V4("127.0.0.1", 7001)));
   }
 
+  TEST_CASE("no allow block lifts tock's own endpoint; it lifts listed blocks only") {
+    Result<AddressGuard> g = AddressGuard::Parse("127.0.0.0/8", "127.0.0.0/8,0.0.0.0/0");
+    REQUIRE(g.ok());
+    REQUIRE(g->DenyEndpoint("0.0.0.0", 9502));
+    CHECK(Denied(*g, V4("127.0.0.1", 9502)));
+    CHECK(Denied(*g, V6("::1", 9502)));
+    CHECK(g->CheckLiteral("127.0.0.1", 9502) == AddressGuard::Denial::kSelf);
+    CHECK_FALSE(Denied(*g, V4("127.0.0.1", 9503)));  // the deny block is lifted by the allow
+    CHECK(g->CheckLiteral("127.0.0.1", 9503) == AddressGuard::Denial::kNone);
+    Result<AddressGuard> listed = AddressGuard::Parse("10.0.0.0/8", "");
+    REQUIRE(listed.ok());
+    CHECK(listed->CheckLiteral("10.1.2.3", 80) == AddressGuard::Denial::kListed);
+  }
+
   TEST_CASE("bad lists are refused naming the entry") {
     CHECK(AddressGuard::Parse("10.0.0.0/33", "").status().message().find("10.0.0.0/33") !=
           std::string::npos);

@@ -108,6 +108,26 @@ TEST_SUITE("GuardedClient") {
                400, "linkUrl");
   }
 
+  TEST_CASE("tock's own address stays denied whatever --callback-allow lifts") {
+    auto tock = StartOwnTock({"--callback-allow", "127.0.0.0/8,::1/128"});
+    ApiClient api(*tock);
+    const std::string self = "http://127.0.0.1:" + std::to_string(tock->port()) + "/task/create";
+    ApiResponse r = api.AdminPost("/application/create",
+                                  R"({"appName":"self","linkUrl":")" + self + "\"}");
+    CheckError(r, 400, "linkUrl");
+    CHECK(Contains(r.msg(), "tock's own listen address"));
+    // By name: refused on the address connected to.
+    const std::string by_name = "http://localhost:" + std::to_string(tock->port()) + "/task/create";
+    App app = api.CreateApp(by_name, {.step = 1, .retry_total = 0});
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+    ApiResponse t = api.CreateTask(app, {.task_no = "self"});
+    REQUIRE(t.status == 200);
+    ApiResponse d = api.WaitForStatus(app, t.Int("/data/taskId"), 4, 10s);
+    INFO(d.Describe());
+    CHECK(d.Int("/data/status") == 4);
+    CHECK(Contains(d.Str("/data/attempts/0/error"), "address denied ("));
+  }
+
   TEST_CASE("--callback-proxy: callbacks go through an HTTP CONNECT proxy") {
     ConnectProxy proxy;
     REQUIRE(proxy.ok());
