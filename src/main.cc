@@ -38,7 +38,8 @@ int Usage(FILE* out) {
                "Commands:\n"
                "  serve      run the scheduler (tock serve --help for its settings)\n"
                "  config     example | check: the config file (tock config --help)\n"
-               "  app        create | list | show applications on a running server\n"
+               "  app        create | list | show | update | pause | resume applications on a running\n"
+               "             server (tock app --help)\n"
                "  backup     an online backup of a running server (tock backup --to DIR)\n"
                "  verify     check a received callback's signature (tock verify --help)\n"
                "  version    print the version\n");

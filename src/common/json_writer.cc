@@ -37,9 +37,12 @@ void JsonWriter::Double(double v) {
     out_ += "null";
     return;
   }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, ec == std::errc() ? end : buf);
+  // The shortest digits that read back as v, in plain notation when that fits (100000, not
+  // the shortest form's 1e+05: these numbers are read by people too), else in exponent form.
+  char buf[64];
+  std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  if (r.ec != std::errc()) r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ec == std::errc() ? r.ptr : buf);
 }
 
 }  // namespace tock

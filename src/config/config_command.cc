@@ -55,6 +55,9 @@ int ConfigCommand(const std::vector<std::string>& args) {
       return Fail("setting 'time-zone' = \"" + settings.time_zone + "\": " +
                   tz.status().message());
     }
+    // What serve would log at start (a retired setting still loads): an operator checking a
+    // file before an upgrade sees it here.
+    for (const std::string& w : settings.warnings) std::printf("warning: %s\n", w.c_str());
     std::printf("config ok (%s)\n", settings.config_file.empty()
                                          ? "no config file read"
                                          : ("file " + settings.config_file).c_str());

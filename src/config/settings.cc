@@ -132,7 +132,9 @@ const std::vector<Option>& Table() {
        "consecutive failed attempts that pause an application (0: never)",
        INT(auto_pause_after)},
       {"auto-pause-window", Kind::kInt, 0, 30 * 86400, nullptr,
-       "seconds those failed attempts must span at least", INT(auto_pause_window_s)},
+       "seconds those failed attempts must span at least (0: no minimum; auto-pause-after 0 "
+       "turns auto-pause off)",
+       INT(auto_pause_window_s)},
       {"auto-pause-probe", Kind::kInt, 1, 3600, nullptr,
        "seconds between probe deliveries of an automatically paused application",
        INT(auto_pause_probe_s)},

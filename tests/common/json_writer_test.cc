@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 namespace tock {
 
 TEST_SUITE("JsonWriter") {
@@ -16,6 +18,15 @@ TEST_SUITE("JsonWriter") {
     w.EndObject();
     w.EndObject();
     CHECK(w.str() == R"({"code":0,"msg":"ok","data":{"ids":[1,2],"raw":{"a":true}}})");
+  }
+
+  TEST_CASE("doubles: the shortest digits that read back, in plain notation when it fits") {
+    JsonWriter w;
+    w.BeginArray();
+    for (double v : {100000.0, 0.5, 2.0, 1e-9, 1e300, 12.25, -3.0}) w.Double(v);
+    w.Double(std::nan(""));
+    w.EndArray();
+    CHECK(w.str() == "[100000,0.5,2,0.000000001,1e+300,12.25,-3,null]");
   }
 
   TEST_CASE("escapes quotes, backslashes and control characters") {

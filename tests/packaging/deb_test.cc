@@ -295,7 +295,8 @@ TEST_SUITE("Deb") {
     CHECK(Contains(page, ".TH TOCK 1"));
     CHECK(Contains(page, "tock " + kVersion));
     CHECK_FALSE(Contains(page, "@VERSION@"));
-    for (const char* word : {"serve", "config example", "config check", "/etc/tock/tock.toml",
+    for (const char* word : {"serve", "config example", "config check", "tock app", "backup",
+                             "verify", "/etc/tock/tock.toml",
                              "/var/lib/tock", "SIGTERM"}) {
       CHECK_MESSAGE(Contains(page, word), "man page lacks " << word);
     }
@@ -334,6 +335,20 @@ TEST_SUITE("Package") {
     CHECK(code == 2);
     CHECK(out == "tock: setting 'max-per-app' (from " + dir.Sub("bad.toml") +
                      ":2) = \"0\": must be an integer from 1 to 100000\n");
+  }
+
+  TEST_CASE("tock config check accepts an old file with 'workers' and says it is retired") {
+    TempDir dir;
+    std::ofstream(dir.Sub("old.toml")) << "listen = \"127.0.0.1:9502\"\nworkers = 64\n";
+    int code = 0;
+    std::string out = Run("env -u TOCK_CONFIG '" TOCK_BINARY "' config check --config " +
+                              Quote(dir.Sub("old.toml")),
+                          &code);
+    CHECK(code == 0);
+    CHECK(Contains(out, "warning: setting 'workers' (from " + dir.Sub("old.toml") +
+                            ":2) is no longer used: "));
+    CHECK(Contains(out, "max-in-flight"));
+    CHECK(Contains(out, "config ok (file " + dir.Sub("old.toml") + ")"));
   }
 
   TEST_CASE("tock serve refuses a bad config file before starting, naming it") {
