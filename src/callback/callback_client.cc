@@ -579,6 +579,10 @@ CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
       } else if (t->socket_errno != 0) {
         r.error = std::string("cannot open a socket: ") + strerror(t->socket_errno);
         r.local_error = true;
+      } else if (!opts_.proxy.empty()) {
+        // Through a proxy the connection that failed is the one to the proxy.
+        r.error = "cannot connect to the proxy (" + opts_.proxy + ")";
+        r.connection_failed = true;
       } else {
         r.error = "connection refused or unreachable (" + t->url.origin + ")";
         r.connection_failed = true;
@@ -656,6 +660,11 @@ CallbackResult CallbackClient::Loop::Describe(Transfer* t, CURLcode code) {
     default:
       r.error = "request failed: " + detail;
       break;
+  }
+  if (!opts_.proxy.empty() && code != CURLE_OK && detail.find("CONNECT") != std::string::npos) {
+    // The proxy refused the tunnel (a 502 when it could not reach the receiver, a 407...):
+    // libcurl's own words name the proxy's answer, ours would blame the receiver.
+    r.error = "proxy: " + detail;
   }
   if (!r.error.empty()) r.body_is_success = false;
   return r;

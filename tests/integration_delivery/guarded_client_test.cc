@@ -148,6 +148,40 @@ TEST_SUITE("GuardedClient") {
     CHECK_MESSAGE(VerifyStandardWebhook(app.webhook_secret, rx.Requests()[0], &out) == 0, out);
   }
 
+  TEST_CASE("--callback-proxy: a failed attempt says when the proxy is what failed") {
+    ConnectProxy proxy;
+    REQUIRE(proxy.ok());
+    auto tock = StartOwnTock({"--callback-proxy", proxy.Url()});
+    ApiClient api(*tock);
+    // The proxy cannot reach the receiver (nothing listens there) and answers 502.
+    int closed_port = 0;
+    {
+      Receiver gone;
+      closed_port = gone.port();
+    }
+    App app = api.CreateApp("http://127.0.0.1:" + std::to_string(closed_port) + "/hook",
+                            {.step = 1, .retry_total = 0});
+    REQUIRE(app.ok());
+    ApiResponse r = api.CreateTask(app, {.task_no = "via-proxy"});
+    REQUIRE(r.status == 200);
+    ApiResponse d = api.WaitForStatus(app, r.Int("/data/taskId"), 4, 10s);
+    INFO(d.Describe());
+    CHECK(Contains(d.Str("/data/attempts/0/error"), "proxy: "));
+    CHECK(Contains(d.Str("/data/attempts/0/error"), "502"));
+    // The proxy itself gone: the error names the proxy, not the receiver.
+    const std::string proxy_url = proxy.Url();
+    proxy.Stop();
+    Receiver rx;
+    App up = api.CreateApp(rx.Url(), {.step = 1, .retry_total = 0});
+    REQUIRE(up.ok());
+    ApiResponse r2 = api.CreateTask(up, {.task_no = "proxy-down"});
+    REQUIRE(r2.status == 200);
+    ApiResponse d2 = api.WaitForStatus(up, r2.Int("/data/taskId"), 4, 10s);
+    INFO(d2.Describe());
+    CHECK(d2.Str("/data/attempts/0/error") == "cannot connect to the proxy (" + proxy_url + ")");
+    CHECK(rx.Count() == 0);
+  }
+
   TEST_CASE("a bad --callback-deny or --callback-proxy stops start-up with a clear line") {
     for (auto args : {std::vector<std::string>{"--callback-deny", "10.0.0.0/40"},
                       std::vector<std::string>{"--callback-proxy", "socks5://127.0.0.1:1"}}) {
