@@ -453,6 +453,9 @@ void DeliveryEngine::OnResult(std::unique_ptr<InFlight> f, CallbackResult res) {
   int64_t hold_until = 0;
   if ((res.http_status == 429 || res.http_status == 503) && res.retry_after_wall_ms > now) {
     hold_until = std::min(res.retry_after_wall_ms, now + opts_.max_retry_after_ms);
+    // Why the next attempt is so far off, in the task's history ("HTTP 429 (Retry-After
+    // 3600 s)"): the wait as applied, after the cap.
+    attempt.error += " (Retry-After " + std::to_string((hold_until - now + 999) / 1000) + " s)";
   }
   DeliveryMetrics& m = Metrics();
   m.Outcome(attempt.outcome).Inc();

@@ -188,7 +188,7 @@ TEST_SUITE("DeliveryFlow") {
     CHECK(f.api.WaitForStatus(f.app, b, 2, 5s).Int("/data/status") == 2);
     ApiResponse d = f.api.Detail(f.app, a);
     CHECK(d.Int("/data/attempts/0/httpStatus") == 429);
-    CHECK(d.Str("/data/attempts/0/error") == "HTTP 429");
+    CHECK(d.Str("/data/attempts/0/error") == "HTTP 429 (Retry-After 3 s)");
   }
 
   TEST_CASE("Retry-After as an HTTP date works the same") {
