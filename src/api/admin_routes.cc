@@ -147,16 +147,19 @@ Result<std::string> AppKeyOf(const FieldReader& f) {
 }
 
 // Read-modify-write of one application, then the engine is told; answers the new state.
+// `change` sets *unchanged when the request changes nothing (a pause of a paused
+// application): it still answers the state, but log_event is not logged again.
 void ChangeApp(ApiServices& svc, const http::Request& req, http::Response& res,
-               const std::function<Status(const FieldReader&, App&)>& change,
+               const std::function<Status(const FieldReader&, App&, bool* unchanged)>& change,
                const char* log_event) {
   Result<simdjson::dom::object> body = ParseJsonBody(req.body);
   if (!body.ok()) return SendError(res, body.status());
   FieldReader f(*body);
   Result<std::string> key = AppKeyOf(f);
   if (!key.ok()) return SendError(res, key.status());
+  bool unchanged = false;
   Result<std::shared_ptr<const App>> updated =
-      svc.apps.Update(*key, [&](App& app) { return change(f, app); });
+      svc.apps.Update(*key, [&](App& app) { return change(f, app, &unchanged); });
   if (!updated.ok()) {
     if (updated.status().code() == Code::kNotFound) {
       return SendError(res, Status::NotFound("no application " + *key));
@@ -164,22 +167,31 @@ void ChangeApp(ApiServices& svc, const http::Request& req, http::Response& res,
     return SendError(res, updated.status());
   }
   if (svc.app_changed) svc.app_changed(*key);
-  log::Info(log_event, {{"app", *key}});
   const App& app = **updated;
+  if (!unchanged) {
+    if (app.pause != PauseKind::kNone) {
+      log::Info(log_event, {{"app", *key}, {"reason", app.pause_reason}});
+    } else {
+      log::Info(log_event, {{"app", *key}});
+    }
+  }
   SendJson(res, 200, OkBody([&](JsonWriter& w) { WriteAppFields(w, app, View(svc, *key)); }));
 }
 
 void UpdateApp(ApiServices& svc, const http::Request& req, http::Response& res) {
-  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app) {
+  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app, bool*) {
     return ParseAppUpdate(f, svc.guard, &app);
   }, "app.updated");
 }
 
 void PauseApp(ApiServices& svc, const http::Request& req, http::Response& res) {
-  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app) {
+  ChangeApp(svc, req, res, [&svc](const FieldReader& f, App& app, bool* unchanged) {
     Result<std::optional<std::string>> r = f.String("reason", 1, 200);
     if (!r.ok()) return r.status();
-    if (app.pause == PauseKind::kManual) return Status::Ok();  // already: idempotent
+    if (app.pause == PauseKind::kManual) {  // already: idempotent
+      *unchanged = true;
+      return Status::Ok();
+    }
     app.pause = PauseKind::kManual;
     app.pause_reason = r->has_value() ? "paused by operator: " + **r : "paused by operator";
     app.paused_ms = svc.clock.WallMs();
@@ -188,7 +200,8 @@ void PauseApp(ApiServices& svc, const http::Request& req, http::Response& res) {
 }
 
 void ResumeApp(ApiServices& svc, const http::Request& req, http::Response& res) {
-  ChangeApp(svc, req, res, [](const FieldReader&, App& app) {
+  ChangeApp(svc, req, res, [](const FieldReader&, App& app, bool* unchanged) {
+    *unchanged = app.pause == PauseKind::kNone;
     app.pause = PauseKind::kNone;
     app.pause_reason.clear();
     app.paused_ms = 0;

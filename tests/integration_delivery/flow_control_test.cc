@@ -219,6 +219,17 @@ TEST_SUITE("DeliveryFlow") {
     CHECK(p.Bool("/data/paused"));
     CHECK(p.Str("/data/pause/kind") == "manual");
     CHECK(p.Str("/data/pause/reason") == "paused by operator: deploy");
+    // Pausing again changes nothing and is not logged again; the log line gives the reason.
+    REQUIRE(api.AdminPost("/application/pause", R"({"app_key":")" + app.app_key + R"("})")
+                .status == 200);
+    {
+      const std::string log = tock->ReadLog();
+      const size_t first = log.find("event=app.paused");
+      REQUIRE(first != std::string::npos);
+      CHECK(log.find("event=app.paused", first + 1) == std::string::npos);
+      CHECK(Contains(log.substr(first, log.find('\n', first) - first),
+                     "reason=\"paused by operator: deploy\""));
+    }
 
     std::vector<int64_t> ids;
     for (int i = 0; i < 3; ++i) {
