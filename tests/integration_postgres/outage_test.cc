@@ -14,6 +14,7 @@
 
 #include "integration/integration_util.h"
 #include "testutil/pg_server.h"
+#include "testutil/stall_relay.h"
 
 namespace tock::testing {
 namespace {
@@ -147,6 +148,58 @@ TEST_SUITE("PgOutage") {
     REQUIRE_MESSAGE(after.status == 200, after.Describe());
     ids.push_back(after.Int("/data/taskId"));
     rig.CheckDelivered(ids, due, ready_wall);
+  }
+
+  TEST_CASE(
+      "the database stalls (no answer, no refusal): 503 after the statement deadline, /readyz "
+      "says why, SIGTERM is not held up; the stall over, tock recovers by itself") {
+    const std::string db = PgServer::Shared().NewDatabase();
+    const size_t colon = db.rfind(':', db.find_first_of("/?", db.find('@')));
+    StallRelay relay(std::atoi(db.c_str() + colon + 1));
+    REQUIRE(relay.ok());
+    TockProcess tock(TockProcess::Options{
+        .binary = TOCK_BINARY, .extra_args = {"--store", RewritePort(db, relay.port())},
+        .ready_timeout = 60s});
+    std::string error;
+    REQUIRE_MESSAGE(tock.Start(&error), error);
+    ApiClient api(tock);
+    Receiver rx;
+    App app = api.CreateApp(rx.Url(), {.step = 1, .retry_total = 10});
+    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+
+    relay.Freeze();
+    const int64_t t0 = MonoNowMs();
+    ApiResponse r = api.CreateTask(app, {.task_no = "stalled"});
+    const int64_t took = MonoNowMs() - t0;
+    INFO("create answered after ", took, " ms: ", r.Describe());
+    CHECK(r.status == 503);
+    CHECK(took < 30000);  // the statement deadline is 10 s; before, it waited for the thaw
+    ApiResponse ready = PollGet(
+        api, "/readyz", [](const ApiResponse& a) { return a.status == 503; }, 30s);
+    CHECK_MESSAGE(ready.status == 503, ready.Describe());
+    // "no answer within 10000 ms", or a reconnect's "timeout expired".
+    CHECK_MESSAGE(ready.Str("/reason").find("database") != std::string::npos, ready.Describe());
+
+    relay.Thaw();
+    ready = PollGet(api, "/readyz", [](const ApiResponse& a) { return a.status == 200; }, 30s);
+    REQUIRE_MESSAGE(ready.status == 200, ready.Describe() << "\n" << tock.LogTail());
+    ApiResponse after;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    do {
+      after = api.CreateTask(app, {.task_no = "after-stall"});
+      if (after.status != 200) std::this_thread::sleep_for(100ms);
+    } while (after.status != 200 && std::chrono::steady_clock::now() < deadline);
+    REQUIRE_MESSAGE(after.status == 200, after.Describe());
+    CHECK(rx.WaitForCount(1, 30s));
+
+    // Stalled again: SIGTERM ends it (every wait on the database has its deadline).
+    relay.Freeze();
+    const int64_t t1 = MonoNowMs();
+    const int rc = tock.Terminate(90s);
+    INFO("exit ", rc, " after ", MonoNowMs() - t1, " ms\n", tock.LogTail());
+    CHECK(!tock.running());
+    CHECK(MonoNowMs() - t1 < 90000);
+    relay.Thaw();
   }
 
   TEST_CASE("tasks that came due while the database was down are delivered once it is back") {

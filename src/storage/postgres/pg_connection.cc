@@ -1,10 +1,15 @@
 #include "storage/postgres/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+
+#include "common/clock.h"
 
 namespace tock::pg {
 
@@ -161,7 +166,13 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
     return Status::Invalid("store: the PostgreSQL URL " + RedactUrl(url) +
                            " must name a user (postgresql://user:password@host/db)");
   }
-  pg_conn* conn = PQconnectdb(url.c_str());
+  // Defaults for what the URL leaves out (it wins: libpq lets parameters after "dbname",
+  // which expands the URL, override those before it). See the header on stalls.
+  const char* const keywords[] = {"connect_timeout", "keepalives",       "keepalives_idle",
+                                  "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                                  "dbname",          nullptr};
+  const char* const values[] = {"10", "1", "10", "5", "3", "10000", url.c_str(), nullptr};
+  pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("database: out of memory connecting");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string why = PQerrorMessage(conn);
@@ -171,6 +182,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
   }
   // The server's notices ("relation already exists, skipping") are not tock's to print.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  // Sends never block (Flush waits with a deadline instead); PQexec still does.
+  if (PQsetnonblocking(conn, 1) != 0) {
+    PQfinish(conn);
+    return Status::Unavailable("database: cannot make the connection non-blocking");
+  }
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
@@ -188,8 +204,58 @@ bool IsRetryableTransaction(const Status& s) {
 bool Connection::healthy() const {
   // A connection left in pipeline mode or inside a transaction (a pipeline or a ROLLBACK cut
   // short) would fail or, worse, join the next user's statements to that transaction.
-  return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
-         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return !timed_out_ && PQstatus(conn_) == CONNECTION_OK &&
+         PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Status Connection::TimedOut(std::string_view what, int64_t timeout_ms) const {
+  return Status::Unavailable("database: " + std::string(what) + ": no answer within " +
+                             std::to_string(timeout_ms) +
+                             " ms (the server, or the network to it, stalled)");
+}
+
+namespace {
+
+// Waits until fd is ready for `events` or the deadline passes: >0 ready, 0 deadline, <0 error.
+int WaitFor(int fd, short events, int64_t deadline_ms) {
+  for (;;) {
+    const int64_t left = deadline_ms - MonoNowNs() / 1'000'000;
+    if (left <= 0) return 0;
+    pollfd p{fd, events, 0};
+    const int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r != 0) return r;
+  }
+}
+
+}  // namespace
+
+bool Connection::Flush(int64_t deadline_ms) {
+  for (;;) {
+    const int r = PQflush(conn_);
+    if (r == 0) return true;
+    if (r < 0) return false;
+    // The server may be waiting for us to read before it reads on: take in what it sent.
+    const int w = WaitFor(PQsocket(conn_), POLLIN | POLLOUT, deadline_ms);
+    if (w == 0) {
+      timed_out_ = true;
+      return false;
+    }
+    if (w < 0 || PQconsumeInput(conn_) != 1) return false;
+  }
+}
+
+pg_result* Connection::NextResult(int64_t deadline_ms) {
+  while (PQisBusy(conn_) == 1) {
+    const int w = WaitFor(PQsocket(conn_), POLLIN, deadline_ms);
+    if (w == 0) {
+      timed_out_ = true;
+      return nullptr;
+    }
+    // A read error: PQgetResult reports it (as an error result, or null on a dead socket).
+    if (w < 0 || PQconsumeInput(conn_) != 1) break;
+  }
+  return PQgetResult(conn_);
 }
 
 Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
@@ -231,11 +297,27 @@ struct WireParams {
 std::string_view Head(std::string_view sql) { return sql.substr(0, sql.find_first_of("(\n")); }
 }  // namespace
 
-Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
+Result<Rows> Connection::Exec(std::string_view sql, const Params& params, int64_t timeout_ms) {
+  const int64_t deadline = MonoNowNs() / 1'000'000 + timeout_ms;
   std::string query(sql);
   WireParams w(params.values_, params.null_, params.binary_);
-  pg_result* res = PQexecParams(conn_, query.c_str(), w.count(), nullptr, w.values.data(),
-                                w.lengths.data(), w.formats.data(), 0);
+  if (PQsendQueryParams(conn_, query.c_str(), w.count(), nullptr, w.values.data(),
+                        w.lengths.data(), w.formats.data(), 0) != 1) {
+    return ErrorOf(nullptr, Head(query));
+  }
+  if (!Flush(deadline)) {
+    return timed_out_ ? TimedOut(Head(query), timeout_ms) : ErrorOf(nullptr, Head(query));
+  }
+  pg_result* res = NextResult(deadline);
+  // Up to the null that ends the statement's results, so the connection is idle again.
+  for (pg_result* more = res != nullptr ? NextResult(deadline) : nullptr; more != nullptr;
+       more = NextResult(deadline)) {
+    PQclear(more);
+  }
+  if (timed_out_) {
+    if (res != nullptr) PQclear(res);
+    return TimedOut(Head(query), timeout_ms);
+  }
   ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     Status err = ErrorOf(res, Head(query));
@@ -245,7 +327,9 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   return Rows(res);
 }
 
-Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>& statements) {
+Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>& statements,
+                                                   int64_t timeout_ms) {
+  const int64_t deadline = MonoNowNs() / 1'000'000 + timeout_ms;
   if (PQenterPipelineMode(conn_) != 1) return ErrorOf(nullptr, "pipeline");
   Status failed = Status::Ok();
   size_t sent = 0;
@@ -264,7 +348,8 @@ Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>&
   // server skips every statement up to the sync; an explicit transaction among them is left
   // aborted, for the caller's ROLLBACK.
   std::vector<Rows> out;
-  if (PQpipelineSync(conn_) != 1) {
+  if (PQpipelineSync(conn_) != 1 || !Flush(deadline)) {
+    if (timed_out_) return TimedOut("pipeline", timeout_ms);
     if (failed.ok()) failed = ErrorOf(nullptr, "pipeline");
     return failed;
   }
@@ -273,7 +358,8 @@ Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>&
   // skipped after an error) and then a NULL; then comes the sync's result. All of them are
   // read, so that the connection is idle again and can leave pipeline mode.
   for (size_t i = 0; i < sent; ++i) {
-    pg_result* res = PQgetResult(conn_);
+    pg_result* res = NextResult(deadline);
+    if (timed_out_) return TimedOut("pipeline", timeout_ms);  // healthy() is false now
     if (res == nullptr) {  // the connection broke: healthy() says so, and the pool drops it
       if (failed.ok()) failed = ErrorOf(nullptr, "pipeline");
       break;
@@ -287,13 +373,15 @@ Result<std::vector<Rows>> Connection::ExecPipeline(const std::vector<Statement>&
       if (failed.ok()) failed = ErrorOf(res, Head(statements[i].sql));
       PQclear(res);
     }
-    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);  // up to the NULL ending it
+    while ((res = NextResult(deadline)) != nullptr) PQclear(res);  // up to the NULL ending it
+    if (timed_out_) return TimedOut("pipeline", timeout_ms);
   }
-  for (pg_result* res = PQgetResult(conn_); res != nullptr; res = PQgetResult(conn_)) {
+  for (pg_result* res = NextResult(deadline); res != nullptr; res = NextResult(deadline)) {
     const bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
     PQclear(res);
     if (sync) break;
   }
+  if (timed_out_) return TimedOut("pipeline", timeout_ms);
   // Fails only when results are left unread (the connection broke mid-way); healthy() is
   // false for a connection left in pipeline mode, so the pool drops it.
   if (PQexitPipelineMode(conn_) != 1 && failed.ok()) failed = ErrorOf(nullptr, "pipeline");

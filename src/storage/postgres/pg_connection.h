@@ -15,6 +15,16 @@
 // Parameters are sent as text, except bytes (bytea), which go in binary so that no escaping
 // is needed. Rows are read as text; Int64() parses.
 //
+// Nothing waits on the server without a deadline. A database that refuses is found out at
+// once, but one that stalls (a hung server or pooler, a network that drops packets, a
+// failover to another address) would hold a caller forever, and with it a create's answer,
+// /readyz and shutdown. So: connects give up after connect_timeout (10 s unless the URL says
+// otherwise), TCP keepalives and tcp_user_timeout find a silent peer, and every statement
+// (Exec, ExecPipeline) has a deadline (kStatementTimeoutMs unless given): past it the call
+// fails Unavailable ("no answer within N ms") and the connection is not healthy() any more,
+// so the pool closes it. Schema scripts (ExecScript) have none: a migration may rebuild
+// indexes for minutes.
+//
 // Thread-safety: a Connection belongs to one thread at a time (libpq's rule). libpq-fe.h
 // stays in pg_connection.cc.
 #pragma once
@@ -77,6 +87,9 @@ class Rows {
 
 class Connection {
  public:
+  // Deadline of one statement or pipeline, unless the call gives another.
+  static constexpr int64_t kStatementTimeoutMs = 10'000;
+
   // Connects with a libpq URL or key=value string. Unavailable when the server cannot be
   // reached (the caller retries); Invalid when the string itself is wrong.
   static Result<std::unique_ptr<Connection>> Open(const std::string& url);
@@ -84,8 +97,9 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs one statement and waits for its rows.
-  Result<Rows> Exec(std::string_view sql, const Params& params = Params());
+  // Runs one statement and waits for its rows, at most timeout_ms.
+  Result<Rows> Exec(std::string_view sql, const Params& params = Params(),
+                    int64_t timeout_ms = kStatementTimeoutMs);
   // Runs a script of statements without parameters (schema migrations).
   Status ExecScript(std::string_view sql);
 
@@ -101,16 +115,26 @@ class Connection {
   // way every result is read and the connection is left idle, out of pipeline mode (or, if
   // it broke, !healthy()). Results are read only after everything is sent: libpq buffers
   // them meanwhile, so a large one costs memory, not a stall.
-  Result<std::vector<Rows>> ExecPipeline(const std::vector<Statement>& statements);
+  Result<std::vector<Rows>> ExecPipeline(const std::vector<Statement>& statements,
+                                          int64_t timeout_ms = kStatementTimeoutMs);
 
-  // False once the connection is broken, or left in pipeline mode or inside a transaction
-  // (a failure cut the cleanup short); the owner throws it away and opens another.
+  // False once the connection is broken, timed out, or left in pipeline mode or inside a
+  // transaction (a failure cut the cleanup short); the owner throws it away and opens
+  // another.
   bool healthy() const;
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   Status ErrorOf(pg_result* res, std::string_view what) const;
+  Status TimedOut(std::string_view what, int64_t timeout_ms) const;
+  // Sends what libpq still buffers; false on a broken connection or at the deadline
+  // (timed_out_ set). deadline_ms is on the monotonic clock.
+  bool Flush(int64_t deadline_ms);
+  // PQgetResult once it will not block; null at the deadline (timed_out_ set) as at the end
+  // of a statement's results.
+  pg_result* NextResult(int64_t deadline_ms);
   pg_conn* conn_;
+  bool timed_out_ = false;  // a call gave up waiting: the protocol state is unknown
 };
 
 // A PostgreSQL array literal in text form ("{1,2}", "{\"a\",NULL}"), to pass many values as

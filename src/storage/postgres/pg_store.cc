@@ -205,6 +205,8 @@ Schedule ScheduleAt(const Rows& r, int i) {
 // probe, at most every kRetryIntervalMs) marks it healthy again.
 class PgStore::Pool {
  public:
+  static constexpr int64_t kProbeTimeoutMs = 2'000;
+
   explicit Pool(PgStoreOptions opts) : opts_(std::move(opts)) {}
 
   // Runs fn with a connection of the pool.
@@ -267,7 +269,10 @@ class PgStore::Pool {
       if (now - last_probe_ms_ < kRetryIntervalMs) return false;
       last_probe_ms_ = now;
     }
-    Status probe = Run([](pg::Connection& c) { return c.Exec("SELECT 1").status(); });
+    // Short: /readyz waits for it, and a load balancer's check gives up after seconds.
+    Status probe = Run([](pg::Connection& c) {
+      return c.Exec("SELECT 1", pg::Params(), kProbeTimeoutMs).status();
+    });
     return probe.ok();
   }
 
