@@ -1,5 +1,7 @@
 #include "api/responses.h"
 
+#include "common/log.h"
+
 namespace tock::api {
 
 int HttpStatusFor(Code code) {
@@ -28,11 +30,27 @@ std::string OkBody(const std::function<void(JsonWriter&)>& fill) {
   return w.Take();
 }
 
+std::string ClientMessage(const Status& status) {
+  const std::string& m = status.message();
+  if (m.rfind("database", 0) != 0) return m;
+  switch (status.code()) {
+    case Code::kUnavailable:
+      // The store logged it when the database went away; /readyz shows it meanwhile.
+      return "database unavailable: try again shortly";
+    case Code::kInternal:
+    case Code::kConflict:
+      log::Error("api.database_error", {{"error", m}});
+      return "internal error (the server's log has it)";
+    default:
+      return m;
+  }
+}
+
 std::string ErrorBody(const Status& status) {
   JsonWriter w;
   w.BeginObject();
   w.Key("code"); w.Int(1);
-  w.Key("msg"); w.String(status.message());
+  w.Key("msg"); w.String(ClientMessage(status));
   w.Key("data"); w.BeginObject(); w.EndObject();
   w.EndObject();
   return w.Take();

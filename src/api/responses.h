@@ -23,7 +23,12 @@ int HttpStatusFor(Code code);
 
 // `fill` writes the members of "data" (the object braces are written here).
 std::string OkBody(const std::function<void(JsonWriter&)>& fill);
+// {"code":1,"msg":ClientMessage(status),"data":{}}.
 std::string ErrorBody(const Status& status);
+// What an API client is told of a failure: the status's message, except that the database's
+// own words (its URL and host, SQL, libpq's lines) are for the operator, in /readyz and the
+// log: a client gets "database unavailable: ..." or "internal error".
+std::string ClientMessage(const Status& status);
 
 // null, or {"kind":"manual"|"auto","reason":"...","since":<unix ms>}.
 void WritePause(JsonWriter& w, const App& app);

@@ -48,7 +48,7 @@ void SendScheduleError(http::Response& res, const ScheduleSurface& surface, cons
       return SendError(res, surface, 404, kNoSchedule, st.message());
     case Code::kUnavailable:
       SetRetryAfter(res);
-      return SendError(res, surface, 503, kBusy, st.message());
+      return SendError(res, surface, 503, kBusy, ClientMessage(st));
     case Code::kOk:
     case Code::kInternal:
       break;

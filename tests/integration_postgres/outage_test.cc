@@ -122,6 +122,8 @@ TEST_SUITE("PgOutage") {
           rig.api->CreateTask(rig.app, {.task_no = "during", .runtime = RuntimeJson(due)});
       CHECK_MESSAGE(r.status == 503, r.Describe());
       CHECK_MESSAGE(r.msg().find("database") != std::string::npos, r.Describe());
+      // The database's URL, host and libpq's words are the operator's (/readyz, the log).
+      CHECK(r.msg() == "database unavailable: try again shortly");
       CHECK(r.Header("Retry-After") == "1");
       // Not ready, with the reason; alive all the same (a restart would not help).
       ApiResponse ready = PollGet(
@@ -173,6 +175,7 @@ TEST_SUITE("PgOutage") {
     const int64_t took = MonoNowMs() - t0;
     INFO("create answered after ", took, " ms: ", r.Describe());
     CHECK(r.status == 503);
+    CHECK(r.msg() == "database unavailable: try again shortly");
     CHECK(took < 30000);  // the statement deadline is 10 s; before, it waited for the thaw
     ApiResponse ready = PollGet(
         api, "/readyz", [](const ApiResponse& a) { return a.status == 503; }, 30s);
