@@ -180,6 +180,10 @@ void DeliveryEngine::RunFresh(const std::vector<Item>& items, size_t from) {
   for (size_t i = from; i < end; ++i) due.emplace_back(items[i].id, items[i].due_ms);
   // One store read for the chunk: on PostgreSQL one round trip instead of kFreshChunk.
   std::vector<Result<std::optional<AttemptTicket>>> begun_all = tasks_.BeginAttempts(due);
+  if (begin_failing_.load(std::memory_order_relaxed) && !begun_all.empty() &&
+      begun_all.front().ok()) {
+    BeginRecovered();
+  }
   for (size_t i = from; i < end; ++i) {
     const Item& item = items[i];
     Result<std::optional<AttemptTicket>>& begun = begun_all[i - from];
@@ -381,8 +385,18 @@ bool DeliveryEngine::Start(const Slot& s, Result<std::optional<AttemptTicket>> b
   return false;
 }
 
+void DeliveryEngine::BeginRecovered() {
+  std::lock_guard<std::mutex> l(begin_log_mu_);
+  if (begin_failing_.exchange(false)) begin_log_.Succeeded(clock_.MonoMs());
+}
+
 void DeliveryEngine::BeginFailed(const Item& item, const Status& status) {
-  log::Error("dispatch.begin_failed", {{"task_id", item.id}, {"error", status.message()}});
+  {
+    std::lock_guard<std::mutex> l(begin_log_mu_);
+    begin_failing_.store(true);
+    begin_log_.Failed("task " + std::to_string(item.id) + ": " + status.message(),
+                      clock_.MonoMs());
+  }
   // Storage did not answer (the database unreachable): without the rewind the entry would
   // wait for a restart, and on PostgreSQL the lease this node goes on renewing would keep it
   // from the other nodes too. Another failure (a record unreadable) would only repeat.

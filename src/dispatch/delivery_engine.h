@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/repeat_log.h"
 #include "common/status.h"
 #include "dispatch/delivery_view.h"
 #include "dispatch/flow_control.h"
@@ -130,9 +131,13 @@ class DeliveryEngine {
   bool LaunchAll(const std::vector<Slot>& starts);
   // Sends an admitted item whose attempt `begun` began; else gives its slot back (false).
   bool Start(const Slot& s, Result<std::optional<AttemptTicket>> begun);
-  // BeginAttempt failed for item: logged; when storage did not answer, the item goes back to
-  // the loader (its timer is spent, its entry still due), to be armed once storage answers.
+  // BeginAttempt failed for item: logged (through begin_log_: while the database is down
+  // every due task fails so, and a line each would bury the log); when storage did not
+  // answer, the item goes back to the loader (its timer is spent, its entry still due), to
+  // be armed once storage answers.
   void BeginFailed(const Item& item, const Status& status);
+  // A begin read storage again after failures: begin_log_'s recovery line.
+  void BeginRecovered();
   void Send(std::unique_ptr<InFlight> f);
   void OnResult(std::unique_ptr<InFlight> f, CallbackResult res);
   // The item's slot is free again: FlowControl::End, wake the application, pump.
@@ -160,6 +165,9 @@ class DeliveryEngine {
   int in_flight_ = 0;                                 // GUARDED_BY(mu_): counted attempts
   bool running_ = false;                              // GUARDED_BY(mu_)
   std::atomic<bool> stopping_{false};
+  std::mutex begin_log_mu_;  // loop threads share begin_log_
+  RepeatLog begin_log_{"dispatch.begin_failed", log::Level::kError};  // GUARDED_BY(begin_log_mu_)
+  std::atomic<bool> begin_failing_{false};  // a line of begin_log_ awaits its recovery
   std::atomic<bool> shutting_down_{false};            // grace over: results are handed back
   std::atomic<int64_t> in_flight_total_{0};           // attempts on the wire (probes too)
 };

@@ -217,6 +217,17 @@ TEST_SUITE("PgOutage") {
     while (WallNowMs() < due + 3000) std::this_thread::sleep_for(100ms);
     const int64_t ready_wall = rig.UpAndReady();
     rig.CheckDelivered(ids, due, ready_wall);
+    // Twenty tasks failed to begin: logged once (then once per 30 s), not once each, and
+    // the recovery said.
+    const std::string log = rig.tock->ReadLog();
+    size_t lines = 0;
+    for (size_t at = log.find("event=dispatch.begin_failed"); at != std::string::npos;
+         at = log.find("event=dispatch.begin_failed", at + 1)) {
+      ++lines;
+    }
+    CHECK(lines >= 1);
+    CHECK(lines <= 2);
+    CHECK(log.find("event=dispatch.begin_recovered") != std::string::npos);
   }
 }
 
