@@ -428,7 +428,24 @@ Status ScheduleService::FireBatch(const std::vector<std::pair<uint64_t, int64_t>
       s.fires += 1;
     }
 
-    // Fires that passed meanwhile are coalesced into this one: the next is after now.
+    // Fires that passed meanwhile are coalesced into this one: the next is after now. Said
+    // in the log (how many, from when to when), so msg-ids with gaps after downtime or a
+    // takeover are explained.
+    if (s.enabled && now > due_ms) {
+      int64_t coalesced = 0, first = 0, last = 0;
+      for (std::optional<int64_t> t = NextFireAfter(*trigger, due_ms); t && *t <= now;
+           t = NextFireAfter(*trigger, *t)) {
+        if (*t == fire_ms) continue;
+        if (coalesced++ == 0) first = *t;
+        last = *t;
+        if (coalesced == 100000) break;  // a second-by-second cron after a long downtime
+      }
+      if (coalesced > 0) {
+        log::Warn("schedule.fires_coalesced", {{"schedule", s.id}, {"app", s.app_key},
+                                               {"count", coalesced}, {"first_ms", first},
+                                               {"last_ms", last}, {"fired_ms", fire_ms}});
+      }
+    }
     e.next = NextFireAfter(*trigger, std::max(due_ms, now));
     b->DeleteDue(due_ms, timer_id);
     if (e.next) {

@@ -1,8 +1,12 @@
 #include "schedules/schedule_service.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +17,36 @@
 
 namespace tock {
 namespace {
+
+// What tock logs (fd 2) between construction and Take(): the log writes with write(2).
+class StderrCapture {
+ public:
+  StderrCapture() : path_("/tmp/tock-sched-log-" + std::to_string(getpid())) {
+    const int fd = open(path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    saved_ = dup(2);
+    dup2(fd, 2);
+    close(fd);
+  }
+  ~StderrCapture() { Take(); }
+  std::string Take() {
+    if (saved_ >= 0) {
+      dup2(saved_, 2);
+      close(saved_);
+      saved_ = -1;
+      std::ifstream in(path_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text_ = ss.str();
+      unlink(path_.c_str());
+    }
+    return text_;
+  }
+
+ private:
+  std::string path_;
+  int saved_ = -1;
+  std::string text_;
+};
 
 constexpr int64_t kMin = 60'000;
 constexpr int64_t kHour = 3'600'000;
@@ -348,6 +382,19 @@ TEST_SUITE("ScheduleService") {
       auto due = fx.Due();
       REQUIRE(due.size() == 1);
       CHECK(due[0] == std::make_pair(first + 3 * kDay, s.timer_id));
+    }
+    SUBCASE("two days late: the fire in the grace fires, the one before is said in the log") {
+      fx.clock.SetWall(first + 2 * kDay + 30 * kMin);
+      StderrCapture log;
+      REQUIRE(fx.schedules->Fire(s.timer_id, first).ok());
+      const std::string lines = log.Take();
+      std::vector<uint64_t> ids = fx.MsgIds(fx.app_a, s.id);
+      REQUIRE(ids.size() == 1);
+      CHECK(fx.store->GetTask(ids[0])->runtime_ms == first + 2 * kDay);
+      INFO(lines);
+      CHECK(lines.find("event=schedule.misfire_skipped") != std::string::npos);
+      CHECK(lines.find("event=schedule.fires_coalesced") != std::string::npos);
+      CHECK(lines.find("count=1 first_ms=" + std::to_string(first + kDay)) != std::string::npos);
     }
     SUBCASE("the fire 30 min ago is inside the grace: it alone fires") {
       fx.clock.SetWall(first + kDay + 30 * kMin);
