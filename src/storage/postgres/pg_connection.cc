@@ -124,16 +124,29 @@ int64_t Rows::affected() const {
   return v;
 }
 
+namespace {
+
+// The "user:password@host:port" of a URL (from after "://" to the path or query); "" for
+// the key=value form.
+std::string_view Authority(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  const std::string_view rest = url.substr(scheme + 3);
+  return rest.substr(0, rest.find_first_of("/?"));
+}
+
+}  // namespace
+
 std::string RedactUrl(std::string_view url) {
-  // postgresql://user:password@host... -> postgresql://user:***@host...
+  // postgresql://user:password@host... -> postgresql://user:***@host... Up to the last '@'
+  // of the authority: a password with an unencoded '@' is hidden whole.
   std::string out(url);
-  size_t scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    size_t at = out.find('@', scheme + 3);
-    size_t colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at) {
-      out.replace(colon + 1, at - colon - 1, "***");
-    }
+  const std::string_view auth = Authority(url);
+  const size_t at = auth.rfind('@');
+  const size_t colon = auth.find(':');
+  if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) {
+    const size_t base = static_cast<size_t>(auth.data() - url.data());
+    out.replace(base + colon + 1, at - colon - 1, "***");
   }
   // key=value form: password=... up to the next space.
   size_t p = out.find("password=");
@@ -145,6 +158,13 @@ std::string RedactUrl(std::string_view url) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
+  // libpq takes the first '@' as the end of the password, and would put the rest of it in
+  // the host name, and so in its error messages.
+  const std::string_view auth = Authority(url);
+  if (auth.find('@') != auth.rfind('@')) {
+    return Status::Invalid("store: the PostgreSQL URL " + RedactUrl(url) +
+                           " has an '@' in its user or password: write it as %40");
+  }
   char* parse_error = nullptr;
   PQconninfoOption* opts = PQconninfoParse(url.c_str(), &parse_error);
   if (opts == nullptr) {

@@ -75,6 +75,18 @@ TEST_CASE("pg::Connection: errors become tock's codes, and the password is never
   REQUIRE_FALSE(garbage.ok());
   CHECK(garbage.status().code() == Code::kInvalid);
 
+  // An unencoded '@' in the password: refused before libpq could take part of it for the
+  // host (and print it); the message hides all of it.
+  Result<std::unique_ptr<Connection>> at =
+      Connection::Open("postgresql://tock:p@ss@127.0.0.1:1/tock");
+  REQUIRE_FALSE(at.ok());
+  CHECK(at.status().code() == Code::kInvalid);
+  CHECK(at.status().message().find("%40") != std::string::npos);
+  CHECK(at.status().message().find("ss@") == std::string::npos);
+  CHECK(RedactUrl("postgresql://u:p@ss@h/db") == "postgresql://u:***@h/db");
+  CHECK(RedactUrl("postgresql://u@h/db") == "postgresql://u@h/db");
+  CHECK(RedactUrl("postgresql://h:5432/db") == "postgresql://h:5432/db");
+
   Result<std::unique_ptr<Connection>> nouser = Connection::Open("postgresql://127.0.0.1:1/tock");
   REQUIRE_FALSE(nouser.ok());
   CHECK(nouser.status().message().find("must name a user") != std::string::npos);
