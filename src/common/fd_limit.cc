@@ -22,10 +22,12 @@ FileLimit RaiseFileLimit(uint64_t cap) {
   return out;
 }
 
-DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight) {
+DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight,
+                               bool embedded_store) {
   DescriptorPlan p;
   const int64_t total = static_cast<int64_t>(std::min<uint64_t>(limit, 1u << 30));
-  p.rocksdb_files = std::clamp<int64_t>(total / 4, 16, 1000);
+  p.rocksdb_files =
+      embedded_store ? std::clamp<int64_t>(total / 4, 16, 1000) : kPostgresDescriptors;
   const int64_t budget = total - p.rocksdb_files - kReservedDescriptors;
   if (budget < 32) {
     p.ok = false;

@@ -23,8 +23,9 @@ struct FileLimit {
 // the hard limit to "unlimited"). Never lowers it.
 FileLimit RaiseFileLimit(uint64_t cap = 1u << 20);
 
-// How the descriptors under a limit are shared out: RocksDB's files and a fixed reserve
-// (loops, eventfds, logs, the listener) come first; HTTP connections and callbacks in
+// How the descriptors under a limit are shared out: the store's (RocksDB's files, or the
+// PostgreSQL pool's connections when embedded_store is false) and a fixed reserve (loops,
+// eventfds, logs, the listener) come first; HTTP connections and callbacks in
 // flight share the rest. Settings that do not fit are lowered (in-flight callbacks keep at
 // least half of what is left), so an idle crowd of clients can never take the descriptors
 // a due callback needs.
@@ -33,10 +34,13 @@ struct DescriptorPlan {
   std::string why;
   int64_t max_connections = 0;
   int64_t max_in_flight = 0;
-  int64_t rocksdb_files = 0;  // RocksDB's max_open_files
+  int64_t rocksdb_files = 0;  // RocksDB's max_open_files (the pool's share on PostgreSQL)
   bool lowered = false;       // a setting was lowered to fit
 };
 inline constexpr int64_t kReservedDescriptors = 64;
-DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight);
+// The PostgreSQL store's share: its pool's connections (16) with room to spare.
+inline constexpr int64_t kPostgresDescriptors = 32;
+DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight,
+                               bool embedded_store = true);
 
 }  // namespace tock

@@ -113,9 +113,10 @@ Status TockServer::Start() {
   if (!InitCrypto()) return Status::Internal("libsodium failed to initialise");
   const FileLimit fds = RaiseFileLimit();
   log::Info("file_limit", {{"soft", fds.soft}, {"hard", fds.hard}, {"was", fds.before}});
-  // Descriptors for RocksDB and the loops first; connections and callbacks share the rest.
-  const DescriptorPlan plan =
-      PlanDescriptors(fds.soft, settings_.max_connections, settings_.max_in_flight);
+  // Descriptors for the store and the loops first; connections and callbacks share the rest.
+  const DescriptorPlan plan = PlanDescriptors(fds.soft, settings_.max_connections,
+                                              settings_.max_in_flight,
+                                              /*embedded_store=*/settings_.store == "rocksdb");
   if (!plan.ok) return Status::Invalid(plan.why);
   if (plan.lowered) {
     log::Warn("file_limit.settings_lowered",
@@ -473,15 +474,14 @@ std::string TockServer::MetricsText() {
   gauge("tock_applications", "Registered applications.", apps_->size());
   gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);
-  gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.",
-        ss.table_bytes);
-  gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.",
-        ss.memtable_bytes);
-  gauge("tock_rocksdb_pending_compaction_bytes",
-        "Bytes RocksDB estimates compaction must rewrite.",
-        ss.pending_compaction_bytes);
-  gauge("tock_rocksdb_write_stopped", "1 while RocksDB stops writes (write stall).",
-        ss.writes_stopped ? 1 : 0);
+  if (settings_.store == "rocksdb") {  // on PostgreSQL they would only be zeros
+    gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.", ss.table_bytes);
+    gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.", ss.memtable_bytes);
+    gauge("tock_rocksdb_pending_compaction_bytes",
+          "Bytes RocksDB estimates compaction must rewrite.", ss.pending_compaction_bytes);
+    gauge("tock_rocksdb_write_stopped", "1 while RocksDB stops writes (write stall).",
+          ss.writes_stopped ? 1 : 0);
+  }
   metrics::ProcessFigures pf = metrics::ReadProcessFigures();
   gauge("tock_process_resident_memory_bytes", "Resident memory of the process.",
         pf.resident_bytes);

@@ -27,6 +27,13 @@ TEST_SUITE("FdLimit") {
     CHECK(q.max_connections == budget - 100);
   }
 
+  TEST_CASE("on PostgreSQL the store takes its pool's share, not RocksDB's 1000 files") {
+    DescriptorPlan p = PlanDescriptors(20000, 10000, 9900, /*embedded_store=*/false);
+    REQUIRE(p.ok);
+    CHECK(p.rocksdb_files == kPostgresDescriptors);
+    CHECK_FALSE(p.lowered);  // 10000 + 9900 fit in 20000 - 32 - the reserve
+  }
+
   TEST_CASE("ulimit -n 200 still runs; below the minimum start-up stops with why") {
     DescriptorPlan p = PlanDescriptors(200, 10000, 10000);
     REQUIRE(p.ok);

@@ -327,6 +327,8 @@ TEST_SUITE("Nodes") {
     const int64_t takeover_ms = last - std::max(killed_ms + 2000, due);
     INFO("the last delivery came ", takeover_ms, " ms after the leases ran out");
     CHECK(takeover_ms <= 1000 + 3000);
+    // The survivor says it took a dead node's entries over.
+    CHECK(b->ReadLog().find("event=store.node_taken_over") != std::string::npos);
   }
 
   TEST_CASE("a schedule fires once per fire time, with two nodes") {

@@ -856,9 +856,21 @@ Result<int64_t> PgStore::ClaimDue(std::string_view owner, int64_t until_ms, size
     Status s = reaped.status();
     if (s.ok() && (*reaped)[1].size() > 0) {
       pg::ArrayLiteral dead;
-      for (int i = 0; i < (*reaped)[1].size(); ++i) dead.Text((*reaped)[1].Text(i, 0));
-      s = c.Exec("UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = ANY($1::text[])",
-                 Params().Text(dead.Finish())).status();
+      std::string names;
+      for (int i = 0; i < (*reaped)[1].size(); ++i) {
+        dead.Text((*reaped)[1].Text(i, 0));
+        names += (i > 0 ? "," : "") + std::string((*reaped)[1].Text(i, 0));
+      }
+      Result<Rows> freed = c.Exec(
+          "UPDATE due SET owner = NULL, lease_until_ms = 0 WHERE owner = ANY($1::text[])",
+          Params().Text(dead.Finish()));
+      s = freed.status();
+      // The operator's one sign of a takeover (the dead node cannot say it). Logged before
+      // the commit: should it fail, the next pass frees them again and logs again.
+      if (s.ok()) {
+        log::Warn("store.node_taken_over", {{"nodes", names}, {"entries_freed", freed->affected()},
+                                            {"by", std::string(owner)}});
+      }
     }
     if (s.ok()) {
       // SKIP LOCKED: nodes claiming at the same moment take different rows instead of
