@@ -20,18 +20,12 @@ Status AppAuthenticator::CheckHead(std::string_view authorization,
   AuthInput in;
   in.authorization = authorization;
   in.signed_headers = signed_headers;
-  // On the HTTP event loop: no database read here. Credentials refused now but perhaps
-  // written by another node since the last refresh are let through to Authenticate, which
-  // reads (at most one request per AppRegistry::kMissRefreshMs gets through so).
-  Status st = Identify(in, /*with_body=*/false).status();
-  if (st.code() == Code::kUnauthorized && apps_.MissRefreshDue()) return Status::Ok();
-  return st;
+  return Identify(in, /*with_body=*/false).status();
 }
 
 Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
-    const AuthInput& in, std::optional<UsedNonce>* defer_nonce, bool may_read_store) {
-  Result<std::shared_ptr<const App>> app =
-      may_read_store ? IdentifyFresh(in, /*with_body=*/true) : Identify(in, /*with_body=*/true);
+    const AuthInput& in, std::optional<UsedNonce>* defer_nonce) {
+  Result<std::shared_ptr<const App>> app = Identify(in, /*with_body=*/true);
   if (!app.ok() || !in.authorization.empty()) return app;
   const SignedHeaders& h = in.signed_headers;
   const int64_t now_s = clock_.WallMs() / 1000;
@@ -52,15 +46,6 @@ Result<std::shared_ptr<const App>> AppAuthenticator::Authenticate(
   if (st.code() == Code::kConflict) return Status::Unauthorized(kNonceReplayed);
   if (!st.ok()) return st;
   return app;
-}
-
-Result<std::shared_ptr<const App>> AppAuthenticator::IdentifyFresh(const AuthInput& in,
-                                                                   bool with_body) {
-  Result<std::shared_ptr<const App>> r = Identify(in, with_body);
-  if (!r.ok() && r.status().code() == Code::kUnauthorized && apps_.RefreshOnMiss()) {
-    r = Identify(in, with_body);
-  }
-  return r;
 }
 
 Result<std::shared_ptr<const App>> AppAuthenticator::Identify(const AuthInput& in, bool with_body) {

@@ -43,11 +43,8 @@ class AppAuthenticator {
   // storage: the caller writes it with the request's own synced write (the creates, whose
   // event loop must not wait in RocksDB's write queue), so the nonce is on disk whenever
   // the request's effect is.
-  // may_read_store: false on the HTTP event loop (the creates), which must not wait on the
-  // database; elsewhere refused credentials get AppRegistry::RefreshOnMiss first.
   Result<std::shared_ptr<const App>> Authenticate(const AuthInput& in,
-                                                  std::optional<UsedNonce>* defer_nonce = nullptr,
-                                                  bool may_read_store = true);
+                                                  std::optional<UsedNonce>* defer_nonce = nullptr);
   // What the request head alone proves, before its body is read: Basic credentials in
   // full; for signed headers the application, the clock window and the signature over the
   // payload header as sent. Authenticate still runs on the whole request. Remembers nothing.
@@ -61,9 +58,6 @@ class AppAuthenticator {
   // The checks of both: the credentials, and with_body the payload's binding to the body;
   // not the nonce.
   Result<std::shared_ptr<const App>> Identify(const AuthInput& in, bool with_body);
-  // Identify, once more after AppRegistry::RefreshOnMiss when it refuses the credentials
-  // and another node changed an application meanwhile.
-  Result<std::shared_ptr<const App>> IdentifyFresh(const AuthInput& in, bool with_body);
 
   AppRegistry& apps_;
   ReplayGuard& replay_;

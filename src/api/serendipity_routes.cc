@@ -40,7 +40,6 @@ bool IsAdmin(const http::Request& req, const std::string& token) {
   return bearer && !token.empty() && ConstantTimeEquals(*bearer, token);
 }
 
-// defer_nonce set: the creates, on the event loop (no database read, see Authenticate).
 Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc, const http::Request& req,
                                                     std::optional<UsedNonce>* defer_nonce = nullptr) {
   AuthInput in;
@@ -51,8 +50,7 @@ Result<std::shared_ptr<const App>> AuthenticateApp(ApiServices& svc, const http:
   in.signed_headers.payload = std::string(req.Header("payload"));
   in.signed_headers.signature = std::string(req.Header("signature"));
   in.body = req.body;
-  Result<std::shared_ptr<const App>> app =
-      svc.auth.Authenticate(in, defer_nonce, /*may_read_store=*/defer_nonce == nullptr);
+  Result<std::shared_ptr<const App>> app = svc.auth.Authenticate(in, defer_nonce);
   if (!app.ok() && app.status().code() == Code::kUnauthorized) svc.gate->Failed(req.peer);
   return app;
 }

@@ -156,8 +156,6 @@ Status TockServer::Start() {
   TOCK_RETURN_IF_ERROR(PrepareAdminToken());
 
   apps_ = std::make_unique<AppRegistry>(*store_);
-  // Other nodes write applications on a shared store (see AppRegistry::RefreshOnMiss).
-  apps_->set_shared(dynamic_cast<DueLeases*>(store_.get()) != nullptr);
   TOCK_RETURN_IF_ERROR(apps_->Load());
   SignedRequestPolicy policy;
   policy.loose_payload = settings_.loose_payload;

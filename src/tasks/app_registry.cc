@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include "common/clock.h"
 #include "storage/store.h"
 #include "tasks/stale_write.h"
 
@@ -24,22 +23,6 @@ Status AppRegistry::Load() {
 Result<std::vector<std::string>> AppRegistry::Refresh() {
   std::lock_guard<std::mutex> w(write_mu_);
   return RefreshLocked();
-}
-
-bool AppRegistry::MissRefreshDue() const {
-  return shared_ &&
-         SystemClock::Instance().MonoMs() - last_miss_refresh_ms_.load() >= kMissRefreshMs;
-}
-
-bool AppRegistry::RefreshOnMiss() {
-  if (!shared_) return false;
-  const int64_t now = SystemClock::Instance().MonoMs();
-  int64_t last = last_miss_refresh_ms_.load();
-  if (now - last < kMissRefreshMs || !last_miss_refresh_ms_.compare_exchange_strong(last, now)) {
-    return false;
-  }
-  Result<std::vector<std::string>> changed = Refresh();
-  return changed.ok() && !changed->empty();
 }
 
 Result<std::vector<std::string>> AppRegistry::RefreshLocked() {

@@ -11,8 +11,6 @@
 // Thread-safety: all methods may be called from any thread (shared_mutex inside).
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -54,19 +52,6 @@ class AppRegistry {
   Result<std::shared_ptr<const App>> Update(std::string_view app_key,
                                             const std::function<Status(App&)>& change);
   std::shared_ptr<const App> Find(std::string_view app_key) const;
-  // On a shared store another node may have created or changed an application since the
-  // last Refresh (the server runs one a second): a request that is about to be refused for
-  // its credentials calls this first, so an application created or rotated on another node
-  // authenticates here at once, not a second later (its 401s would count as failures too).
-  // Runs Refresh at most once per kMissRefreshMs whoever calls (strangers cannot make it
-  // read the database more often); true when it did and something changed. Always false
-  // unless set_shared(true).
-  bool RefreshOnMiss();
-  // Whether RefreshOnMiss would read now (it does not read): for callers that must not wait
-  // on the database themselves (the HTTP event loop's head check) and defer instead.
-  bool MissRefreshDue() const;
-  void set_shared(bool shared) { shared_ = shared; }
-  static constexpr int64_t kMissRefreshMs = 100;
   std::vector<std::shared_ptr<const App>> List() const;
   size_t size() const;
 
@@ -75,8 +60,6 @@ class AppRegistry {
   Result<std::vector<std::string>> RefreshLocked();  // REQUIRES: write_mu_ held
 
   Store& store_;
-  bool shared_ = false;  // set before use
-  std::atomic<int64_t> last_miss_refresh_ms_{0};
   std::mutex write_mu_;  // serialises writers; held across the store write (not readers')
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const App>> apps_;  // GUARDED_BY(mu_)

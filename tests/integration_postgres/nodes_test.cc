@@ -266,26 +266,6 @@ TEST_SUITE("Nodes") {
     CHECK_MESSAGE(works.status == 200, works.Describe());
   }
 
-  TEST_CASE("an application made on one node authenticates on another at once") {
-    TwoNodes nodes;
-    // Made on a; b reads applications once a second, but a request it would refuse makes it
-    // read them first (AppRegistry::RefreshOnMiss): the new credentials work there at once.
-    App fresh = nodes.api_a.CreateApp(nodes.rx.Url());
-    REQUIRE_MESSAGE(fresh.ok(), fresh.create_response.Describe());
-    ApiResponse d = nodes.api_b.Detail(fresh, 999999999);
-    CHECK_MESSAGE(d.status == 404, d.Describe());  // known, authenticated; no such task
-    // Signed headers too (a second fresh application, so the read is its own).
-    App fresh2 = nodes.api_a.CreateApp(nodes.rx.Url());
-    REQUIRE_MESSAGE(fresh2.ok(), fresh2.create_response.Describe());
-    std::this_thread::sleep_for(150ms);  // past the refresh's rate limit (100 ms)
-    ApiResponse d2 = nodes.api_b.Detail(fresh2, 999999999, Auth::kSigned);
-    CHECK_MESSAGE(d2.status == 404, d2.Describe());
-    // A stranger's key is still refused.
-    App stranger = fresh;
-    stranger.secret_key = "not-the-secret-0123456789abcdef";
-    CHECK(nodes.api_b.Detail(stranger, 1).status == 401);
-  }
-
   TEST_CASE("kill -9 one node: the other takes its leased tasks within --lease-ttl + 1 s") {
     const std::string url = PgServer::Shared().NewDatabase();
     // A 2 s lease keeps the test short; the default is 10 s.
