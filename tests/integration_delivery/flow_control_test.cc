@@ -310,14 +310,16 @@ TEST_SUITE("DeliveryFlow") {
       ids.push_back(r.Int("/data/taskId"));
     }
     REQUIRE(WaitUntil([&] { return ShowApp(api, app).Bool("/data/paused"); }, 10s));
-    REQUIRE(rx.Count() == 2);  // the two first attempts paused it
+    REQUIRE(rx.Count() >= 2);  // the two first attempts paused it (a probe may follow)
     // Four probes: each a real attempt of a task whose one retry would have been spent by
     // the first of them.
     REQUIRE(rx.WaitForCount(2 + 4, 30s));
     for (int64_t id : ids) {
       ApiResponse d = api.Detail(app, id);
       INFO(d.Describe());
-      CHECK(d.Int("/data/status") == 0);  // waiting, not failed
+      // Waiting, or running its probe at this moment; never failed.
+      const int64_t status = d.Int("/data/status");
+      CHECK((status == 0 || status == 1));
       CHECK(d.Str("/data/appPaused/kind") == "auto");
     }
     // Every probe logged went out, and every one is counted: between two probes (a second
