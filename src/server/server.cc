@@ -116,7 +116,7 @@ Status TockServer::Start() {
   // Descriptors for the store and the loops first; connections and callbacks share the rest.
   const DescriptorPlan plan = PlanDescriptors(fds.soft, settings_.max_connections,
                                               settings_.max_in_flight,
-                                              /*embedded_store=*/settings_.store == "rocksdb");
+                                              embedded_store());
   if (!plan.ok) return Status::Invalid(plan.why);
   if (plan.lowered) {
     log::Warn("file_limit.settings_lowered",
@@ -146,7 +146,7 @@ Status TockServer::Start() {
   if (!existed) ::chmod(settings_.data_dir.c_str(), 0700);
   WarnIfReadableByOthers(settings_.data_dir);
   StoreConfig store_config;
-  store_config.kind = settings_.store == "rocksdb" ? "rocksdb" : "postgresql";
+  store_config.kind = embedded_store() ? "rocksdb" : "postgresql";
   store_config.postgresql.url = settings_.store;
   store_config.data_dir = settings_.data_dir;
   store_config.rocksdb.max_open_files = static_cast<int>(plan.rocksdb_files);
@@ -263,8 +263,7 @@ Status TockServer::Start() {
   // --listen :0 works) are always denied. Before the engine starts, so no attempt reads it yet.
   guard_->DenyEndpoint(settings_.host, http_->port());
   log::Info("listening", {{"addr", settings_.host + ":" + std::to_string(http_->port())},
-                          {"store", settings_.store == "rocksdb" ? "rocksdb"
-                                                                 : pg::RedactUrl(settings_.store)},
+                          {"store", embedded_store() ? "rocksdb" : pg::RedactUrl(settings_.store)},
                           {"data", settings_.data_dir},
                           {"config", settings_.config_file.empty() ? "none"
                                                                    : settings_.config_file}});
@@ -472,7 +471,7 @@ std::string TockServer::MetricsText() {
   gauge("tock_applications", "Registered applications.", apps_->size());
   gauge("tock_storage_healthy", "1 while storage accepts writes; 0 while it refuses them.",
         store_->healthy() ? 1 : 0);
-  if (settings_.store == "rocksdb") {  // on PostgreSQL they would only be zeros
+  if (embedded_store()) {  // on PostgreSQL they would only be zeros
     gauge("tock_rocksdb_sst_bytes", "Size of RocksDB's table files.", ss.table_bytes);
     gauge("tock_rocksdb_memtable_bytes", "Size of RocksDB's memtables.", ss.memtable_bytes);
     gauge("tock_rocksdb_pending_compaction_bytes",

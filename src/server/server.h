@@ -59,6 +59,8 @@ class TockServer {
   bool ready() const { return ready_.load(); }
 
  private:
+  // The embedded RocksDB store (settings: "rocksdb"), else a PostgreSQL URL.
+  bool embedded_store() const { return settings_.store == "rocksdb"; }
   Status PrepareAdminToken();
   void JanitorLoop();
   // A shared store only: every second, applications other nodes changed (AppRegistry::Refresh).

@@ -15,13 +15,14 @@
 // wall clock stepped forward makes timers already in the wheel fire late (by at most the
 // wait they had left, i.e. the loader's horizon), never early.
 #include "wheel/timer_service.h"
-#include "common/thread_name.h"
 
 #include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <limits>
 #include <utility>
+
+#include "common/thread_name.h"
 
 namespace tock {
 namespace {
