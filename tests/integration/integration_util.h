@@ -76,6 +76,16 @@ inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// How many times `needle` occurs in `haystack` (a log's lines of one event, say).
+inline size_t CountOf(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 // A 400 (or given status) error response in the contract's shape whose msg names `field`.
 // Checks (does not REQUIRE) so that one call reports every mismatch.
 void CheckError(const ApiResponse& r, int http_status, const std::string& field);

@@ -324,15 +324,7 @@ TEST_SUITE("DeliveryFlow") {
     }
     // Every probe logged went out, and every one is counted: between two probes (a second
     // apart) the three agree.
-    auto probes_logged = [&] {
-      const std::string log = tock->ReadLog();
-      size_t n = 0;
-      for (size_t at = log.find("event=app.probe "); at != std::string::npos;
-           at = log.find("event=app.probe ", at + 1)) {
-        ++n;
-      }
-      return n;
-    };
+    auto probes_logged = [&] { return CountOf(tock->ReadLog(), "event=app.probe "); };
     auto probes_counted = [&] {
       const std::string m = api.Get("/metrics").body;
       const std::string key = "tock_app_probes_total{result=\"failure\"} ";

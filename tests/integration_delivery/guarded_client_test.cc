@@ -22,6 +22,18 @@ double RssMiB(pid_t pid) {
   return 0;
 }
 
+// The /task/detail of one task of a new application (no retries) whose callback goes to
+// `url`, once the task has failed (checked, within 10 s).
+ApiResponse FailedDetail(ApiClient& api, const std::string& url, const std::string& task_no) {
+  App app = api.CreateApp(url, {.step = 1, .retry_total = 0});
+  REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
+  ApiResponse r = api.CreateTask(app, {.task_no = task_no});
+  REQUIRE(r.status == 200);
+  ApiResponse d = api.WaitForStatus(app, r.Int("/data/taskId"), 4, 10s);
+  CHECK_MESSAGE(d.Int("/data/status") == 4, d.Describe());
+  return d;
+}
+
 }  // namespace
 
 TEST_SUITE("GuardedClient") {
@@ -93,13 +105,8 @@ TEST_SUITE("GuardedClient") {
     ApiClient api(*tock);
     Receiver rx;
     const std::string by_name = "http://localhost:" + std::to_string(rx.port()) + "/hook";
-    App app = api.CreateApp(by_name, {.step = 1, .retry_total = 0});
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());  // a name passes at create
-    ApiResponse r = api.CreateTask(app, {.task_no = "rebind"});
-    REQUIRE(r.status == 200);
-    ApiResponse d = api.WaitForStatus(app, r.Int("/data/taskId"), 4, 10s);
+    ApiResponse d = FailedDetail(api, by_name, "rebind");  // a name passes at create
     INFO(d.Describe());
-    CHECK(d.Int("/data/status") == 4);
     CHECK(Contains(d.Str("/data/attempts/0/error"), "address denied ("));
     CHECK(rx.Count() == 0);
     // The literal form is refused at once.
@@ -118,13 +125,8 @@ TEST_SUITE("GuardedClient") {
     CHECK(Contains(r.msg(), "tock's own listen address"));
     // By name: refused on the address connected to.
     const std::string by_name = "http://localhost:" + std::to_string(tock->port()) + "/task/create";
-    App app = api.CreateApp(by_name, {.step = 1, .retry_total = 0});
-    REQUIRE_MESSAGE(app.ok(), app.create_response.Describe());
-    ApiResponse t = api.CreateTask(app, {.task_no = "self"});
-    REQUIRE(t.status == 200);
-    ApiResponse d = api.WaitForStatus(app, t.Int("/data/taskId"), 4, 10s);
+    ApiResponse d = FailedDetail(api, by_name, "self");
     INFO(d.Describe());
-    CHECK(d.Int("/data/status") == 4);
     CHECK(Contains(d.Str("/data/attempts/0/error"), "address denied ("));
   }
 
@@ -159,12 +161,8 @@ TEST_SUITE("GuardedClient") {
       Receiver gone;
       closed_port = gone.port();
     }
-    App app = api.CreateApp("http://127.0.0.1:" + std::to_string(closed_port) + "/hook",
-                            {.step = 1, .retry_total = 0});
-    REQUIRE(app.ok());
-    ApiResponse r = api.CreateTask(app, {.task_no = "via-proxy"});
-    REQUIRE(r.status == 200);
-    ApiResponse d = api.WaitForStatus(app, r.Int("/data/taskId"), 4, 10s);
+    ApiResponse d = FailedDetail(
+        api, "http://127.0.0.1:" + std::to_string(closed_port) + "/hook", "via-proxy");
     INFO(d.Describe());
     CHECK(Contains(d.Str("/data/attempts/0/error"), "proxy: "));
     CHECK(Contains(d.Str("/data/attempts/0/error"), "502"));
@@ -172,11 +170,7 @@ TEST_SUITE("GuardedClient") {
     const std::string proxy_url = proxy.Url();
     proxy.Stop();
     Receiver rx;
-    App up = api.CreateApp(rx.Url(), {.step = 1, .retry_total = 0});
-    REQUIRE(up.ok());
-    ApiResponse r2 = api.CreateTask(up, {.task_no = "proxy-down"});
-    REQUIRE(r2.status == 200);
-    ApiResponse d2 = api.WaitForStatus(up, r2.Int("/data/taskId"), 4, 10s);
+    ApiResponse d2 = FailedDetail(api, rx.Url(), "proxy-down");
     INFO(d2.Describe());
     CHECK(d2.Str("/data/attempts/0/error") == "cannot connect to the proxy (" + proxy_url + ")");
     CHECK(rx.Count() == 0);

@@ -220,11 +220,7 @@ TEST_SUITE("PgOutage") {
     // Twenty tasks failed to begin: logged once (then once per 30 s), not once each, and
     // the recovery said.
     const std::string log = rig.tock->ReadLog();
-    size_t lines = 0;
-    for (size_t at = log.find("event=dispatch.begin_failed"); at != std::string::npos;
-         at = log.find("event=dispatch.begin_failed", at + 1)) {
-      ++lines;
-    }
+    const size_t lines = CountOf(log, "event=dispatch.begin_failed");
     CHECK(lines >= 1);
     CHECK(lines <= 2);
     CHECK(log.find("event=dispatch.begin_recovered") != std::string::npos);

@@ -42,6 +42,12 @@ std::string Quote(const std::string& s) {
   return q + "'";
 }
 
+// `tock config check --config file` (whatever TOCK_CONFIG says here): its output.
+std::string ConfigCheck(const std::string& file, int* exit_code) {
+  return Run("env -u TOCK_CONFIG '" TOCK_BINARY "' config check --config " + Quote(file),
+             exit_code);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -329,9 +335,7 @@ TEST_SUITE("Package") {
     TempDir dir;
     std::ofstream(dir.Sub("bad.toml")) << "workers = 4\nmax-per-app = 0\n";
     int code = 0;
-    std::string out = Run("env -u TOCK_CONFIG '" TOCK_BINARY "' config check --config " +
-                              Quote(dir.Sub("bad.toml")),
-                          &code);
+    std::string out = ConfigCheck(dir.Sub("bad.toml"), &code);
     CHECK(code == 2);
     CHECK(out == "tock: setting 'max-per-app' (from " + dir.Sub("bad.toml") +
                      ":2) = \"0\": must be an integer from 1 to 100000\n");
@@ -341,9 +345,7 @@ TEST_SUITE("Package") {
     TempDir dir;
     std::ofstream(dir.Sub("old.toml")) << "listen = \"127.0.0.1:9502\"\nworkers = 64\n";
     int code = 0;
-    std::string out = Run("env -u TOCK_CONFIG '" TOCK_BINARY "' config check --config " +
-                              Quote(dir.Sub("old.toml")),
-                          &code);
+    std::string out = ConfigCheck(dir.Sub("old.toml"), &code);
     CHECK(code == 0);
     CHECK(Contains(out, "warning: setting 'workers' (from " + dir.Sub("old.toml") +
                             ":2) is no longer used: "));
