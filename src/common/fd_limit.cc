@@ -1,6 +1,8 @@
 #include "common/fd_limit.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -44,6 +46,26 @@ DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t 
     p.max_connections = std::min(max_connections, budget - p.max_in_flight);
   }
   return p;
+}
+
+uint64_t PlannedDescriptors(const DescriptorPlan& plan, uint64_t limit) {
+  const int64_t all =
+      plan.rocksdb_files + kReservedDescriptors + plan.max_connections + plan.max_in_flight;
+  return std::min<uint64_t>(limit, static_cast<uint64_t>(std::max<int64_t>(all, 0)));
+}
+
+uint64_t ReserveDescriptorTable(uint64_t count) {
+  if (count == 0) return 0;
+  // A descriptor at the table's last wanted slot makes the kernel size the table for it in
+  // one step; closing it leaves the table as it is.
+  const int top = static_cast<int>(std::min<uint64_t>(count - 1, 1u << 30));
+  const int any = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (any < 0) return 0;
+  const int fd = ::fcntl(any, F_DUPFD_CLOEXEC, top);
+  ::close(any);
+  if (fd < 0) return 0;
+  ::close(fd);
+  return static_cast<uint64_t>(top) + 1;
 }
 
 }  // namespace tock

@@ -42,5 +42,17 @@ inline constexpr int64_t kReservedDescriptors = 64;
 inline constexpr int64_t kPostgresDescriptors = 32;
 DescriptorPlan PlanDescriptors(uint64_t limit, int64_t max_connections, int64_t max_in_flight,
                                bool embedded_store = true);
+// Every descriptor the plan may hold at once (capped by the limit).
+uint64_t PlannedDescriptors(const DescriptorPlan& plan, uint64_t limit);
+
+// Grows the kernel's descriptor table to hold `count` descriptors now (rounded up to a
+// power of two by the kernel; never shrinks), and returns the table's size as far as is
+// known (0 if it could not be grown). Why: the table starts at 64 entries and doubles when a
+// new descriptor does not fit, and in a process with more than one thread each doubling
+// waits for an RCU grace period (synchronize_rcu, 10-40 ms here) inside socket()/accept().
+// A burst of a thousand callbacks to new connections met three of those: every callback
+// thread stalled in socket() for ~90 ms in all (W4's fire lateness). Growing it once at start
+// costs 8 bytes per descriptor (160 KiB for the default plan).
+uint64_t ReserveDescriptorTable(uint64_t count);
 
 }  // namespace tock

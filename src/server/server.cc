@@ -129,6 +129,7 @@ Status TockServer::Start() {
     settings_.max_connections = plan.max_connections;
     settings_.max_in_flight = plan.max_in_flight;
   }
+  ReserveDescriptorTable(PlannedDescriptors(plan, fds.soft));
 
   Result<TimeZone> tz = TimeZone::Load(settings_.time_zone);
   if (!tz.ok()) {

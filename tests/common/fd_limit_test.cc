@@ -1,6 +1,13 @@
 #include "common/fd_limit.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
 
 namespace tock {
 
@@ -42,6 +49,34 @@ TEST_SUITE("FdLimit") {
     DescriptorPlan none = PlanDescriptors(100, 10000, 10000);
     CHECK_FALSE(none.ok);
     CHECK(none.why.find("ulimit -n") != std::string::npos);
+  }
+
+  TEST_CASE("the descriptor table is grown once, to the plan, before the first burst") {
+    DescriptorPlan p = PlanDescriptors(65536, 10000, 10000);
+    CHECK(PlannedDescriptors(p, 65536) == 1000 + kReservedDescriptors + 20000);
+    CHECK(PlannedDescriptors(p, 4096) == 4096);  // never past the limit
+    CHECK(ReserveDescriptorTable(0) == 0);
+    // /proc/self/status says how many descriptors the table holds now (FDSize).
+    auto table_size = [] {
+      std::ifstream in("/proc/self/status");
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.rfind("FDSize:", 0) == 0) return std::stoul(line.substr(7));
+      }
+      return 0ul;
+    };
+    rlimit lim{};
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+    // Twice what this test process has grown to so far (other tests open descriptors too).
+    const uint64_t want = std::min<uint64_t>(std::max<uint64_t>(3000, table_size() * 2),
+                                             lim.rlim_cur);
+    REQUIRE(table_size() < want);
+    CHECK(ReserveDescriptorTable(want) == want);
+    CHECK(table_size() >= want);
+    // Nothing is left open: the next descriptor is a low one again.
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(fd < 64);
+    ::close(fd);
   }
 }
 
