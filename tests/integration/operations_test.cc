@@ -65,6 +65,21 @@ TEST_SUITE("Operations") {
     }
   }
 
+  TEST_CASE("the descriptor table is sized for the plan at start, not grown under a burst") {
+    // --max-in-flight 5000: the plan holds >= 5000 descriptors; the table (FDSize in
+    // /proc/<pid>/status) must already hold them with the server idle, since growing it
+    // later stalls every thread that opens a socket for an RCU grace period.
+    auto tock = StartOwnTock({"--max-in-flight", "5000", "--max-connections", "1000"});
+    std::ifstream status("/proc/" + std::to_string(tock->pid()) + "/status");
+    std::string line;
+    uint64_t fd_size = 0;
+    while (std::getline(status, line)) {
+      if (line.rfind("FDSize:", 0) == 0) fd_size = std::stoull(line.substr(7));
+    }
+    INFO("FDSize ", fd_size);
+    CHECK(fd_size >= 6000);
+  }
+
   TEST_CASE("SIGTERM on an idle server exits 0") {
     auto tock = StartOwnTock();
     CHECK(tock->Terminate() == 0);
