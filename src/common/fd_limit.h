@@ -52,7 +52,7 @@ uint64_t PlannedDescriptors(const DescriptorPlan& plan, uint64_t limit);
 // waits for an RCU grace period (synchronize_rcu, 10-40 ms here) inside socket()/accept().
 // A burst of a thousand callbacks to new connections met three of those: every callback
 // thread stalled in socket() for ~90 ms in all (W4's fire lateness). Growing it once at start
-// costs 8 bytes per descriptor (160 KiB for the default plan).
+// costs 8 bytes per descriptor (256 KiB under a limit of 20 000).
 uint64_t ReserveDescriptorTable(uint64_t count);
 
 }  // namespace tock
