@@ -261,7 +261,27 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
   res.Add("huge_bytes_read", static_cast<double>(bad.back().rx->bytes_sent()) / (1 << 20), "MiB",
           1);
 
-  if (!healthy_done) res.Violation("phase B: healthy tasks not all delivered");
+  if (!healthy_done) {
+    // What tock holds of the healthy application, to tell a stall from slowness: its
+    // delivery view (in flight, queued, window, pause), one task that did not arrive, and
+    // the log's tail.
+    int64_t arrived = 0, missing = -1;
+    for (int64_t id : ids_b) {
+      if (rx.Has(id)) {
+        ++arrived;
+      } else if (missing < 0) {
+        missing = id;
+      }
+    }
+    const httplib::Headers admin{{"Authorization", "Bearer " + api.admin_token()}};
+    std::string why = "phase B: healthy tasks not all delivered: " + std::to_string(arrived) +
+                      " of " + std::to_string(ids_b.size()) + " arrived";
+    why += "\n  app: " + api.Get("/admin/apps/" + healthy.app_key, admin).body;
+    why += "\n  stats: " + api.Get("/admin/stats", admin).body;
+    if (missing >= 0) why += "\n  task " + std::to_string(missing) + ": " + api.Detail(healthy, missing).body;
+    why += "\n" + tock.LogTail(4000);
+    res.Violation(why);
+  }
   if (healthy_done && last_b - due_h >= o.hang_timeout_ms) {
     res.Violation("phase B: the healthy tasks took " + std::to_string(last_b - due_h) +
                   " ms, longer than the hanging receivers hold a worker (" +
