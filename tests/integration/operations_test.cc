@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "../../tools/bench/bench_util.h"
 #include "integration/integration_util.h"
 
 namespace tock::testing {
@@ -70,12 +71,7 @@ TEST_SUITE("Operations") {
     // /proc/<pid>/status) must already hold them with the server idle, since growing it
     // later stalls every thread that opens a socket for an RCU grace period.
     auto tock = StartOwnTock({"--max-in-flight", "5000", "--max-connections", "1000"});
-    std::ifstream status("/proc/" + std::to_string(tock->pid()) + "/status");
-    std::string line;
-    uint64_t fd_size = 0;
-    while (std::getline(status, line)) {
-      if (line.rfind("FDSize:", 0) == 0) fd_size = std::stoull(line.substr(7));
-    }
+    const int64_t fd_size = bench::StatusValue(tock->pid(), "FDSize");
     INFO("FDSize ", fd_size);
     CHECK(fd_size >= 6000);
   }

@@ -58,8 +58,7 @@ bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds limi
 }
 
 ApiResponse ShowApp(ApiClient& api, const App& app) {
-  return api.Get("/admin/apps/" + app.app_key,
-                 {{"Authorization", "Bearer " + api.admin_token()}});
+  return api.AdminGet("/admin/apps/" + app.app_key);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // The outbound client's guards against the real binary: bounded answers (a receiver that
 // floods headers), the address guard (SSRF) on literal and resolved addresses, and the
 // CONNECT proxy.
-#include <fstream>
 #include <string>
 #include <thread>
 
+#include "../../tools/bench/bench_util.h"
 #include "integration/integration_util.h"
 #include "testutil/bad_receiver.h"
 #include "testutil/connect_proxy.h"
@@ -12,15 +12,7 @@
 namespace tock::testing {
 namespace {
 
-// VmRSS of a process in MiB (0 if unreadable).
-double RssMiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+using bench::RssMiB;
 
 // The /task/detail of one task of a new application (no retries) whose callback goes to
 // `url`, once the task has failed (checked, within 10 s).

@@ -2,11 +2,11 @@
 // head, so a stranger's body is never buffered; bodies being received share a byte budget;
 // one address holds a bounded number of connections; repeated authentication failures from
 // one address are slowed with 429.
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "../../tools/bench/bench_util.h"
 #include "http/raw_client.h"
 #include "integration/integration_util.h"
 
@@ -15,15 +15,7 @@ namespace {
 
 using http::testing::RawClient;
 using http::testing::RawResponse;
-
-double RssMiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+using bench::RssMiB;
 
 // A POST head announcing `length` body bytes, with extra header lines.
 std::string PostHead(const std::string& path, size_t length, const std::string& extra = "") {

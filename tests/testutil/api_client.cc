@@ -208,6 +208,10 @@ ApiResponse ApiClient::AdminPost(const std::string& path, const std::string& bod
   return Post(path, body, h);
 }
 
+ApiResponse ApiClient::AdminGet(const std::string& path) {
+  return Get(path, {{"Authorization", "Bearer " + admin_token_}});
+}
+
 std::string ApiClient::AppBody(const std::string& link_url, const AppOptions& o) {
   JsonWriter w;
   w.BeginObject();

@@ -148,6 +148,8 @@ class ApiClient {
   // POST with "Authorization: Bearer <token>" (the client's admin token by default).
   ApiResponse AdminPost(const std::string& path, const std::string& body,
                         std::optional<std::string> token = std::nullopt);
+  // GET with the client's admin token.
+  ApiResponse AdminGet(const std::string& path);
   // JSON body for /application/create.
   static std::string AppBody(const std::string& link_url, const AppOptions& o);
   App CreateApp(const std::string& link_url, const AppOptions& o = {});

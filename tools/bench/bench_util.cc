@@ -26,19 +26,6 @@ std::atomic<bool> g_cancelled{false};
 
 void OnSignal(int) { g_cancelled.store(true); }
 
-// Value (first number) of a "Name:   123 kB" line of /proc/<pid>/status, in kB; -1 if absent.
-int64_t StatusKb(pid_t pid, const char* name) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  const size_t n = std::strlen(name);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, name) == 0 && line.size() > n && line[n] == ':') {
-      return std::strtoll(line.c_str() + n + 1, nullptr, 10);
-    }
-  }
-  return -1;
-}
-
 int64_t ReadUs(clockid_t id) {
   timespec ts;
   clock_gettime(id, &ts);
@@ -83,13 +70,25 @@ bool SleepMs(int64_t ms) {
   return false;
 }
 
+int64_t StatusValue(pid_t pid, const char* name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  const size_t n = std::strlen(name);
+  while (std::getline(in, line)) {
+    if (line.compare(0, n, name) == 0 && line.size() > n && line[n] == ':') {
+      return std::strtoll(line.c_str() + n + 1, nullptr, 10);
+    }
+  }
+  return -1;
+}
+
 double RssMiB(pid_t pid) {
-  int64_t kb = StatusKb(pid, "VmRSS");
+  int64_t kb = StatusValue(pid, "VmRSS");
   return kb < 0 ? -1 : static_cast<double>(kb) / 1024.0;
 }
 
 double PeakRssMiB(pid_t pid) {
-  int64_t kb = StatusKb(pid, "VmHWM");
+  int64_t kb = StatusValue(pid, "VmHWM");
   return kb < 0 ? -1 : static_cast<double>(kb) / 1024.0;
 }
 

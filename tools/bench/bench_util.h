@@ -38,6 +38,9 @@ void InstallCancelHandlers();
 // Sleeps up to ms, returning early (false) when cancelled.
 bool SleepMs(int64_t ms);
 
+// The first number of the line `name` ("VmRSS", "FDSize") of /proc/<pid>/status, as written
+// (kB for the memory lines); -1 if the line or the file is missing.
+int64_t StatusValue(pid_t pid, const char* name);
 // From /proc/<pid>/status: VmRSS and VmHWM in MiB; -1 if unreadable.
 double RssMiB(pid_t pid);
 double PeakRssMiB(pid_t pid);

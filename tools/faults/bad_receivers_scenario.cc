@@ -273,12 +273,13 @@ ScenarioResult RunBadReceivers(const BadReceiversOptions& o) {
         missing = id;
       }
     }
-    const httplib::Headers admin{{"Authorization", "Bearer " + api.admin_token()}};
     std::string why = "phase B: healthy tasks not all delivered: " + std::to_string(arrived) +
                       " of " + std::to_string(ids_b.size()) + " arrived";
-    why += "\n  app: " + api.Get("/admin/apps/" + healthy.app_key, admin).body;
-    why += "\n  stats: " + api.Get("/admin/stats", admin).body;
-    if (missing >= 0) why += "\n  task " + std::to_string(missing) + ": " + api.Detail(healthy, missing).body;
+    why += "\n  app: " + api.AdminGet("/admin/apps/" + healthy.app_key).body;
+    why += "\n  stats: " + api.AdminGet("/admin/stats").body;
+    if (missing >= 0) {
+      why += "\n  task " + std::to_string(missing) + ": " + api.Detail(healthy, missing).body;
+    }
     why += "\n" + tock.LogTail(4000);
     res.Violation(why);
   }
